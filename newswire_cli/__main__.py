@@ -1,0 +1,3 @@
+from newswire_cli.main import app
+
+app()

@@ -1,0 +1,204 @@
+"""The `newswire` command: run the platform, push files, clean and enrich offline, watch the queues."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shared.settings import get_settings
+
+app = typer.Typer(
+    name="newswire",
+    help="Newswire: ingest, clean, deduplicate and enrich news articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+FilesArg = Annotated[list[Path], typer.Argument(exists=True, help="Files or folders.")]
+
+
+def _logging(service: str) -> None:
+    from shared.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json, service=service)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (NEWSWIRE_DATABASE_URL)."""
+    from shared.migrate import current_revision, upgrade
+
+    upgrade()
+    typer.echo(f"database at revision {current_revision()}")
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="ingest or api")],
+    host: Annotated[str | None, typer.Option(help="Bind address (default NEWSWIRE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default NEWSWIRE_INGEST_PORT / NEWSWIRE_API_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the ingest service or the read API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    if service not in ("ingest", "api"):
+        raise typer.BadParameter("service must be 'ingest' or 'api'")
+    _logging(service)
+    factory = "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_app"
+    default_port = settings.ingest_port if service == "ingest" else settings.api_port
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host or settings.host,
+        port=port or default_port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
+) -> None:
+    """Run a Celery enrich worker on the enrich queue."""
+    from services.enrich.celery_app import celery_app
+
+    settings = get_settings()
+    _logging("enrich")
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--concurrency={concurrency or settings.worker_concurrency}",
+        f"--queues={settings.enrich_queue}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    celery_app.worker_main(argv)
+
+
+@app.command()
+def flower(
+    port: Annotated[int | None, typer.Option(help="Port (default NEWSWIRE_FLOWER_PORT).")] = None,
+    address: Annotated[str | None, typer.Option(help="Bind address (default NEWSWIRE_HOST).")] = None,
+    basic_auth: Annotated[
+        str | None, typer.Option(envvar="NEWSWIRE_FLOWER_BASIC_AUTH", help="user:password for Flower.")
+    ] = None,
+) -> None:
+    """Run Flower, the Celery monitor, against the broker."""
+    from services.enrich.celery_app import celery_app
+
+    settings = get_settings()
+    argv = ["flower", f"--port={port or settings.flower_port}", f"--address={address or settings.host}"]
+    if basic_auth:
+        argv.append(f"--basic-auth={basic_auth}")
+    celery_app.start(argv)
+
+
+@app.command()
+def run(
+    no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not push the sample articles.")] = False,
+    samples: Annotated[Path, typer.Option(help="Folder of sample articles to push.")] = Path("samples"),
+) -> None:
+    """Start the whole platform (embedded PostgreSQL and Redis unless URLs are set) until Ctrl-C."""
+    from newswire_cli.run import run_platform
+
+    raise typer.Exit(run_platform(samples=None if no_samples else samples))
+
+
+@app.command()
+def ingest(
+    paths: FilesArg,
+    url: Annotated[str | None, typer.Option(help="Ingest service URL (default from settings).")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name for files that do not say.")] = None,
+    base_url: Annotated[
+        str, typer.Option(help="URL prefix given to .txt/.html files (the file name is appended).")
+    ] = "https://samples.newswire.invalid/articles",
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 4,
+) -> None:
+    """Push .html/.txt/.json files (or folders of them) to the ingest service."""
+    from newswire_cli.push import push_files
+
+    settings = get_settings()
+    target = url or f"http://{settings.host}:{settings.ingest_port}"
+    files = list(_expand(paths))
+    summary = push_files(files, ingest_url=target, source=source, base_url=base_url, concurrency=concurrency)
+    typer.echo(json.dumps(summary))
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    from newswire_cli.files import expand
+
+    return list(expand(paths))
+
+
+@app.command()
+def clean(
+    files: FilesArg,
+    explain: Annotated[bool, typer.Option("--explain", help="For text input: each line, kept or dropped, and why.")] = False,
+) -> None:
+    """Clean files offline; print one JSON object per article (.html/.htm/.html.gz as HTML, else text)."""
+    from newswire_cli.files import clean_file, is_html, read_text
+    from services.ingest.cleaning.text import explain_text
+
+    for path in _expand(files):
+        if explain and not is_html(path):
+            for d in explain_text(read_text(path)):
+                mark = "KEEP" if d.kept else "DROP"
+                typer.echo(f"{mark} {d.reason:<18} {d.score:+.2f} | {d.line[:120]}")
+            continue
+        cleaned = clean_file(path)
+        out: dict[str, Any] = {"file": str(path), **cleaned.to_dict()}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def enrich(files: FilesArg) -> None:
+    """Clean and enrich files offline (language, entities, topics); one JSON object per article."""
+    from newswire_cli.files import clean_file
+    from newswire_cli.output import enrichment_dict
+    from services.enrich.nlp import Enricher
+
+    enricher = Enricher(get_settings().spacy_model)
+    for path in _expand(files):
+        cleaned = clean_file(path)
+        result = enricher.enrich(title=cleaned.title, text=cleaned.text)
+        out = {"file": str(path), **cleaned.to_dict(), **enrichment_dict(result)}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def queues(
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 s until Ctrl-C.")] = False,
+) -> None:
+    """Queue depth, active, retrying and failed work."""
+    from newswire_cli.queues import render_once
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise typer.BadParameter("NEWSWIRE_REDIS_URL is not set")
+    while True:
+        render_once(settings)
+        if not watch:
+            return
+        time.sleep(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

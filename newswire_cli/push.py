@@ -1,0 +1,77 @@
+"""Pushing files to the ingest service over HTTP (used by `newswire ingest` and `newswire run`)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from newswire_cli.files import payloads
+
+
+def post_with_retry(client: httpx.Client, url: str, payload: dict[str, Any], *, attempts: int = 4) -> httpx.Response:
+    """Retries are safe: a repeated article is answered as a duplicate, never stored twice."""
+    delay = 0.5
+    for attempt in range(attempts):
+        try:
+            response = client.post(url, json=payload)
+            if response.status_code < 500 or attempt == attempts - 1:
+                return response
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+def push_files(
+    files: list[Path],
+    *,
+    ingest_url: str,
+    source: str | None,
+    base_url: str,
+    concurrency: int = 4,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            items.extend(payloads(path, base_url=base_url, source=source))
+        except (OSError, ValueError) as exc:
+            errors.append({"file": str(path), "error": str(exc)})
+    results: list[dict[str, Any]] = []
+    endpoint = ingest_url.rstrip("/") + "/v1/articles"
+    with httpx.Client(timeout=30.0) as client, Progress(
+        TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress
+    ) as progress:
+        task = progress.add_task("push", total=len(items))
+
+        def push(payload: dict[str, Any]) -> dict[str, Any]:
+            try:
+                response = post_with_retry(client, endpoint, payload)
+                body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+                out = {"url": payload.get("url"), "http_status": response.status_code, **body}
+            except httpx.HTTPError as exc:
+                out = {"url": payload.get("url"), "http_status": None, "error": str(exc)}
+            progress.advance(task)
+            return out
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            results = list(pool.map(push, items))
+    queued = [r for r in results if r.get("status") == "queued"]
+    duplicates = [r for r in results if r.get("status") == "duplicate"]
+    failed = [r for r in results if r.get("http_status") not in (200, 202)] + errors
+    return {
+        "pushed": len(items),
+        "queued": len(queued),
+        "duplicates": len(duplicates),
+        "failed": len(failed),
+        "ids": [r["id"] for r in results if "id" in r],
+        "errors": failed[:20],
+    }

@@ -1,0 +1,198 @@
+"""`newswire run`: the whole platform on one machine, embedded PostgreSQL and Redis unless URLs are set."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from newswire_cli.files import expand
+from newswire_cli.push import push_files
+from shared.settings import get_settings
+
+console = Console()
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop()
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _spawn(name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> Child:
+    log = log_dir / f"{name}.log"
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newswire_cli", *args],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+    )
+    handle.close()
+    return Child(name, process, log)
+
+
+def _stop_children(children: list[Child], timeout: float = 15.0) -> None:
+    for child in children:
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+
+
+def _wait_ready(url: str, children: list[Child], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in children:
+            if child.process.poll() is not None:
+                raise RuntimeError(f"{child.name} exited with {child.process.returncode}; see {child.log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not become ready within {timeout:.0f} s")
+
+
+def wait_enriched(api_url: str, ids: list[int], *, timeout: float, on_tick: Callable[[int], None] | None = None) -> dict[int, dict[str, object]]:
+    """Poll the API until every id is enriched or failed (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    done: dict[int, dict[str, object]] = {}
+    with httpx.Client(base_url=api_url, timeout=5) as client:
+        while time.monotonic() < deadline and len(done) < len(ids):
+            for article_id in ids:
+                if article_id in done:
+                    continue
+                response = client.get(f"/v1/articles/{article_id}")
+                if response.status_code == 200 and response.json()["status"] in ("enriched", "failed"):
+                    done[article_id] = response.json()
+            if on_tick:
+                on_tick(len(done))
+            if len(done) < len(ids):
+                time.sleep(0.5)
+    return done
+
+
+def _print_articles(articles: list[dict[str, object]]) -> None:
+    table = Table(title="Sample articles")
+    for column in ("id", "status", "lang", "title", "top entities", "top topic"):
+        table.add_column(column)
+    for a in articles:
+        entities = a.get("entities") or []
+        topics = a.get("topics") or []
+        table.add_row(
+            str(a["id"]),
+            str(a["status"]),
+            str(a.get("language") or ""),
+            str(a["title"])[:60],
+            ", ".join(f"{e['name']} ({e['type']})" for e in entities[:4]),  # type: ignore[index,union-attr]
+            str(topics[0]["label"]) if topics else "",  # type: ignore[index]
+        )
+    console.print(table)
+
+
+def run_platform(*, samples: Path | None) -> int:
+    from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+    from shared.migrate import upgrade
+
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    children: list[Child] = []
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    with ExitStack() as stack:
+        try:
+            database_url = settings.database_url
+            if not database_url:
+                pg = EmbeddedPostgres(data_dir, settings.embedded_pg_port)
+                console.print(f"starting embedded PostgreSQL in {data_dir / 'postgres'} ...")
+                database_url = pg.start()
+                stack.callback(pg.stop)
+            redis_url = settings.redis_url
+            if not redis_url:
+                redis = EmbeddedRedis(data_dir, settings.embedded_redis_port)
+                console.print(f"starting embedded Redis in {data_dir / 'redis'} ...")
+                redis_url = redis.start()
+                stack.callback(redis.stop)
+            env["NEWSWIRE_DATABASE_URL"] = database_url
+            env["NEWSWIRE_REDIS_URL"] = redis_url
+            console.print("migrating the database ...")
+            upgrade(database_url)
+
+            stack.callback(_stop_children, children)
+            host = settings.host
+            ingest_url = f"http://{host}:{settings.ingest_port}"
+            api_url = f"http://{host}:{settings.api_port}"
+            flower_url = f"http://{host}:{settings.flower_port}"
+            children.append(_spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
+            children.append(_spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            children.append(_spawn("worker", ["worker"], env=env, log_dir=log_dir))
+            children.append(_spawn("flower", ["flower"], env=env, log_dir=log_dir))
+            _wait_ready(f"{ingest_url}/readyz", children, timeout=90)
+            _wait_ready(f"{api_url}/readyz", children, timeout=90)
+
+            if samples is not None and samples.exists():
+                files = list(expand([samples]))
+                console.print(f"pushing {len(files)} sample article(s) from {samples}/ ...")
+                summary = push_files(files, ingest_url=ingest_url, source="samples",
+                                     base_url="https://samples.newswire.invalid/articles")
+                console.print(
+                    f"queued {summary['queued']}, duplicates {summary['duplicates']}, failed {summary['failed']}"
+                )
+                ids = sorted(set(summary["ids"]))
+                console.print("waiting for the worker to enrich them (the first run loads the models) ...")
+                done = wait_enriched(api_url, ids, timeout=300)
+                _print_articles([done[i] for i in ids if i in done])
+
+            console.print()
+            console.print(f"[bold]ingest[/bold]   {ingest_url}  (docs {ingest_url}/docs)")
+            console.print(f"[bold]api[/bold]      {api_url}  (docs {api_url}/docs)")
+            console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
+            console.print(f"[bold]flower[/bold]   {flower_url}")
+            console.print(f"[bold]logs[/bold]     {log_dir}/")
+            console.print(f"database {database_url}   broker {redis_url}")
+            console.print("Newswire is running. Ctrl-C stops everything.")
+            while True:
+                for child in children:
+                    if child.process.poll() is not None:
+                        console.print(f"[red]{child.name} exited with {child.process.returncode}; see {child.log}[/red]")
+                        return 1
+                time.sleep(1)
+        except (KeyboardInterrupt, _Stop):
+            console.print("\nstopping ...")
+            return 0
+        except Exception as exc:
+            console.print(f"[red]newswire run failed: {exc}[/red]")
+            return 1
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return 0

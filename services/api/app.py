@@ -1,0 +1,24 @@
+"""The read API over the enriched records."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.api.articles.endpoints import router as articles_router
+from services.api.entities.endpoints import router as entities_router
+from services.api.topics.endpoints import router as topics_router
+from shared import __version__
+from shared.http import create_base_app, health_router
+from shared.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = create_base_app(
+        title="Newswire API", service="api", max_body_bytes=settings.max_body_bytes, version=__version__
+    )
+    app.include_router(health_router())
+    app.include_router(articles_router)
+    app.include_router(entities_router)
+    app.include_router(topics_router)
+    return app

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from services.api.articles import service
+from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort
+from shared.http import SessionDep
+from shared.settings import get_settings
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+_settings = get_settings()
+
+
+@router.get("", response_model=ArticlePage, summary="List articles, newest first, with filters")
+def list_articles(
+    session: SessionDep,
+    entity: Annotated[
+        list[str],
+        Query(description="Entity id or exact name (case-insensitive); repeat for AND.", examples=["NATO"]),
+    ] = [],  # noqa: B006 - FastAPI copies defaults
+    topic: Annotated[
+        list[str], Query(description="Topic code or label; repeat for OR.", examples=["politics"])
+    ] = [],  # noqa: B006
+    min_topic_score: Annotated[float, Query(ge=0, le=1, description="Lowest score of the topic filter.")] = 0.0,
+    source: Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])] = [],  # noqa: B006
+    language: Annotated[list[str], Query(description="Detected language (ISO 639-1).", examples=["en"])] = [],  # noqa: B006
+    status: Annotated[
+        list[str], Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"])
+    ] = [],  # noqa: B006
+    published_from: Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")] = None,
+    published_to: Annotated[datetime | None, Query(description="Published before (ISO 8601).")] = None,
+    sort: Annotated[ArticleSort, Query(description="ingested (default) or published, newest first.")] = "ingested",
+    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max, description="Page size.")] = (
+        _settings.page_size_default
+    ),
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> ArticlePage:
+    f = service.build_filter(
+        session=session,
+        entity=entity,
+        topic=topic,
+        min_topic_score=min_topic_score,
+        source=source,
+        language=language,
+        status=status,
+        published_from=published_from,
+        published_to=published_to,
+    )
+    return service.list_articles(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+
+
+@router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
+def get_article(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> ArticleDetail:
+    return service.get_article(session=session, article_id=article_id)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ArticleSort = Literal["ingested", "published"]
+
+
+class TopicOut(BaseModel):
+    code: str = Field(examples=["medtop:11000000"])
+    label: str = Field(examples=["politics"])
+    score: float = Field(examples=[0.87])
+
+
+class MentionOut(BaseModel):
+    field: Literal["title", "text"]
+    start: int
+    end: int
+    text: str
+
+
+class ArticleEntityOut(BaseModel):
+    id: int
+    name: str = Field(examples=["Hillary Clinton"])
+    type: str = Field(examples=["PERSON"])
+    mention_count: int
+    mentions: list[MentionOut]
+
+
+class RemovedOut(BaseModel):
+    text: str
+    reason: str
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    url: str
+    canonical_url: str
+    source: str | None
+    external_id: str | None
+    title: str
+    published_at: datetime | None
+    language: str | None
+    status: str
+    created_at: datetime
+    enriched_at: datetime | None
+    topics: list[TopicOut]
+
+
+class ArticleDetail(ArticleSummary):
+    text: str
+    authors: list[str]
+    site_name: str | None
+    modified_at: datetime | None
+    language_confidence: float | None
+    error: str | None
+    model_versions: dict[str, str] | None
+    entities: list[ArticleEntityOut]
+    removed: list[RemovedOut] = Field(description="What the cleaner dropped, with the reason.")
+    raw_format: str
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from services.api.entities import service
+from services.api.entities.schemas import EntityOut, EntityPage
+from shared.http import SessionDep
+from shared.settings import get_settings
+
+router = APIRouter(prefix="/v1/entities", tags=["entities"])
+_settings = get_settings()
+
+
+@router.get("", response_model=EntityPage, summary="Entities with article counts, most mentioned first")
+def list_entities(
+    session: SessionDep,
+    type: Annotated[  # noqa: A002 - the public parameter name
+        list[str], Query(description="spaCy entity type (PERSON, ORG, GPE, ...); repeat for OR.", examples=["ORG"])
+    ] = [],  # noqa: B006
+    prefix: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Name prefix (case-insensitive).", examples=["hil"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max)] = _settings.page_size_default,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> EntityPage:
+    return service.list_entities(session=session, types=type, prefix=prefix, limit=limit, cursor=cursor)
+
+
+@router.get("/{entity_id}", response_model=EntityOut, summary="One entity with its article count")
+def get_entity(session: SessionDep, entity_id: Annotated[int, Path(ge=1)]) -> EntityOut:
+    return service.get_entity(session=session, entity_id=entity_id)

@@ -1,0 +1,96 @@
+"""Celery tasks: take ids, re-read the row, call the service, idempotent."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import structlog
+from celery import Task
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services.enrich.articles import service
+from services.enrich.celery_app import ENRICH_TASK, celery_app
+from services.enrich.nlp import Enricher
+from shared.db import session_scope
+from shared.settings import get_settings
+
+log = structlog.get_logger("newswire.enrich")
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    KombuOperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+
+_enricher: Enricher | None = None
+
+
+def get_enricher() -> Enricher:
+    """Models load once per worker process, on first use (after the fork)."""
+    global _enricher
+    if _enricher is None:
+        _enricher = Enricher(get_settings().spacy_model)
+    return _enricher
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def backoff_seconds(retries: int, *, cap: float) -> float:
+    """Exponential backoff with full jitter: 1, 2, 4 ... seconds, capped, times a random factor in [0.5, 1.5)."""
+    base: float = min(cap, 2.0**retries)
+    return base * (0.5 + random.random())
+
+
+def run_enrich(article_id: int, *, attempts: int = 1) -> str:
+    with session_scope() as session:
+        item = service.load_input(session=session, article_id=article_id)
+    if item is None:
+        return "missing"
+    enrichment = get_enricher().enrich(title=item.title, text=item.text)
+    with session_scope() as session:
+        return service.save_enrichment(session=session, item=item, enrichment=enrichment, attempts=attempts)
+
+
+def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
+    error = f"{type(exc).__name__}: {exc}"
+    try:
+        with session_scope() as session:
+            service.mark_failed(session=session, article_id=article_id, error=error, attempts=attempts)
+    except Exception:
+        log.exception("mark_failed_failed", article_id=article_id)
+        raise
+    log.error("article_failed", article_id=article_id, error=error[:500], attempts=attempts)
+
+
+@celery_app.task(name=ENRICH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None = None) -> str:
+    settings = get_settings()
+    request_id = getattr(self.request, "request_id", None) or (self.request.headers or {}).get("request_id")
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        service="enrich", article_id=article_id, request_id=request_id, task_id=self.request.id
+    )
+    retries = int(self.request.retries or 0)
+    try:
+        outcome = run_enrich(article_id, attempts=retries + 1)
+    except Exception as exc:
+        if is_transient(exc) and retries < settings.task_max_retries:
+            countdown = backoff_seconds(retries, cap=settings.task_retry_backoff_max)
+            log.warning("enrich_retry", error=f"{type(exc).__name__}: {exc}"[:300], retries=retries,
+                        countdown=round(countdown, 2))
+            raise self.retry(exc=exc, countdown=countdown, max_retries=settings.task_max_retries) from exc
+        _fail(article_id, exc, attempts=retries + 1)
+        return "failed"
+    log.info("enrich_done", outcome=outcome, outbox_id=outbox_id)
+    return outcome

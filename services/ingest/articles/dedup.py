@@ -1,0 +1,46 @@
+"""Exact-duplicate keys: a canonical URL and a hash of the normalised cleaned text."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that identify a campaign or a click, not a document.
+_TRACKING_PARAMS = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|yclid|_ga|_gl|"
+    r"ocid|cmpid|smid|s_cid|ito|ref|ref_src|ref_url|rss|feature|share|cmp|at_medium|at_campaign)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """A stable form of `url`: scheme and host lower-cased, default port, fragment and tracking
+    parameters dropped, remaining parameters sorted, `www.` kept (sites differ), trailing slash
+    of a non-root path dropped."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower() or "http"
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)]
+    query.sort()
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_text(text: str) -> str:
+    """Case, accents of compatibility forms, punctuation and spacing do not make a new article."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()

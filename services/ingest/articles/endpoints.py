@@ -1,0 +1,126 @@
+"""HTTP edge of ingest: parse, validate, hand to the service. No logic here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from services.ingest.articles import service
+from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchResult, IngestResult
+from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
+from services.ingest.outbox.service import publish_now
+from shared.body import json_body
+from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
+from shared.http import SessionDep
+from shared.settings import get_settings
+
+router = APIRouter(prefix="/v1", tags=["articles"])
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def _parse(raw: Any) -> ArticleIn:
+    if not isinstance(raw, dict):
+        raise ValidationFailed("the body must be a JSON object")
+    try:
+        return ArticleIn.model_validate(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(_validation_detail(exc)) from exc
+
+
+def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
+    settings = get_settings()
+    factory = request.app.state.session_factory
+    result = service.ingest_article(
+        session=session,
+        payload=payload,
+        request_id=request.state.request_id,
+        publish=lambda ids: publish_now(ids=ids, factory=factory),
+        min_clean_chars=settings.min_clean_chars,
+    )
+    (ARTICLES_DUPLICATE if result.status == "duplicate" else ARTICLES_ACCEPTED).inc()
+    return result
+
+
+@router.post(
+    "/articles",
+    response_model=IngestResult,
+    status_code=202,
+    summary="Push one article",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleIn"}}},
+        }
+    },
+    responses={
+        200: {"description": "A duplicate of a stored article: its id, `status: duplicate`", "model": IngestResult},
+        202: {"description": "Accepted and queued for enrichment"},
+        413: {"description": "Body or a field too large"},
+        415: {"description": "Not JSON"},
+        422: {"description": "Invalid article"},
+    },
+)
+def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONResponse:
+    try:
+        payload = _parse(raw)
+        result = _ingest_one(request, session, payload)
+    except NewswireError as exc:
+        ARTICLES_REJECTED.labels(exc.error).inc()
+        raise
+    return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.status == "duplicate" else 202)
+
+
+@router.post(
+    "/articles/batch",
+    response_model=BatchResult,
+    summary="Push several articles; each is answered on its own",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["articles"],
+                        "properties": {
+                            "articles": {"type": "array", "items": {"$ref": "#/components/schemas/ArticleIn"}}
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchResult:
+    settings = get_settings()
+    if not isinstance(raw, dict) or set(raw) != {"articles"} or not isinstance(raw["articles"], list):
+        raise ValidationFailed('the body must be {"articles": [...]}')
+    items: list[Any] = raw["articles"]
+    if not items:
+        raise ValidationFailed("the batch is empty")
+    if len(items) > settings.max_batch_size:
+        raise PayloadTooLarge(f"a batch holds at most {settings.max_batch_size} articles, got {len(items)}")
+    results: list[BatchItemResult] = []
+    for index, item in enumerate(items):
+        try:
+            payload = _parse(item)
+            with session.begin_nested():
+                result = _ingest_one(request, session, payload)
+            results.append(BatchItemResult(index=index, ok=True, result=result))
+        except NewswireError as exc:
+            ARTICLES_REJECTED.labels(exc.error).inc()
+            results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
+    return BatchResult(
+        items=results,
+        accepted=sum(1 for r in results if r.result and r.result.status == "queued"),
+        duplicates=sum(1 for r in results if r.result and r.result.status == "duplicate"),
+        rejected=sum(1 for r in results if not r.ok),
+    )

@@ -1,0 +1,119 @@
+"""What feeds send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.settings import get_settings
+
+IngestStatus = Literal["queued", "duplicate"]
+DuplicateMethod = Literal["url", "content_hash", "external_id"]
+
+
+class ArticleIn(BaseModel):
+    """One article pushed by a feed. Exactly one of `html` or `text`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://example.com/world/2024/05/nato-summit",
+                    "title": "NATO leaders meet in Brussels",
+                    "text": "BRUSSELS (Reuters) - NATO leaders met on Tuesday...",
+                    "source": "reuters",
+                    "published_at": "2024-05-14T09:30:00Z",
+                    "external_id": "reuters-123",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(min_length=1, description="Where the article lives (http or https).")
+    title: str = Field(min_length=1, description="Headline as the feed knows it.")
+    html: str | None = Field(default=None, description="The page's HTML (cleaned with trafilatura).")
+    text: str | None = Field(default=None, description="Plain text (cleaned of web boilerplate).")
+    source: str | None = Field(default=None, max_length=200, description="Feed or publisher identifier.")
+    published_at: AwareDatetime | None = Field(
+        default=None, description="Publication time with a time zone; else taken from the content."
+    )
+    language: str | None = Field(default=None, max_length=16, description="Language hint (ISO 639-1).")
+    external_id: str | None = Field(
+        default=None, max_length=500, description="The feed's own id; (source, external_id) is unique."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        settings = get_settings()
+        if len(value) > settings.max_url_chars:
+            raise ValueError(f"url is longer than {settings.max_url_chars} characters")
+        lowered = value.lower()
+        if not (lowered.startswith("http://") or lowered.startswith("https://")) or " " in value:
+            raise ValueError("url must be an absolute http(s) URL")
+        host = lowered.split("://", 1)[1].split("/", 1)[0]
+        if not host or host.startswith(":"):
+            raise ValueError("url has no host")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        limit = get_settings().max_title_chars
+        if len(value) > limit:
+            raise ValueError(f"title is longer than {limit} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> Self:
+        settings = get_settings()
+        if (self.html is None) == (self.text is None):
+            raise ValueError("exactly one of 'html' or 'text' is required")
+        if self.html is not None:
+            if not self.html.strip():
+                raise ValueError("html is empty")
+            if len(self.html) > settings.max_html_chars:
+                raise ValueError(f"html is longer than {settings.max_html_chars} characters")
+        if self.text is not None:
+            if not self.text.strip():
+                raise ValueError("text is empty")
+            if len(self.text) > settings.max_text_chars:
+                raise ValueError(f"text is longer than {settings.max_text_chars} characters")
+        if "\x00" in (self.html or self.text or ""):
+            raise ValueError("the body contains NUL characters")
+        return self
+
+
+class IngestResult(BaseModel):
+    id: int
+    status: IngestStatus
+    canonical_url: str
+    duplicate_of: int | None = Field(default=None, description="For a duplicate: the article it repeats.")
+    duplicate_method: DuplicateMethod | None = None
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    ok: bool
+    result: IngestResult | None = None
+    error: str | None = None
+    detail: object | None = None
+
+
+class BatchResult(BaseModel):
+    items: list[BatchItemResult]
+    accepted: int
+    duplicates: int
+    rejected: int
+
+
+class ArticleRef(BaseModel):
+    """Identity of a stored article (used internally)."""
+
+    id: int
+    canonical_url: str
+    created_at: datetime | None = None

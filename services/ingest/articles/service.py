@@ -1,0 +1,107 @@
+"""Ingest one article: validate -> clean -> dedup -> store + outbox (publish after commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy.orm import Session
+
+from services.enrich.celery_app import ENRICH_TASK
+from services.ingest.articles import repository
+from services.ingest.articles.dedup import canonical_url, content_hash
+from services.ingest.articles.schemas import ArticleIn, IngestResult
+from services.ingest.cleaning import CleanedArticle, clean
+from services.ingest.outbox import repository as outbox_repository
+from shared.db import on_commit
+from shared.errors import ValidationFailed
+from shared.models import ArticleStatus, RawFormat
+
+log = structlog.get_logger("newswire.ingest")
+
+Publisher = Callable[[list[int]], object]
+
+
+class EmptyArticle(ValidationFailed):
+    """Nothing of the article is left once boilerplate is removed."""
+
+    error = "empty_article"
+
+
+def clean_payload(payload: ArticleIn) -> CleanedArticle:
+    """The CPU part of ingest, kept apart so it can run outside any transaction."""
+    return clean(html=payload.html, text=payload.text, url=payload.url, title=payload.title)
+
+
+def ingest_article(
+    *,
+    session: Session,
+    payload: ArticleIn,
+    cleaned: CleanedArticle | None = None,
+    request_id: str | None = None,
+    publish: Publisher | None = None,
+    min_clean_chars: int = 1,
+) -> IngestResult:
+    cleaned = cleaned if cleaned is not None else clean_payload(payload)
+    if len(cleaned.text.strip()) < min_clean_chars:
+        raise EmptyArticle("no article text is left after removing boilerplate")
+    canon = canonical_url(payload.url)
+    digest = content_hash(cleaned.text)
+
+    existing = repository.find_duplicate(
+        session, source=payload.source, external_id=payload.external_id, canonical_url=canon, content_hash=digest
+    )
+    if existing is None:
+        article_id = repository.insert_article(
+            session,
+            values={
+                "url": payload.url,
+                "canonical_url": canon,
+                "source": payload.source,
+                "external_id": payload.external_id,
+                "title": payload.title or cleaned.title or "",
+                "text": cleaned.text,
+                "content_hash": digest,
+                "raw_format": RawFormat.HTML if payload.html is not None else RawFormat.TEXT,
+                "raw_content": payload.html if payload.html is not None else payload.text,
+                "published_at": payload.published_at or cleaned.published_at,
+                "modified_at": cleaned.modified_at,
+                "authors": cleaned.authors,
+                "site_name": cleaned.site_name,
+                "language_hint": payload.language or cleaned.language,
+                "cleaning": {
+                    "removed": [{"text": p.text, "reason": p.reason} for p in cleaned.removed],
+                    "page_title": cleaned.title,
+                    "page_canonical_url": cleaned.canonical_url,
+                    "published_at_from": "feed" if payload.published_at else (
+                        "content" if cleaned.published_at else None
+                    ),
+                },
+                "status": ArticleStatus.QUEUED,
+            },
+        )
+        if article_id is None:  # lost a race with an identical article committed meanwhile
+            existing = repository.find_duplicate(
+                session, source=payload.source, external_id=payload.external_id, canonical_url=canon,
+                content_hash=digest,
+            )
+            if existing is None:
+                raise RuntimeError("insert conflicted but no conflicting article was found")
+        else:
+            outbox_id = outbox_repository.add(
+                session, article_id=article_id, task=ENRICH_TASK, payload={"request_id": request_id}
+            )
+            if publish is not None:
+                on_commit(session, lambda: publish([outbox_id]))
+            log.info("article_accepted", article_id=article_id, canonical_url=canon)
+            return IngestResult(id=article_id, status="queued", canonical_url=canon)
+
+    dup_id, dup_url, method = existing
+    log.info("article_duplicate", article_id=dup_id, method=method)
+    return IngestResult(
+        id=dup_id,
+        status="duplicate",
+        canonical_url=dup_url,
+        duplicate_of=dup_id,
+        duplicate_method=method,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,203 @@
+"""Plumbing shared by the FastAPI services: error shape, request ids, body limits, health routes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import session_factory
+from shared.errors import NewswireError, PayloadTooLarge
+
+log = structlog.get_logger("newswire.http")
+
+HTTP_REQUESTS = Counter(
+    "newswire_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "newswire_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+
+
+def error_body(error: str, detail: Any) -> dict[str, Any]:
+    return {"error": error, "detail": jsonable_encoder(detail)}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One JSON error shape for everything: {"error": code, "detail": ...}."""
+
+    @app.exception_handler(NewswireError)
+    async def _newswire(_: Request, exc: NewswireError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        return JSONResponse(error_body("validation_error", detail), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, exc.detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database_unavailable", error=str(exc.orig)[:300])
+        return JSONResponse(
+            error_body("service_unavailable", "the database is unavailable; retry later"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=repr(exc))
+        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)
+
+
+BODY_TOO_LARGE = "newswire.body_too_large"
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies above `max_bytes` with 413, whether or not Content-Length is sent (pure ASGI, streaming)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            # Raising here would surface as an ExceptionGroup through Starlette's task groups; instead
+            # the body is cut short and flagged, and the body reader answers 413 (see shared.body).
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    scope[BODY_TOO_LARGE] = self.max_bytes
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _reject(self, send: Send) -> None:
+        response = JSONResponse(
+            error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes"), status_code=413
+        )
+        await response({"type": "http"}, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install_request_context(app: FastAPI, *, service: str) -> None:
+    """Bind a request id (from X-Request-ID or new) to the log context; echo it; record metrics."""
+
+    @app.middleware("http")
+    async def _context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id, service=service)
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        route_path = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - start
+        HTTP_REQUESTS.labels(service, request.method, route_path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, route_path).observe(elapsed)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+
+def _get_session(request: Request) -> Iterator[Session]:
+    """The edge owns the unit of work: commit when the handler returns, roll back when it raises."""
+    factory = getattr(request.app.state, "session_factory", None)
+    if factory is None:  # created on first use, in the serving process
+        factory = request.app.state.session_factory = session_factory()
+    session: Session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit runs when the handler returns, before the response is sent, so a failed
+# commit is answered as an error instead of a success the database never saw.
+SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
+
+
+def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database (and other dependencies) answer")
+    def readyz(session: SessionDep) -> JSONResponse:
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except DBAPIError as exc:
+            ok = False
+            checks["database"] = f"error: {type(exc.orig).__name__}"
+        for check in extra_checks or []:
+            name = getattr(check, "__name__", "check")
+            try:
+                check()
+                checks[name] = "ok"
+            except Exception as exc:  # a readiness probe reports, it does not raise
+                ok = False
+                checks[name] = f"error: {type(exc).__name__}"
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_base_app(*, title: str, service: str, max_body_bytes: int, version: str) -> FastAPI:
+    app = FastAPI(title=title, version=version)
+    app.state.session_factory = None
+    install_error_handlers(app)
+    install_request_context(app, service=service)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)  # type: ignore[arg-type]
+    return app

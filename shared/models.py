@@ -1,0 +1,178 @@
+"""SQLAlchemy 2.0 typed models. The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+    text as sql_text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class ArticleStatus(enum.StrEnum):
+    QUEUED = "queued"
+    ENRICHED = "enriched"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+class RawFormat(enum.StrEnum):
+    HTML = "html"
+    TEXT = "text"
+
+
+class Article(TimestampMixin, Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'enriched', 'failed', 'duplicate')", name="status_valid"
+        ),
+        CheckConstraint("raw_format IN ('html', 'text')", name="raw_format_valid"),
+        Index("uq_articles_canonical_url", "canonical_url", unique=True),
+        Index("uq_articles_content_hash", "content_hash", unique=True),
+        Index(
+            "uq_articles_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=sql_text("external_id IS NOT NULL"),
+        ),
+        Index("ix_articles_published_at_id", "published_at", "id"),
+        Index("ix_articles_source_id", "source", "id"),
+        Index("ix_articles_status_id", "status", "id"),
+        Index("ix_articles_language_id", "language", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw_format: Mapped[str] = mapped_column(String(8))
+    raw_content: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    authors: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    site_name: Mapped[str | None] = mapped_column(Text)
+    language_hint: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    cleaning: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(16), server_default=ArticleStatus.QUEUED.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    model_versions: Mapped[dict[str, Any] | None]
+    enriched_at: Mapped[datetime | None]
+
+    entities: Mapped[list[ArticleEntity]] = relationship(
+        back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+    topics: Mapped[list[ArticleTopic]] = relationship(
+        back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Entity(TimestampMixin, Base):
+    __tablename__ = "entities"
+    __table_args__ = (
+        Index("uq_entities_type_name", "type", "name", unique=True),
+        Index("ix_entities_lower_name", sql_text("lower(name) text_pattern_ops")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(32))
+
+
+class ArticleEntity(Base):
+    __tablename__ = "article_entities"
+    __table_args__ = (Index("ix_article_entities_entity_id_article_id", "entity_id", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    mention_count: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+    article: Mapped[Article] = relationship(back_populates="entities", lazy="raise")
+    entity: Mapped[Entity] = relationship(lazy="raise")
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+
+
+class ArticleTopic(Base):
+    __tablename__ = "article_topics"
+    __table_args__ = (Index("ix_article_topics_topic_code_score", "topic_code", "score"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_code: Mapped[str] = mapped_column(ForeignKey("topics.code"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+
+    article: Mapped[Article] = relationship(back_populates="topics", lazy="raise")
+    topic: Mapped[Topic] = relationship(lazy="raise")
+
+
+class OutboxEvent(Base):
+    """A job to publish. Written in the transaction that stores the article; the relay republishes
+    anything published long ago but never completed, so a lost publish is never a lost article."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=sql_text("completed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    task: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    published_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    publish_attempts: Mapped[int] = mapped_column(Integer, server_default="0")

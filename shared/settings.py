@@ -1,0 +1,84 @@
+"""The one settings object. Every value can be set with a ``NEWSWIRE_`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", env_file=".env", extra="ignore")
+
+    # --- backing services -------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of PostgreSQL (postgresql+psycopg://...). Unset: `newswire run` "
+        "starts an embedded PostgreSQL under the data dir.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the Celery broker. Unset: `newswire run` starts an embedded Redis.",
+    )
+    data_dir: Path = Field(default=Path(".newswire"), description="Where embedded servers keep data.")
+    db_pool_size: int = Field(default=5, ge=1, description="Connections per process pool.")
+    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections above the pool size.")
+
+    # --- ports ------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Interface the HTTP services bind to.")
+    ingest_port: int = Field(default=8001, description="Port of the ingest service.")
+    api_port: int = Field(default=8000, description="Port of the read API.")
+    flower_port: int = Field(default=5555, description="Port of Flower.")
+    embedded_pg_port: int = Field(default=54329, description="Port of the embedded PostgreSQL.")
+    embedded_redis_port: int = Field(default=63799, description="Port of the embedded Redis.")
+
+    # --- ingest limits ----------------------------------------------------------------
+    max_body_bytes: int = Field(default=10_000_000, ge=1024, description="Largest request body (413 above).")
+    max_batch_size: int = Field(default=100, ge=1, description="Most articles in one batch request.")
+    max_html_chars: int = Field(default=5_000_000, ge=100, description="Longest `html` field.")
+    max_text_chars: int = Field(default=1_000_000, ge=100, description="Longest `text` field.")
+    max_title_chars: int = Field(default=1_000, ge=10, description="Longest `title` field.")
+    max_url_chars: int = Field(default=2_048, ge=32, description="Longest `url` field.")
+    min_clean_chars: int = Field(
+        default=1, ge=1, description="Articles whose cleaned body is shorter are rejected (422)."
+    )
+
+    # --- queue and worker -------------------------------------------------------------
+    enrich_queue: str = Field(default="enrich", description="Celery queue the enrich tasks go to.")
+    task_max_retries: int = Field(default=5, ge=0, description="Retries of a transient failure.")
+    task_retry_backoff_max: int = Field(default=300, ge=1, description="Cap of the retry backoff (s).")
+    worker_concurrency: int = Field(default=1, ge=1, description="Worker processes per `newswire worker`.")
+    outbox_relay_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between passes of the outbox relay."
+    )
+    outbox_redeliver_after: float = Field(
+        default=300.0, gt=0, description="Republish an outbox job not completed this many seconds after publishing."
+    )
+    spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
+
+    # --- API --------------------------------------------------------------------------
+    page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")
+    page_size_max: int = Field(default=200, ge=1, description="Largest page size of list endpoints.")
+
+    # --- logs -------------------------------------------------------------------------
+    log_level: str = Field(default="INFO", description="Log level.")
+    log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")
+
+    # --- tests ------------------------------------------------------------------------
+    require_services: bool = Field(
+        default=False, description="Tests fail (instead of skip) when PostgreSQL or Redis is unreachable."
+    )
+    test_database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        description="Server the tests create their throw-away databases on.",
+    )
+    test_redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis used by the tests.")
+    eval_dir: Path = Field(default=Path("../shared/eval"), description="Evaluation data for `make eval`.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process."""
+    return Settings()

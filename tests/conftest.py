@@ -1,0 +1,161 @@
+"""Test plumbing: real PostgreSQL (a fresh database per run, migrated once) and real Redis.
+
+Each test runs inside a transaction that is rolled back (join_transaction_mode="create_savepoint"),
+so the code under test may commit freely. With NEWSWIRE_REQUIRE_SERVICES=1 (CI) a missing
+PostgreSQL or Redis fails the tests that need it instead of skipping them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+# Settings are read once per process: fix the test environment before any app module is imported.
+_RUN_ID = uuid.uuid4().hex[:10]
+os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
+os.environ.setdefault("NEWSWIRE_REDIS_URL", os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+os.environ["NEWSWIRE_LOG_JSON"] = "false"
+os.environ.pop("NEWSWIRE_DATABASE_URL", None)
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+import redis  # noqa: E402
+from sqlalchemy import Connection, Engine, create_engine, make_url, pool, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from shared.settings import Settings, get_settings  # noqa: E402
+
+RUN_ID = _RUN_ID
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    message = f"{what} is unreachable: {type(exc).__name__}: {exc}"
+    if get_settings().require_services:
+        pytest.fail(message + " (NEWSWIRE_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(settings: Settings) -> Iterator[object]:
+    """A factory of new, migrated databases, dropped at the end of the run."""
+    from shared.migrate import upgrade
+
+    admin_url = settings.test_database_url
+    created: list[str] = []
+
+    def make(label: str) -> str:
+        name = f"nw_test_{RUN_ID}_{label}"
+        try:
+            url = create_database(admin_url, name)
+        except OperationalError as exc:
+            _unavailable(f"PostgreSQL at {make_url(admin_url).render_as_string()}", exc)
+        created.append(name)
+        upgrade(url)
+        return url
+
+    yield make
+    for name in created:
+        drop_database(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: object, settings: Settings) -> Iterator[str]:
+    url: str = fresh_database("main")  # type: ignore[operator]
+    os.environ["NEWSWIRE_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+    )
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(settings: Settings) -> str:
+    url = os.environ["NEWSWIRE_REDIS_URL"]
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis at {url}", exc)
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.delete(get_settings().enrich_queue)
+    client.close()
+
+
+@pytest.fixture
+def ingest_client(session_factory: sessionmaker[Session], redis_url: str) -> Iterator[httpx.Client]:
+    from fastapi.testclient import TestClient
+
+    from services.ingest.app import create_app
+
+    app = create_app(run_relay=False)
+    app.state.session_factory = session_factory
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def api_client(session_factory: sessionmaker[Session]) -> Iterator[httpx.Client]:
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+
+    app = create_app()
+    app.state.session_factory = session_factory
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client

@@ -1,0 +1,33 @@
+"""Factories for test data: valid article payloads with unique URLs and texts."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from pathlib import Path
+from typing import Any
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+_counter = itertools.count(1)
+
+BODY = (
+    "The central bank raised its main interest rate by a quarter point on Tuesday, citing inflation that "
+    "has stayed above its target for a third year. Officials said further increases were possible."
+)
+
+
+def article_payload(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    token = uuid.uuid4().hex[:8]
+    payload: dict[str, Any] = {
+        "url": f"https://news.example.com/economy/{token}-{n}",
+        "title": f"Central bank raises rates ({token})",
+        "text": f"{BODY} Reference {token}-{n} was quoted by analysts in London.",
+        "source": "example-wire",
+    }
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def sample_texts() -> list[Path]:
+    return sorted(SAMPLES.glob("*.txt"))
