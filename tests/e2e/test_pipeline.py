@@ -1,0 +1,163 @@
+"""End to end: the real ingest, API and worker processes over real HTTP, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import RUN_ID
+from tests.factories import SAMPLES
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+JUNK_ONLY_NAMES = {"Russia", "Ukraine", "Kenya", "Malaysia", "RFE/RL", "Al Jazeera", "Confronting the Caliphate"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Platform:
+    ingest_url: str
+    api_url: str
+    env: dict[str, str]
+    logs: Path
+
+
+def _wait_ready(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, proc in processes.items():
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{(logs / f'{name}.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"{url} not ready after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def platform(fresh_database: object, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    database_url: str = fresh_database("e2e")  # type: ignore[operator]
+    logs = tmp_path_factory.mktemp("e2e-logs")
+    ingest_port, api_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "NEWSWIRE_DATABASE_URL": database_url,
+        "NEWSWIRE_REDIS_URL": redis_url,
+        "NEWSWIRE_ENRICH_QUEUE": f"enrich-e2e-{RUN_ID}",
+        "NEWSWIRE_LOG_JSON": "true",
+        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
+    }
+    commands = {
+        "ingest": ["serve", "ingest", "--port", str(ingest_port)],
+        "api": ["serve", "api", "--port", str(api_port)],
+        "worker": ["worker", "--concurrency", "1", "--hostname", f"e2e-{RUN_ID}@%h"],
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    for name, args in commands.items():
+        with (logs / f"{name}.log").open("wb") as log:
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "newswire_cli", *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+    try:
+        ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
+        _wait_ready(f"{ingest_url}/readyz", processes, logs)
+        _wait_ready(f"{api_url}/readyz", processes, logs)
+        yield Platform(ingest_url, api_url, env, logs)
+    finally:
+        for proc in processes.values():
+            proc.terminate()
+        for proc in processes.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _push_samples(platform: Platform) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-m", "newswire_cli", "ingest", str(SAMPLES), "--url", platform.ingest_url,
+         "--source", "samples"],
+        env=platform.env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def _wait_enriched(client: httpx.Client, ids: list[int], timeout: float = 240) -> list[dict[str, object]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        details = [client.get(f"/v1/articles/{i}").json() for i in ids]
+        if all(d["status"] in ("enriched", "failed") for d in details):
+            return details
+        time.sleep(0.5)
+    pytest.fail(f"not enriched in {timeout} s: {[(d['id'], d['status']) for d in details]}")
+
+
+def test_samples_flow_through_the_platform(platform: Platform) -> None:
+    summary = _push_samples(platform)
+    assert summary["queued"] == 5, summary
+    ids = summary["ids"]
+    assert isinstance(ids, list)
+
+    with httpx.Client(base_url=platform.api_url, timeout=10) as api:
+        details = _wait_enriched(api, ids)
+        assert [d["status"] for d in details] == ["enriched"] * 5, [d.get("error") for d in details]
+
+        entities = {(e["name"], e["type"]) for d in details for e in d["entities"]}  # type: ignore[attr-defined]
+        assert ("Hillary Clinton", "PERSON") in entities
+        assert ("NATO", "ORG") in entities
+        assert ("Pakistan", "GPE") in entities
+        names = {name for name, _ in entities}
+        assert not names & JUNK_ONLY_NAMES, "entities came from boilerplate the cleaner should have dropped"
+        for d in details:
+            assert d["language"] == "en"
+            assert d["topics"], "every article gets topics"
+            assert d["model_versions"]
+
+        listing = api.get("/v1/articles", params={"status": "enriched", "limit": 50}).json()
+        assert {a["id"] for a in listing["items"]} == set(ids)
+        clinton = api.get("/v1/entities", params={"prefix": "Hillary", "type": "PERSON"}).json()["items"]
+        assert clinton[0]["name"] == "Hillary Clinton" and clinton[0]["article_count"] >= 2
+        by_entity = api.get("/v1/articles", params={"entity": "Hillary Clinton"}).json()["items"]
+        assert len(by_entity) == clinton[0]["article_count"]
+
+    # a re-push is answered as a duplicate and stores nothing new
+    again = _push_samples(platform)
+    assert again["duplicates"] == 5 and again["queued"] == 0, again
+    assert sorted(again["ids"]) == sorted(ids)  # type: ignore[arg-type]
+
+    # the worker logs carry the article id and the ingest request id
+    worker_log = (platform.logs / "worker.log").read_text()
+    done = [json.loads(line) for line in worker_log.splitlines() if line.startswith("{") and "enrich_done" in line]
+    assert {d["article_id"] for d in done} >= set(ids)
+    assert all(d.get("request_id") for d in done)
+
+
+def test_queues_command_reports_the_run(platform: Platform) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "newswire_cli", "queues"],
+        env={**platform.env, "COLUMNS": "200"}, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"enrich-e2e-{RUN_ID}" in result.stdout
+    assert "enriched" in result.stdout
