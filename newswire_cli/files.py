@@ -44,7 +44,9 @@ def payloads(path: Path, *, base_url: str, source: str | None) -> list[dict[str,
     article whose URL is `base_url` + file name and whose title is the cleaner's headline."""
     if path.suffix.lower() == ".json":
         data = json.loads(read_text(path))
-        items = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else []
+        items = (
+            data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else []
+        )
         return [dict(item) for item in items]
     content = read_text(path)
     cleaned = clean_html(content) if is_html(path) else clean_text(content)

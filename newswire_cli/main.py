@@ -43,7 +43,9 @@ def migrate() -> None:
 def serve(
     service: Annotated[str, typer.Argument(help="ingest or api")],
     host: Annotated[str | None, typer.Option(help="Bind address (default NEWSWIRE_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default NEWSWIRE_INGEST_PORT / NEWSWIRE_API_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default NEWSWIRE_INGEST_PORT / NEWSWIRE_API_PORT).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
 ) -> None:
     """Serve the ingest service or the read API with uvicorn."""
@@ -69,7 +71,9 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY).")
+    ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
     hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
 ) -> None:
@@ -111,7 +115,9 @@ def flower(
 
 @app.command()
 def run(
-    no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not push the sample articles.")] = False,
+    no_samples: Annotated[
+        bool, typer.Option("--no-samples", help="Do not push the sample articles.")
+    ] = False,
     samples: Annotated[Path, typer.Option(help="Folder of sample articles to push.")] = Path("samples"),
 ) -> None:
     """Start the whole platform (embedded PostgreSQL and Redis unless URLs are set) until Ctrl-C."""
@@ -151,7 +157,9 @@ def _expand(paths: list[Path]) -> list[Path]:
 @app.command()
 def clean(
     files: FilesArg,
-    explain: Annotated[bool, typer.Option("--explain", help="For text input: each line, kept or dropped, and why.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="For text input: each line, kept or dropped, and why.")
+    ] = False,
 ) -> None:
     """Clean files offline; print one JSON object per article (.html/.htm/.html.gz as HTML, else text)."""
     from newswire_cli.files import clean_file, is_html, read_text

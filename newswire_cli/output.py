@@ -7,13 +7,18 @@ from services.enrich.nlp import Enrichment
 
 def enrichment_dict(result: Enrichment) -> dict[str, Any]:
     return {
-        "detected_language": {"code": result.language.code, "confidence": round(result.language.confidence, 4)},
+        "detected_language": {
+            "code": result.language.code,
+            "confidence": round(result.language.confidence, 4),
+        },
         "entities": [
             {
                 "name": e.name,
                 "type": e.type,
                 "count": e.count,
-                "mentions": [{"field": m.field, "start": m.start, "end": m.end, "text": m.surface} for m in e.mentions],
+                "mentions": [
+                    {"field": m.field, "start": m.start, "end": m.end, "text": m.surface} for m in e.mentions
+                ],
             }
             for e in result.entities
         ],

@@ -13,7 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newswire_cli.files import payloads
 
 
-def post_with_retry(client: httpx.Client, url: str, payload: dict[str, Any], *, attempts: int = 4) -> httpx.Response:
+def post_with_retry(
+    client: httpx.Client, url: str, payload: dict[str, Any], *, attempts: int = 4
+) -> httpx.Response:
     """Retries are safe: a repeated article is answered as a duplicate, never stored twice."""
     delay = 0.5
     for attempt in range(attempts):
@@ -47,15 +49,26 @@ def push_files(
             errors.append({"file": str(path), "error": str(exc)})
     results: list[dict[str, Any]] = []
     endpoint = ingest_url.rstrip("/") + "/v1/articles"
-    with httpx.Client(timeout=30.0) as client, Progress(
-        TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress
-    ) as progress:
+    with (
+        httpx.Client(timeout=30.0) as client,
+        Progress(
+            TextColumn("pushing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not show_progress,
+        ) as progress,
+    ):
         task = progress.add_task("push", total=len(items))
 
         def push(payload: dict[str, Any]) -> dict[str, Any]:
             try:
                 response = post_with_retry(client, endpoint, payload)
-                body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+                body = (
+                    response.json()
+                    if response.headers.get("content-type", "").startswith("application/json")
+                    else {}
+                )
                 out = {"url": payload.get("url"), "http_status": response.status_code, **body}
             except httpx.HTTPError as exc:
                 out = {"url": payload.get("url"), "http_status": None, "error": str(exc)}

@@ -13,17 +13,31 @@ def gather(settings: Settings) -> QueueStats:
     assert settings.redis_url is not None
     try:
         with session_scope() as session:
-            return collect(session=session, celery=celery_app, redis_url=settings.redis_url, queue=settings.enrich_queue)
+            return collect(
+                session=session, celery=celery_app, redis_url=settings.redis_url, queue=settings.enrich_queue
+            )
     except DatabaseNotConfiguredError:
-        return collect(session=None, celery=celery_app, redis_url=settings.redis_url, queue=settings.enrich_queue)
+        return collect(
+            session=None, celery=celery_app, redis_url=settings.redis_url, queue=settings.enrich_queue
+        )
 
 
 def render_once(settings: Settings, console: Console | None = None) -> QueueStats:
     console = console or Console()
     stats = gather(settings)
     table = Table(title=f"Newswire queues ({len(stats.workers)} worker(s))")
-    for column in ("queue", "waiting", "active", "reserved", "retrying", "queued", "enriched", "failed",
-                   "retried", "outbox"):
+    for column in (
+        "queue",
+        "waiting",
+        "active",
+        "reserved",
+        "retrying",
+        "queued",
+        "enriched",
+        "failed",
+        "retried",
+        "outbox",
+    ):
         table.add_column(column, justify="right" if column != "queue" else "left")
     table.add_row(
         stats.queue,

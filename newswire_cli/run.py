@@ -81,7 +81,9 @@ def _wait_ready(url: str, children: list[Child], timeout: float) -> None:
     raise RuntimeError(f"{url} did not become ready within {timeout:.0f} s")
 
 
-def wait_enriched(api_url: str, ids: list[int], *, timeout: float, on_tick: Callable[[int], None] | None = None) -> dict[int, dict[str, object]]:
+def wait_enriched(
+    api_url: str, ids: list[int], *, timeout: float, on_tick: Callable[[int], None] | None = None
+) -> dict[int, dict[str, object]]:
     """Poll the API until every id is enriched or failed (or the timeout passes)."""
     deadline = time.monotonic() + timeout
     done: dict[int, dict[str, object]] = {}
@@ -112,7 +114,7 @@ def _print_articles(articles: list[dict[str, object]]) -> None:
             str(a["status"]),
             str(a.get("language") or ""),
             str(a["title"])[:60],
-            ", ".join(f"{e['name']} ({e['type']})" for e in entities[:4]),  # type: ignore[index,union-attr]
+            ", ".join(f"{e['name']} ({e['type']})" for e in entities[:4]),  # type: ignore[index]
             str(topics[0]["label"]) if topics else "",  # type: ignore[index]
         )
     console.print(table)
@@ -163,10 +165,15 @@ def run_platform(*, samples: Path | None) -> int:
             if samples is not None and samples.exists():
                 files = list(expand([samples]))
                 console.print(f"pushing {len(files)} sample article(s) from {samples}/ ...")
-                summary = push_files(files, ingest_url=ingest_url, source="samples",
-                                     base_url="https://samples.newswire.invalid/articles")
+                summary = push_files(
+                    files,
+                    ingest_url=ingest_url,
+                    source="samples",
+                    base_url="https://samples.newswire.invalid/articles",
+                )
                 console.print(
-                    f"queued {summary['queued']}, duplicates {summary['duplicates']}, failed {summary['failed']}"
+                    f"queued {summary['queued']}, duplicates {summary['duplicates']}, "
+                    f"failed {summary['failed']}"
                 )
                 ids = sorted(set(summary["ids"]))
                 console.print("waiting for the worker to enrich them (the first run loads the models) ...")
@@ -184,7 +191,9 @@ def run_platform(*, samples: Path | None) -> int:
             while True:
                 for child in children:
                     if child.process.poll() is not None:
-                        console.print(f"[red]{child.name} exited with {child.process.returncode}; see {child.log}[/red]")
+                        console.print(
+                            f"[red]{child.name} exited with {child.process.returncode}; see {child.log}[/red]"
+                        )
                         return 1
                 time.sleep(1)
         except (KeyboardInterrupt, _Stop):
@@ -195,4 +204,3 @@ def run_platform(*, samples: Path | None) -> int:
             return 1
         finally:
             signal.signal(signal.SIGTERM, previous)
-    return 0

@@ -21,9 +21,7 @@ async def json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"expected Content-Type: application/json, got {media_type or 'none'!r}"
-        )
+        raise UnsupportedMediaType(f"expected Content-Type: application/json, got {media_type or 'none'!r}")
     raw = await request.body()
     limit = request.scope.get(BODY_TOO_LARGE)
     if limit is not None:

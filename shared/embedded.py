@@ -207,8 +207,14 @@ def _run(cmd: list[str], *, timeout: float, user: str | None = None) -> str:
         logger.debug("running %s", shlex.join(cmd))
         try:
             proc = subprocess.run(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, text=True,
-                timeout=timeout, check=False, **kwargs,
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                check=False,
+                **kwargs,
             )
         except subprocess.TimeoutExpired as err:
             out.seek(0)
@@ -297,7 +303,9 @@ class EmbeddedPostgres:
                 if port is not None and port != self.port:
                     logger.warning(
                         "embedded PostgreSQL in %s already runs on port %d (asked for %d); reusing it",
-                        self.pgdata, port, self.port,
+                        self.pgdata,
+                        port,
+                        self.port,
                     )
                     self.port = port
                 logger.info("reusing embedded PostgreSQL (pid %d) in %s", pid, self.pgdata)
@@ -395,8 +403,10 @@ class EmbeddedPostgres:
         _run(
             [
                 str(postgres_bin_path() / "initdb"),
-                "-D", str(self.pgdata),
-                "-U", PG_SUPERUSER,
+                "-D",
+                str(self.pgdata),
+                "-U",
+                PG_SUPERUSER,
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale-provider=builtin",
@@ -433,10 +443,15 @@ class EmbeddedPostgres:
         options = f"-h {LISTEN_HOST} -p {self.port} -k {shlex.quote(str(self.socket_dir))}"
         cmd = [
             str(postgres_bin_path() / "pg_ctl"),
-            "-D", str(self.pgdata),
-            "-w", "-t", str(int(self.timeout)),
-            "-l", str(self.log_file),
-            "-o", options,
+            "-D",
+            str(self.pgdata),
+            "-w",
+            "-t",
+            str(int(self.timeout)),
+            "-l",
+            str(self.log_file),
+            "-o",
+            options,
             "start",
         ]
         logger.info("starting embedded PostgreSQL on %s:%d (data in %s)", LISTEN_HOST, self.port, self.pgdata)
@@ -452,8 +467,12 @@ class EmbeddedPostgres:
         import psycopg
 
         return psycopg.connect(
-            host=LISTEN_HOST, port=self.port, user=PG_SUPERUSER, dbname=dbname,
-            connect_timeout=5, autocommit=True,
+            host=LISTEN_HOST,
+            port=self.port,
+            user=PG_SUPERUSER,
+            dbname=dbname,
+            connect_timeout=5,
+            autocommit=True,
         )
 
     def _wait_for_connection(self) -> None:
@@ -568,7 +587,9 @@ class EmbeddedRedis:
                 if port != self.port:
                     logger.warning(
                         "embedded Redis in %s already runs on port %d (asked for %d); reusing it",
-                        self.redis_dir, port, self.port,
+                        self.redis_dir,
+                        port,
+                        self.port,
                     )
                     self.port = port
                 if self._ping():
@@ -613,7 +634,10 @@ class EmbeddedRedis:
 
         # no retries: SHUTDOWN drops the connection, and readiness polling retries by itself
         return redis.Redis(
-            host=LISTEN_HOST, port=self.port, socket_timeout=2, socket_connect_timeout=2,
+            host=LISTEN_HOST,
+            port=self.port,
+            socket_timeout=2,
+            socket_connect_timeout=2,
             retry=Retry(NoBackoff(), 0),
         )
 
@@ -647,13 +671,20 @@ class EmbeddedRedis:
     def _spawn(self) -> None:
         cmd = [
             str(redis_server_executable()),
-            "--port", str(self.port),
-            "--bind", LISTEN_HOST,
-            "--dir", str(self.redis_dir),
-            "--appendonly", "yes",
-            "--save", "",
-            "--daemonize", "no",
-            "--pidfile", str(self.redis_dir / "redis.pid"),
+            "--port",
+            str(self.port),
+            "--bind",
+            LISTEN_HOST,
+            "--dir",
+            str(self.redis_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--pidfile",
+            str(self.redis_dir / "redis.pid"),
         ]
         logger.info("starting embedded Redis on %s:%d (data in %s)", LISTEN_HOST, self.port, self.redis_dir)
         with self.log_file.open("ab") as log:
@@ -661,8 +692,12 @@ class EmbeddedRedis:
             log.flush()
             # own session: Ctrl-C in the terminal of `newswire run` does not reach it; stop() does
             self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self.redis_dir,
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.redis_dir,
             )
         self._state_file.write_text(json.dumps({"pid": self._proc.pid, "port": self.port}))
 

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import session_factory
-from shared.errors import NewswireError, PayloadTooLarge
+from shared.errors import NewswireError
 
 log = structlog.get_logger("newswire.http")
 
@@ -41,7 +41,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NewswireError)
     async def _newswire(_: Request, exc: NewswireError) -> JSONResponse:
-        return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,7 +78,7 @@ BODY_TOO_LARGE = "newswire.body_too_large"
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies above `max_bytes` with 413, whether or not Content-Length is sent (pure ASGI, streaming)."""
+    """Refuse bodies above `max_bytes` with 413, with or without Content-Length (pure ASGI, streaming)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -184,8 +186,9 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
             except Exception as exc:  # a readiness probe reports, it does not raise
                 ok = False
                 checks[name] = f"error: {type(exc).__name__}"
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
@@ -199,5 +202,5 @@ def create_base_app(*, title: str, service: str, max_body_bytes: int, version: s
     app.state.session_factory = None
     install_error_handlers(app)
     install_request_context(app, service=service)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     return app

@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     func,
+)
+from sqlalchemy import (
     text as sql_text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -60,9 +62,7 @@ class RawFormat(enum.StrEnum):
 class Article(TimestampMixin, Base):
     __tablename__ = "articles"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'enriched', 'failed', 'duplicate')", name="status_valid"
-        ),
+        CheckConstraint("status IN ('queued', 'enriched', 'failed', 'duplicate')", name="status_valid"),
         CheckConstraint("raw_format IN ('html', 'text')", name="raw_format_valid"),
         Index("uq_articles_canonical_url", "canonical_url", unique=True),
         Index("uq_articles_content_hash", "content_hash", unique=True),
@@ -127,9 +127,7 @@ class ArticleEntity(Base):
     __tablename__ = "article_entities"
     __table_args__ = (Index("ix_article_entities_entity_id_article_id", "entity_id", "article_id"),)
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     mention_count: Mapped[int] = mapped_column(Integer)
     mentions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
@@ -149,9 +147,7 @@ class ArticleTopic(Base):
     __tablename__ = "article_topics"
     __table_args__ = (Index("ix_article_topics_topic_code_score", "topic_code", "score"),)
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     topic_code: Mapped[str] = mapped_column(ForeignKey("topics.code"), primary_key=True)
     score: Mapped[float] = mapped_column(Float)
 
@@ -164,9 +160,7 @@ class OutboxEvent(Base):
     anything published long ago but never completed, so a lost publish is never a lost article."""
 
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=sql_text("completed_at IS NULL")),
-    )
+    __table_args__ = (Index("ix_outbox_pending", "id", postgresql_where=sql_text("completed_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Seconds between passes of the outbox relay."
     )
     outbox_redeliver_after: float = Field(
-        default=300.0, gt=0, description="Republish an outbox job not completed this many seconds after publishing."
+        default=300.0,
+        gt=0,
+        description="Republish an outbox job not completed this many seconds after publishing.",
     )
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
 

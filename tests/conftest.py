@@ -13,7 +13,9 @@ from collections.abc import Iterator
 # Settings are read once per process: fix the test environment before any app module is imported.
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
-os.environ.setdefault("NEWSWIRE_REDIS_URL", os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+os.environ.setdefault(
+    "NEWSWIRE_REDIS_URL", os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+)
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
 os.environ.pop("NEWSWIRE_DATABASE_URL", None)
 
@@ -84,7 +86,7 @@ def database_url(fresh_database: object, settings: Settings) -> Iterator[str]:
     url: str = fresh_database("main")  # type: ignore[operator]
     os.environ["NEWSWIRE_DATABASE_URL"] = url
     get_settings.cache_clear()
-    yield url
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,9 @@ def broker_depth(redis_url: str, queue: str) -> int:
         client.close()
 
 
-def collect(*, session: Session | None, celery: Celery, redis_url: str, queue: str, timeout: float = 1.0) -> QueueStats:
+def collect(
+    *, session: Session | None, celery: Celery, redis_url: str, queue: str, timeout: float = 1.0
+) -> QueueStats:
     stats = QueueStats(queue=queue, depth=None)
     try:
         stats.depth = broker_depth(redis_url, queue)

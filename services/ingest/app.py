@@ -48,7 +48,9 @@ def create_app(*, run_relay: bool = True) -> FastAPI:
         task = None
         if run_relay:
             task = asyncio.create_task(
-                _relay_loop(settings.outbox_relay_interval, timedelta(seconds=settings.outbox_redeliver_after))
+                _relay_loop(
+                    settings.outbox_relay_interval, timedelta(seconds=settings.outbox_redeliver_after)
+                )
             )
         yield
         if task is not None:

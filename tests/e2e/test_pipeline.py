@@ -21,7 +21,15 @@ from tests.factories import SAMPLES
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-JUNK_ONLY_NAMES = {"Russia", "Ukraine", "Kenya", "Malaysia", "RFE/RL", "Al Jazeera", "Confronting the Caliphate"}
+JUNK_ONLY_NAMES = {
+    "Russia",
+    "Ukraine",
+    "Kenya",
+    "Malaysia",
+    "RFE/RL",
+    "Al Jazeera",
+    "Confronting the Caliphate",
+}
 
 
 def _free_port() -> int:
@@ -38,12 +46,16 @@ class Platform:
     logs: Path
 
 
-def _wait_ready(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: Path, timeout: float = 90) -> None:
+def _wait_ready(
+    url: str, processes: dict[str, subprocess.Popen[bytes]], logs: Path, timeout: float = 90
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, proc in processes.items():
             if proc.poll() is not None:
-                pytest.fail(f"{name} exited with {proc.returncode}:\n{(logs / f'{name}.log').read_text()[-3000:]}")
+                pytest.fail(
+                    f"{name} exited with {proc.returncode}:\n{(logs / f'{name}.log').read_text()[-3000:]}"
+                )
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -54,7 +66,9 @@ def _wait_ready(url: str, processes: dict[str, subprocess.Popen[bytes]], logs: P
 
 
 @pytest.fixture(scope="module")
-def platform(fresh_database: object, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def platform(
+    fresh_database: object, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
     database_url: str = fresh_database("e2e")  # type: ignore[operator]
     logs = tmp_path_factory.mktemp("e2e-logs")
     ingest_port, api_port = _free_port(), _free_port()
@@ -75,7 +89,11 @@ def platform(fresh_database: object, redis_url: str, tmp_path_factory: pytest.Te
     for name, args in commands.items():
         with (logs / f"{name}.log").open("wb") as log:
             processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "newswire_cli", *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "newswire_cli", *args],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
     try:
         ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
@@ -94,9 +112,23 @@ def platform(fresh_database: object, redis_url: str, tmp_path_factory: pytest.Te
 
 def _push_samples(platform: Platform) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "ingest", str(SAMPLES), "--url", platform.ingest_url,
-         "--source", "samples"],
-        env=platform.env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "newswire_cli",
+            "ingest",
+            str(SAMPLES),
+            "--url",
+            platform.ingest_url,
+            "--source",
+            "samples",
+        ],
+        env=platform.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     summary: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -137,18 +169,22 @@ def test_samples_flow_through_the_platform(platform: Platform) -> None:
         listing = api.get("/v1/articles", params={"status": "enriched", "limit": 50}).json()
         assert {a["id"] for a in listing["items"]} == set(ids)
         clinton = api.get("/v1/entities", params={"prefix": "Hillary", "type": "PERSON"}).json()["items"]
-        assert clinton[0]["name"] == "Hillary Clinton" and clinton[0]["article_count"] >= 2
+        assert clinton[0]["name"] == "Hillary Clinton"
+        assert clinton[0]["article_count"] >= 2
         by_entity = api.get("/v1/articles", params={"entity": "Hillary Clinton"}).json()["items"]
         assert len(by_entity) == clinton[0]["article_count"]
 
     # a re-push is answered as a duplicate and stores nothing new
     again = _push_samples(platform)
-    assert again["duplicates"] == 5 and again["queued"] == 0, again
+    assert again["duplicates"] == 5, again
+    assert again["queued"] == 0, again
     assert sorted(again["ids"]) == sorted(ids)  # type: ignore[arg-type]
 
     # the worker logs carry the article id and the ingest request id
     worker_log = (platform.logs / "worker.log").read_text()
-    done = [json.loads(line) for line in worker_log.splitlines() if line.startswith("{") and "enrich_done" in line]
+    done = [
+        json.loads(line) for line in worker_log.splitlines() if line.startswith("{") and "enrich_done" in line
+    ]
     assert {d["article_id"] for d in done} >= set(ids)
     assert all(d.get("request_id") for d in done)
 
@@ -156,7 +192,12 @@ def test_samples_flow_through_the_platform(platform: Platform) -> None:
 def test_queues_command_reports_the_run(platform: Platform) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "newswire_cli", "queues"],
-        env={**platform.env, "COLUMNS": "200"}, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**platform.env, "COLUMNS": "200"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert f"enrich-e2e-{RUN_ID}" in result.stdout

@@ -29,12 +29,16 @@ def sample_ids(ingest_client: httpx.Client) -> Iterator[list[int]]:
         response = ingest_client.post("/v1/articles", json=payload)
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])
-    yield ids
+    return ids
 
 
 def _rows(session: Session, article_id: int) -> tuple[list[tuple[int, int, int]], list[tuple[str, float]]]:
     entities = session.execute(
-        select(ArticleEntity.entity_id, ArticleEntity.mention_count, func.jsonb_array_length(ArticleEntity.mentions))
+        select(
+            ArticleEntity.entity_id,
+            ArticleEntity.mention_count,
+            func.jsonb_array_length(ArticleEntity.mentions),
+        )
         .where(ArticleEntity.article_id == article_id)
         .order_by(ArticleEntity.entity_id)
     ).all()
@@ -53,7 +57,8 @@ def test_enrichment_is_written_once_and_is_idempotent(
     assert service.enrich_article(session=db_session, article_id=article_id, enricher=enricher) == "enriched"
     db_session.commit()
     first = _rows(db_session, article_id)
-    assert first[0] and first[1]
+    assert first[0]
+    assert first[1]
     assert service.enrich_article(session=db_session, article_id=article_id, enricher=enricher) == "enriched"
     db_session.commit()
     assert _rows(db_session, article_id) == first, "running the task twice gives the same rows"
@@ -63,7 +68,8 @@ def test_enrichment_is_written_once_and_is_idempotent(
     db_session.refresh(article)
     assert article.status == "enriched"
     assert article.language == "en"
-    assert article.model_versions and {"spacy", "ner_model", "topics", "code"} <= set(article.model_versions)
+    assert article.model_versions
+    assert {"spacy", "ner_model", "topics", "code"} <= set(article.model_versions)
     pending = db_session.scalar(
         select(func.count()).where(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None))
     )
@@ -92,7 +98,9 @@ def test_mention_offsets_point_into_the_stored_text(
 
 
 def test_failure_is_recorded_with_its_error(db_session: Session, sample_ids: list[int]) -> None:
-    service.mark_failed(session=db_session, article_id=sample_ids[1], error="RuntimeError: model crashed", attempts=6)
+    service.mark_failed(
+        session=db_session, article_id=sample_ids[1], error="RuntimeError: model crashed", attempts=6
+    )
     db_session.commit()
     article = db_session.get(Article, sample_ids[1])
     assert article is not None
@@ -126,16 +134,19 @@ def test_read_api_filters_detail_and_pagination(
     assert seen == sorted(sample_ids, reverse=True)
 
     by_person = api_client.get("/v1/articles", params={"entity": "Hillary Clinton"}).json()["items"]
-    assert by_person and all(a["id"] in sample_ids for a in by_person)
+    assert by_person
+    assert all(a["id"] in sample_ids for a in by_person)
     nato = api_client.get("/v1/entities", params={"prefix": "nato", "type": "ORG"}).json()["items"]
-    assert nato and nato[0]["name"] == "NATO"
+    assert nato
+    assert nato[0]["name"] == "NATO"
     by_id = api_client.get("/v1/articles", params={"entity": str(nato[0]["id"])}).json()["items"]
     assert len(by_id) == nato[0]["article_count"]
     both = api_client.get("/v1/articles", params={"entity": ["Hillary Clinton", "NATO"]}).json()["items"]
     assert {a["id"] for a in both} <= {a["id"] for a in by_person}
 
     detail = api_client.get(f"/v1/articles/{sample_ids[0]}").json()
-    assert detail["entities"] and detail["topics"]
+    assert detail["entities"]
+    assert detail["topics"]
     assert detail["removed"], "the cleaner's removals are shown with reasons"
     types = {(e["name"], e["type"]) for e in detail["entities"]}
     assert ("Pakistan", "GPE") in types
@@ -151,10 +162,14 @@ def test_read_api_filters_detail_and_pagination(
     counts = [e["article_count"] for e in persons["items"]]
     assert counts == sorted(counts, reverse=True)
     if persons["next_cursor"]:
-        more = api_client.get("/v1/entities", params={"type": "PERSON", "limit": 3, "cursor": persons["next_cursor"]})
+        more = api_client.get(
+            "/v1/entities", params={"type": "PERSON", "limit": 3, "cursor": persons["next_cursor"]}
+        )
         assert not {e["id"] for e in more.json()["items"]} & {e["id"] for e in persons["items"]}
 
-    dated = api_client.get("/v1/articles", params={"published_from": "2023-01-01T00:00:00Z", "sort": "published"})
+    dated = api_client.get(
+        "/v1/articles", params={"published_from": "2023-01-01T00:00:00Z", "sort": "published"}
+    )
     assert all(a["published_at"] >= "2023-01-01" for a in dated.json()["items"])
 
 
@@ -163,9 +178,12 @@ def test_new_articles_do_not_shift_later_pages(api_client: httpx.Client, ingest_
         ingest_client.post("/v1/articles", json=article_payload(source="pager"))
     first = api_client.get("/v1/articles", params={"source": "pager", "limit": 2}).json()
     ingest_client.post("/v1/articles", json=article_payload(source="pager"))  # arrives meanwhile
-    second = api_client.get("/v1/articles", params={"source": "pager", "limit": 2, "cursor": first["next_cursor"]})
+    second = api_client.get(
+        "/v1/articles", params={"source": "pager", "limit": 2, "cursor": first["next_cursor"]}
+    )
     ids = [a["id"] for a in first["items"]] + [a["id"] for a in second.json()["items"]]
-    assert len(ids) == 3 and len(set(ids)) == 3
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,12 @@ def test_exact_duplicates_by_url_and_by_text(ingest_client: httpx.Client, db_ses
 
     again = ingest_client.post("/v1/articles", json=first)
     assert again.status_code == 200
-    assert again.json() == {**again.json(), "id": original["id"], "status": "duplicate", "duplicate_method": "url"}
+    assert again.json() == {
+        **again.json(),
+        "id": original["id"],
+        "status": "duplicate",
+        "duplicate_method": "url",
+    }
 
     same_text_other_url = {**first, "url": first["url"] + "-syndicated", "text": first["text"].upper() + "  "}
     dup = ingest_client.post("/v1/articles", json=same_text_other_url).json()
@@ -82,9 +87,16 @@ def test_external_id_makes_retries_idempotent(ingest_client: httpx.Client) -> No
         ({"url": "https://a.b/c", "title": "x", "text": "y", "html": "<p>y</p>"}, 422, "validation_error"),
         ({"url": "https://a.b/c", "title": "x"}, 422, "validation_error"),  # neither html nor text
         ({"url": "https://a.b/c", "title": "x", "text": "y", "colour": "red"}, 422, "validation_error"),
-        ({"url": "https://a.b/c", "title": "x", "text": "y", "published_at": "yesterday"}, 422, "validation_error"),
-        ({"url": "https://a.b/c", "title": "x", "text": "y", "published_at": "2024-01-01T00:00:00"}, 422,
-         "validation_error"),  # no time zone
+        (
+            {"url": "https://a.b/c", "title": "x", "text": "y", "published_at": "yesterday"},
+            422,
+            "validation_error",
+        ),
+        (
+            {"url": "https://a.b/c", "title": "x", "text": "y", "published_at": "2024-01-01T00:00:00"},
+            422,
+            "validation_error",
+        ),  # no time zone
         ({"url": "https://a.b/c", "title": "x", "text": "   "}, 422, "validation_error"),
         (["not", "an", "object"], 422, "validation_error"),
     ],
@@ -103,9 +115,13 @@ def test_malformed_json_wrong_type_and_bad_bytes(ingest_client: httpx.Client) ->
     assert (r.status_code, r.json()["error"]) == (400, "malformed_json")
     r = ingest_client.post("/v1/articles", content=b"url=x", headers={"content-type": "text/plain"})
     assert (r.status_code, r.json()["error"]) == (415, "unsupported_media_type")
-    r = ingest_client.post("/v1/articles", content=b'{"a": "\xff\xfe"}', headers={"content-type": "application/json"})
+    r = ingest_client.post(
+        "/v1/articles", content=b'{"a": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
     assert (r.status_code, r.json()["error"]) == (400, "malformed_json")
-    r = ingest_client.post("/v1/articles", content="[" * 100_000, headers={"content-type": "application/json"})
+    r = ingest_client.post(
+        "/v1/articles", content="[" * 100_000, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
 
 
@@ -146,16 +162,21 @@ def test_junk_only_text_is_rejected_not_stored(ingest_client: httpx.Client, db_s
     assert r.json()["error"] == "empty_article"
 
 
-def test_html_is_cleaned_and_script_never_stored_as_text(ingest_client: httpx.Client, db_session: Session) -> None:
+def test_html_is_cleaned_and_script_never_stored_as_text(
+    ingest_client: httpx.Client, db_session: Session
+) -> None:
     html = (
         "<html><head><title>Storm hits coast</title><script>var tracking = 'SECRET-SCRIPT';</script>"
-        "<style>.x{color:red}</style></head><body><nav>Home | World | Sport</nav><article><h1>Storm hits coast</h1>"
+        "<style>.x{color:red}</style></head><body><nav>Home | World | Sport</nav>"
+        "<article><h1>Storm hits coast</h1>"
         "<p>A powerful storm hit the northern coast on Monday, cutting power to thousands of homes and "
         "forcing the closure of several schools, officials said.</p><p>Emergency crews worked through the "
         "night to clear fallen trees from the main roads, and the weather service warned of more rain.</p>"
         "</article><footer>Copyright 2024 Example News</footer></body></html>"
     )
-    r = ingest_client.post("/v1/articles", json=article_payload(html=html, text=None, title="Storm hits coast"))
+    r = ingest_client.post(
+        "/v1/articles", json=article_payload(html=html, text=None, title="Storm hits coast")
+    )
     assert r.status_code == 202, r.text
     article = db_session.get(Article, r.json()["id"])
     assert article is not None
@@ -191,7 +212,9 @@ def test_samples_are_cleaned_and_date_prefix_lifted(ingest_client: httpx.Client,
     articles = [db_session.get(Article, i) for i in ids]
     assert all(a is not None and a.text for a in articles)
     dated = [a for a in articles if a is not None and a.published_at is not None]
-    assert any(a.published_at.year == 2023 for a in dated), "the 'date 2023-02-12' prefix becomes published_at"
+    assert any(a.published_at.year == 2023 for a in dated), (
+        "the 'date 2023-02-12' prefix becomes published_at"
+    )
     for a in articles:
         assert a is not None
         assert "Success! Check your inbox" not in a.text

@@ -24,15 +24,20 @@ def list_articles(
     topic: Annotated[
         list[str], Query(description="Topic code or label; repeat for OR.", examples=["politics"])
     ] = [],  # noqa: B006
-    min_topic_score: Annotated[float, Query(ge=0, le=1, description="Lowest score of the topic filter.")] = 0.0,
+    min_topic_score: Annotated[
+        float, Query(ge=0, le=1, description="Lowest score of the topic filter.")
+    ] = 0.0,
     source: Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])] = [],  # noqa: B006
     language: Annotated[list[str], Query(description="Detected language (ISO 639-1).", examples=["en"])] = [],  # noqa: B006
     status: Annotated[
-        list[str], Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"])
+        list[str],
+        Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"]),
     ] = [],  # noqa: B006
     published_from: Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")] = None,
     published_to: Annotated[datetime | None, Query(description="Published before (ISO 8601).")] = None,
-    sort: Annotated[ArticleSort, Query(description="ingested (default) or published, newest first.")] = "ingested",
+    sort: Annotated[
+        ArticleSort, Query(description="ingested (default) or published, newest first.")
+    ] = "ingested",
     limit: Annotated[int, Query(ge=1, le=_settings.page_size_max, description="Page size.")] = (
         _settings.page_size_default
     ),

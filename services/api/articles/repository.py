@@ -77,7 +77,10 @@ def list_articles_by_published(
     if after is not None:
         published, article_id = after
         stmt = stmt.where(
-            or_(Article.published_at < published, and_(Article.published_at == published, Article.id < article_id))
+            or_(
+                Article.published_at < published,
+                and_(Article.published_at == published, Article.id < article_id),
+            )
         )
     return list(session.scalars(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
 
@@ -114,7 +117,5 @@ def entities_for(session: Session, *, article_id: int) -> list[tuple[Entity, Art
 def topic_codes_matching(session: Session, *, values: Sequence[str]) -> list[str]:
     """Topic filter values may be codes or labels (case-insensitive)."""
     lowered = [v.lower() for v in values]
-    rows = session.scalars(
-        select(Topic.code).where(or_(Topic.code.in_(values), Topic.label.in_(lowered)))
-    )
+    rows = session.scalars(select(Topic.code).where(or_(Topic.code.in_(values), Topic.label.in_(lowered))))
     return list(rows)

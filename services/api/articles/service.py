@@ -103,7 +103,9 @@ def list_articles(
         next_cursor = (
             encode_cursor("ingested", [last.id])
             if sort == "ingested"
-            else encode_cursor("published", [last.published_at.isoformat() if last.published_at else None, last.id])
+            else encode_cursor(
+                "published", [last.published_at.isoformat() if last.published_at else None, last.id]
+            )
         )
     topics = repository.topics_for(session, article_ids=[a.id for a in page])
     return ArticlePage(items=[_summary(a, topics[a.id]) for a in page], next_cursor=next_cursor)

@@ -16,11 +16,13 @@ _settings = get_settings()
 @router.get("", response_model=EntityPage, summary="Entities with article counts, most mentioned first")
 def list_entities(
     session: SessionDep,
-    type: Annotated[  # noqa: A002 - the public parameter name
-        list[str], Query(description="spaCy entity type (PERSON, ORG, GPE, ...); repeat for OR.", examples=["ORG"])
+    type: Annotated[
+        list[str],
+        Query(description="spaCy entity type (PERSON, ORG, GPE, ...); repeat for OR.", examples=["ORG"]),
     ] = [],  # noqa: B006
     prefix: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Name prefix (case-insensitive).", examples=["hil"])
+        str | None,
+        Query(min_length=1, max_length=200, description="Name prefix (case-insensitive).", examples=["hil"]),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=_settings.page_size_max)] = _settings.page_size_default,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,

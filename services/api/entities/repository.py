@@ -23,7 +23,9 @@ def list_entities(
         .subquery()
     )
     article_count = counts.c.article_count
-    stmt = select(Entity.id, Entity.name, Entity.type, article_count).join(counts, counts.c.entity_id == Entity.id)
+    stmt = select(Entity.id, Entity.name, Entity.type, article_count).join(
+        counts, counts.c.entity_id == Entity.id
+    )
     if types:
         stmt = stmt.where(Entity.type.in_(types))
     if prefix:
@@ -40,5 +42,7 @@ def get_entity(session: Session, *, entity_id: int) -> Row[tuple[int, str, str, 
         select(func.count()).where(ArticleEntity.entity_id == Entity.id).correlate(Entity).scalar_subquery()
     )
     return session.execute(
-        select(Entity.id, Entity.name, Entity.type, count.label("article_count")).where(Entity.id == entity_id)
+        select(Entity.id, Entity.name, Entity.type, count.label("article_count")).where(
+            Entity.id == entity_id
+        )
     ).first()

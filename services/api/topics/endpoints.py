@@ -11,9 +11,13 @@ from shared.http import SessionDep
 router = APIRouter(prefix="/v1/topics", tags=["topics"])
 
 
-@router.get("", response_model=TopicList, summary="The topic taxonomy (IPTC Media Topics) with article counts")
+@router.get(
+    "", response_model=TopicList, summary="The topic taxonomy (IPTC Media Topics) with article counts"
+)
 def list_topics(
     session: SessionDep,
-    min_score: Annotated[float, Query(ge=0, le=1, description="Count articles with at least this score.")] = 0.0,
+    min_score: Annotated[
+        float, Query(ge=0, le=1, description="Count articles with at least this score.")
+    ] = 0.0,
 ) -> TopicList:
     return service.list_topics(session=session, min_score=min_score)

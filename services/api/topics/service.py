@@ -8,4 +8,6 @@ from services.api.topics.schemas import TopicList, TopicOut
 
 def list_topics(*, session: Session, min_score: float) -> TopicList:
     rows = repository.list_topics(session, min_score=min_score)
-    return TopicList(items=[TopicOut(code=r.code, label=r.label, article_count=r.article_count) for r in rows])
+    return TopicList(
+        items=[TopicOut(code=r.code, label=r.label, article_count=r.article_count) for r in rows]
+    )

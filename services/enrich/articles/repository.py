@@ -17,9 +17,7 @@ def get_for_enrichment(session: Session, *, article_id: int) -> Article | None:
 
 
 def lock_article(session: Session, *, article_id: int) -> Article | None:
-    return session.scalars(
-        select(Article).where(Article.id == article_id).with_for_update()
-    ).one_or_none()
+    return session.scalars(select(Article).where(Article.id == article_id).with_for_update()).one_or_none()
 
 
 def upsert_entities(session: Session, *, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:

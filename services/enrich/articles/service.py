@@ -57,12 +57,14 @@ def save_enrichment(
                 "entity_id": ids[(entity.type, entity.name)],
                 "mention_count": entity.count,
                 "mentions": [
-                    {"field": m.field, "start": m.start, "end": m.end, "text": m.surface} for m in entity.mentions
+                    {"field": m.field, "start": m.start, "end": m.end, "text": m.surface}
+                    for m in entity.mentions
                 ],
             }
         )
     topic_rows = [
-        {"article_id": item.article_id, "topic_code": t.code, "score": round(t.score, 6)} for t in enrichment.topics
+        {"article_id": item.article_id, "topic_code": t.code, "score": round(t.score, 6)}
+        for t in enrichment.topics
     ]
     repository.replace_enrichment(
         session,

@@ -47,7 +47,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def backoff_seconds(retries: int, *, cap: float) -> float:
-    """Exponential backoff with full jitter: 1, 2, 4 ... seconds, capped, times a random factor in [0.5, 1.5)."""
+    """Exponential backoff (1, 2, 4 ... s, capped) times a random factor in [0.5, 1.5)."""
     base: float = min(cap, 2.0**retries)
     return base * (0.5 + random.random())
 
@@ -87,8 +87,12 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
     except Exception as exc:
         if is_transient(exc) and retries < settings.task_max_retries:
             countdown = backoff_seconds(retries, cap=settings.task_retry_backoff_max)
-            log.warning("enrich_retry", error=f"{type(exc).__name__}: {exc}"[:300], retries=retries,
-                        countdown=round(countdown, 2))
+            log.warning(
+                "enrich_retry",
+                error=f"{type(exc).__name__}: {exc}"[:300],
+                retries=retries,
+                countdown=round(countdown, 2),
+            )
             raise self.retry(exc=exc, countdown=countdown, max_retries=settings.task_max_retries) from exc
         _fail(article_id, exc, attempts=retries + 1)
         return "failed"

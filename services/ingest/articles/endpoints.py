@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["articles"])
 
 JsonBody = Annotated[Any, Depends(json_body)]
 
+
 def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
@@ -38,11 +39,15 @@ def _parse(raw: Any) -> ArticleIn:
 def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
     settings = get_settings()
     factory = request.app.state.session_factory
+
+    def publish(ids: list[int]) -> None:
+        publish_now(ids=ids, factory=factory)
+
     result = service.ingest_article(
         session=session,
         payload=payload,
         request_id=request.state.request_id,
-        publish=lambda ids: publish_now(ids=ids, factory=factory),
+        publish=publish,
         min_clean_chars=settings.min_clean_chars,
     )
     (ARTICLES_DUPLICATE if result.status == "duplicate" else ARTICLES_ACCEPTED).inc()
@@ -61,7 +66,10 @@ def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> Inges
         }
     },
     responses={
-        200: {"description": "A duplicate of a stored article: its id, `status: duplicate`", "model": IngestResult},
+        200: {
+            "description": "A duplicate of a stored article: its id, `status: duplicate`",
+            "model": IngestResult,
+        },
         202: {"description": "Accepted and queued for enrichment"},
         413: {"description": "Body or a field too large"},
         415: {"description": "Not JSON"},
@@ -75,7 +83,9 @@ def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONRe
     except NewswireError as exc:
         ARTICLES_REJECTED.labels(exc.error).inc()
         raise
-    return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.status == "duplicate" else 202)
+    return JSONResponse(
+        result.model_dump(mode="json"), status_code=200 if result.status == "duplicate" else 202
+    )
 
 
 @router.post(

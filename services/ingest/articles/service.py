@@ -19,7 +19,7 @@ from shared.models import ArticleStatus, RawFormat
 
 log = structlog.get_logger("newswire.ingest")
 
-Publisher = Callable[[list[int]], object]
+Publisher = Callable[[list[int]], None]
 
 
 class EmptyArticle(ValidationFailed):
@@ -49,7 +49,11 @@ def ingest_article(
     digest = content_hash(cleaned.text)
 
     existing = repository.find_duplicate(
-        session, source=payload.source, external_id=payload.external_id, canonical_url=canon, content_hash=digest
+        session,
+        source=payload.source,
+        external_id=payload.external_id,
+        canonical_url=canon,
+        content_hash=digest,
     )
     if existing is None:
         article_id = repository.insert_article(
@@ -73,16 +77,19 @@ def ingest_article(
                     "removed": [{"text": p.text, "reason": p.reason} for p in cleaned.removed],
                     "page_title": cleaned.title,
                     "page_canonical_url": cleaned.canonical_url,
-                    "published_at_from": "feed" if payload.published_at else (
-                        "content" if cleaned.published_at else None
-                    ),
+                    "published_at_from": "feed"
+                    if payload.published_at
+                    else ("content" if cleaned.published_at else None),
                 },
                 "status": ArticleStatus.QUEUED,
             },
         )
         if article_id is None:  # lost a race with an identical article committed meanwhile
             existing = repository.find_duplicate(
-                session, source=payload.source, external_id=payload.external_id, canonical_url=canon,
+                session,
+                source=payload.source,
+                external_id=payload.external_id,
+                canonical_url=canon,
                 content_hash=digest,
             )
             if existing is None:

@@ -13,7 +13,9 @@ from shared.models import OutboxEvent
 
 def add(session: Session, *, article_id: int, task: str, payload: dict[str, Any]) -> int:
     return session.execute(
-        insert(OutboxEvent).values(article_id=article_id, task=task, payload=payload).returning(OutboxEvent.id)
+        insert(OutboxEvent)
+        .values(article_id=article_id, task=task, payload=payload)
+        .returning(OutboxEvent.id)
     ).scalar_one()
 
 

@@ -36,8 +36,12 @@ def publish_locked(session: Session, *, events: list[OutboxEvent], sender: Sende
         try:
             sender(event)
         except Exception as exc:  # the broker is down or refused: the outbox keeps the job
-            log.warning("outbox_publish_failed", outbox_id=event.id, article_id=event.article_id,
-                        error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning(
+                "outbox_publish_failed",
+                outbox_id=event.id,
+                article_id=event.article_id,
+                error=f"{type(exc).__name__}: {exc}"[:300],
+            )
             break
         sent.append(event.id)
     repository.mark_published(session, ids=sent)

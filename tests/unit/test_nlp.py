@@ -1,0 +1,259 @@
+"""Enrichment domain module: real spaCy model, real py3langid, no mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.enrich.nlp import (
+    ENRICH_CODE_VERSION,
+    IPTC_TOPICS,
+    TOPICS_VERSION,
+    Enricher,
+    Enrichment,
+    ExtractedEntity,
+    detect_language,
+    score_topics,
+)
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+NUMERIC = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
+
+CLINTON = (
+    "Hillary Clinton arrived in Islamabad on Thursday for talks with Pakistani officials about the war in "
+    "Afghanistan. Clinton said the two governments had to work together against militant groups. Later "
+    "in the day Mrs. Clinton met the prime minister and the army chief."
+)
+NATO = (
+    "Defence ministers of the North Atlantic Treaty Organization (NATO) met in Brussels on Tuesday. "
+    "NATO officials said the alliance would send more troops to the region next year."
+)
+US = (
+    "The U.S. economy grew faster than expected in the third quarter, the Commerce Department said. "
+    "Economists said the United States was on track for its strongest year since 2004."
+)
+SPORT = (
+    "Manchester United beat Chelsea 2-1 in a tense league match on Saturday. The striker scored the "
+    "winning goal in the final minutes, and the coach praised his team as they moved to the top of the "
+    "table ahead of next week's cup final. Fans filled the stadium for the championship clash."
+)
+ELECTION = (
+    "Voters went to the polls on Sunday in a closely fought parliamentary election. The prime minister's "
+    "party hoped to keep its majority, while opposition candidates campaigned on corruption. The "
+    "president urged every voter to cast a ballot, and the senator said the vote would decide the new "
+    "government and the next cabinet."
+)
+FRENCH = (
+    "Le président de la République a reçu jeudi à l'Élysée les représentants des syndicats pour discuter "
+    "de la réforme des retraites. Emmanuel Macron a promis un dialogue ouvert avec les partenaires sociaux."
+)
+GERMAN = (
+    "Bundeskanzler Olaf Scholz hat am Mittwoch in Berlin mit Vertretern der Gewerkschaften über die "
+    "Zukunft der Industrie gesprochen. Die Regierung will die Energiepreise für Unternehmen senken."
+)
+
+
+def _sample(prefix: str) -> str:
+    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def _by_name(result: Enrichment, name: str) -> ExtractedEntity:
+    matches = [e for e in result.entities if e.name == name]
+    assert len(matches) == 1, [(e.name, e.type, e.count) for e in result.entities]
+    return matches[0]
+
+
+def _assert_offsets(result: Enrichment, title: str | None, text: str) -> None:
+    for entity in result.entities:
+        for m in entity.mentions:
+            source = text if m.field == "text" else title
+            assert source is not None
+            assert source[m.start : m.end] == m.surface
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher()
+
+
+def test_versions(enricher: Enricher) -> None:
+    assert enricher.versions["ner_model"] == "en_core_web_sm-3.8.0"
+    assert enricher.versions["topics"] == TOPICS_VERSION
+    assert enricher.versions["code"] == ENRICH_CODE_VERSION == "1"
+    assert set(enricher.versions) == {"spacy", "ner_model", "langid", "topics", "code"}
+
+
+def test_person_short_forms_join_full_name(enricher: Enricher) -> None:
+    result = enricher.enrich(title=None, text=CLINTON)
+    clinton = _by_name(result, "Hillary Clinton")
+    assert clinton.type == "PERSON"
+    assert clinton.count == 3
+    assert not [e for e in result.entities if e.name in {"Clinton", "Mrs. Clinton"}]
+    _assert_offsets(result, None, CLINTON)
+
+
+def test_acronym_joins_expansion(enricher: Enricher) -> None:
+    result = enricher.enrich(title="NATO to send more troops", text=NATO)
+    orgs = [e for e in result.entities if "NATO" in {m.surface for m in e.mentions}]
+    assert len(orgs) == 1
+    nato = orgs[0]
+    assert nato.type == "ORG"
+    assert nato.name == "North Atlantic Treaty Organization"
+    assert {m.surface for m in nato.mentions} == {"North Atlantic Treaty Organization", "NATO"}
+    assert any(m.field == "title" for m in nato.mentions)
+    _assert_offsets(result, "NATO to send more troops", NATO)
+
+
+def test_common_variants_join(enricher: Enricher) -> None:
+    result = enricher.enrich(title=None, text=US)
+    us = _by_name(result, "United States")
+    assert us.type == "GPE"
+    assert {m.surface for m in us.mentions} == {"U.S.", "United States"}
+
+
+def test_entity_hygiene_and_order(enricher: Enricher) -> None:
+    for text in (CLINTON, NATO, US, SPORT, ELECTION):
+        result = enricher.enrich(title=None, text=text)
+        for e in result.entities:
+            assert e.type not in NUMERIC
+            assert len(e.name) > 1
+            assert any(ch.isalpha() for ch in e.name)
+            assert not e.name.lower().startswith("the ")
+            assert not e.name.endswith(("'s", "’s", ",", ";"))
+        keys = [(-e.count, e.name) for e in result.entities]
+        assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("000", {("Pakistan", "GPE"), ("NATO", "ORG"), ("United States", "GPE")}),
+        (
+            "001",
+            {
+                ("Pakistan", "GPE"),
+                ("NATO", "ORG"),
+                ("Hillary Clinton", "PERSON"),
+                ("Asif Ali Zardari", "PERSON"),
+            },
+        ),
+        (
+            "002",
+            {("Pakistan", "GPE"), ("NATO", "ORG"), ("Hillary Clinton", "PERSON"), ("United States", "GPE")},
+        ),
+        ("003", {("Pakistan", "GPE"), ("United States", "GPE"), ("Islamabad", "GPE")}),
+        ("004", {("Pakistan", "GPE"), ("Hillary Clinton", "PERSON"), ("United States", "GPE")}),
+    ],
+)
+def test_samples(enricher: Enricher, prefix: str, expected: set[tuple[str, str]]) -> None:
+    text = _sample(prefix)
+    result = enricher.enrich(title=None, text=text)
+    assert result.language.code == "en"
+    found = {(e.name, e.type) for e in result.entities}
+    assert expected <= found
+    assert not [e for e in result.entities if e.name == "Clinton"]
+    _assert_offsets(result, None, text)
+    assert result.topics
+    assert result.topics[0].label in {"politics", "conflict, war and peace"}
+
+
+def test_sample_clinton_mentions_all_joined(enricher: Enricher) -> None:
+    text = _sample("002")
+    clinton = _by_name(enricher.enrich(title=None, text=text), "Hillary Clinton")
+    assert clinton.count >= 6
+    assert "Clinton" in {m.surface for m in clinton.mentions}
+
+
+def test_title_offsets_are_into_title(enricher: Enricher) -> None:
+    text = _sample("000")
+    title, _, body = text.partition("\n")
+    result = enricher.enrich(title=title, text=body)
+    assert any(m.field == "title" for e in result.entities for m in e.mentions)
+    _assert_offsets(result, title, body)
+
+
+@pytest.mark.parametrize(("text", "code"), [(FRENCH, "fr"), (GERMAN, "de")])
+def test_non_english_has_no_entities_or_topics(enricher: Enricher, text: str, code: str) -> None:
+    result = enricher.enrich(title=None, text=text)
+    assert result.language.code == code
+    assert result.language.confidence > 0.5
+    assert result.entities == ()
+    assert result.topics == ()
+
+
+def test_short_and_empty_texts(enricher: Enricher) -> None:
+    assert detect_language("Obama wins").code == "und"
+    assert detect_language("").confidence == 0.0
+    result = enricher.enrich(title=None, text="")
+    assert result.language.code == "und"
+    assert result.entities == ()
+    assert result.topics == ()
+
+
+def test_detect_english() -> None:
+    guess = detect_language(ELECTION)
+    assert guess.code == "en"
+    assert 0.5 < guess.confidence <= 1.0
+
+
+def test_topics(enricher: Enricher) -> None:
+    sport = enricher.enrich(title="United edge Chelsea", text=SPORT).topics
+    assert sport[0].code == "medtop:15000000"
+    assert sport[0].label == "sport"
+    election = enricher.enrich(title=None, text=ELECTION).topics
+    assert election[0].code == "medtop:11000000"
+    for topics in (sport, election):
+        assert 1 <= len(topics) <= 5
+        assert [t.score for t in topics] == sorted((t.score for t in topics), reverse=True)
+        assert all(0.0 <= t.score <= 1.0 for t in topics)
+
+
+def test_score_topics_interface() -> None:
+    assert score_topics(None, "Lorem ipsum dolor sit amet.") == ()
+    weak = score_topics(
+        None, "A long paragraph of mostly neutral words with one stadium somewhere in it, " * 3
+    )
+    assert len(weak) == 1
+    assert weak[0].label == "sport"
+    with_lemmas = score_topics("Cup final", "", lemmas=["the", "team", "win", "the", "match"])
+    assert with_lemmas[0].label == "sport"
+    title_only = score_topics("Election", "The results will come tomorrow.")
+    body_only = score_topics(None, "Election. The results will come tomorrow.")
+    assert title_only[0].score > body_only[0].score
+
+
+def test_iptc_topics() -> None:
+    codes = [code for code, _ in IPTC_TOPICS]
+    assert len(codes) == len(set(codes)) == 17
+    assert dict(IPTC_TOPICS)["medtop:16000000"] == "conflict, war and peace"
+    assert dict(IPTC_TOPICS)["medtop:17000000"] == "weather"
+
+
+def test_deterministic(enricher: Enricher) -> None:
+    text = _sample("004")
+    assert enricher.enrich(title="Clinton in Pakistan", text=text) == enricher.enrich(
+        title="Clinton in Pakistan", text=text
+    )
+
+
+def test_enrich_many_equals_enrich(enricher: Enricher) -> None:
+    items: list[tuple[str | None, str]] = [(None, _sample(p)) for p in ("000", "001", "002", "003", "004")]
+    items += [("NATO to send more troops", NATO), (None, FRENCH), ("", ""), ("Election day", ELECTION)]
+    batched = enricher.enrich_many(items, batch_size=3)
+    assert batched == [enricher.enrich(title=t, text=x) for t, x in items]
+    assert enricher.enrich_many([]) == []
+
+
+def test_clean_span() -> None:
+    from services.enrich.nlp.entities import clean_span
+
+    for raw, expected in [
+        ("the NATO's, ", "NATO"),
+        ("“United Nations”", "United Nations"),
+        ("Rocky Relations\n\nHowever", "Rocky Relations"),
+        ("U.S.", "U.S."),
+    ]:
+        start, end = clean_span(raw, 0, len(raw))
+        assert raw[start:end] == expected
