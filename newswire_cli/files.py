@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,17 @@ def clean_file(path: Path) -> CleanedArticle:
     return clean_html(content) if is_html(path) else clean_text(content)
 
 
+def fallback_title(text: str, *, limit: int = 110) -> str | None:
+    """For a file with no headline: the lead sentence, cut at a word boundary."""
+    lead = text.strip().split("\n", 1)[0]
+    sentence = re.split(r"(?<=[.!?])\s", lead, maxsplit=1)[0].strip()
+    if not sentence:
+        return None
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def payloads(path: Path, *, base_url: str, source: str | None) -> list[dict[str, Any]]:
     """The ingest payload(s) for a file: .json holds one article or a list; other files become one
     article whose URL is `base_url` + file name and whose title is the cleaner's headline."""
@@ -53,7 +65,7 @@ def payloads(path: Path, *, base_url: str, source: str | None) -> list[dict[str,
     stem = path.name.split(".")[0]
     payload: dict[str, Any] = {
         "url": base_url.rstrip("/") + "/" + stem,
-        "title": cleaned.title or stem,
+        "title": cleaned.title or fallback_title(cleaned.text) or stem,
         ("html" if is_html(path) else "text"): content,
     }
     if source:

@@ -39,19 +39,25 @@ def render_once(settings: Settings, console: Console | None = None) -> QueueStat
         "outbox",
     ):
         table.add_column(column, justify="right" if column != "queue" else "left")
+
+    def db(value: int) -> str:
+        return str(value) if stats.database else "?"
+
     table.add_row(
         stats.queue,
         "?" if stats.depth is None else str(stats.depth),
         str(stats.active),
         str(stats.reserved),
         str(stats.retrying),
-        str(stats.statuses.get("queued", 0)),
-        str(stats.statuses.get("enriched", 0)),
-        str(stats.statuses.get("failed", 0)),
-        str(stats.retried_articles),
-        str(stats.outbox_pending),
+        db(stats.statuses.get("queued", 0)),
+        db(stats.statuses.get("enriched", 0)),
+        db(stats.statuses.get("failed", 0)),
+        db(stats.retried_articles),
+        db(stats.outbox_pending),
     )
     console.print(table)
+    if not stats.database:
+        console.print("[yellow]database: NEWSWIRE_DATABASE_URL is not set; article figures unknown[/yellow]")
     for error in stats.errors:
         console.print(f"[yellow]{error}[/yellow]")
     return stats

@@ -23,6 +23,7 @@ class QueueStats:
     statuses: dict[str, int] = field(default_factory=dict)  # articles by status
     retried_articles: int = 0  # articles that needed more than one attempt
     outbox_pending: int = 0  # jobs not yet completed by a worker
+    database: bool = False  # whether the database figures were read
     errors: list[str] = field(default_factory=list)
 
 
@@ -56,6 +57,7 @@ def collect(
     except Exception as exc:  # a monitoring view reports what it cannot see
         stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
     if session is not None:
+        stats.database = True
         rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
         stats.statuses = {status: int(count) for status, count in rows}
         stats.retried_articles = int(session.scalar(select(func.count()).where(Article.attempts > 1)) or 0)
