@@ -10,12 +10,12 @@ import os
 import uuid
 from collections.abc import Iterator
 
+from shared.settings import Settings as _TestSettings
+
 # Settings are read once per process: fix the test environment before any app module is imported.
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
-os.environ.setdefault(
-    "NEWSWIRE_REDIS_URL", os.environ.get("NEWSWIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-)
+os.environ["NEWSWIRE_REDIS_URL"] = _TestSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
 os.environ.pop("NEWSWIRE_DATABASE_URL", None)
 

@@ -10,8 +10,10 @@ from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
+from services.enrich.queues import broker_depth
 from services.ingest.articles.endpoints import router as articles_router
 from services.ingest.metrics import OUTBOX_RELAYED
 from services.ingest.outbox.service import relay_once
@@ -24,8 +26,16 @@ log = structlog.get_logger("newswire.ingest")
 
 
 def _relay_pass(redeliver_after: timedelta) -> int:
+    """Publish what never reached the broker. Jobs published but never completed are redelivered only
+    when the queue is empty (then they were lost: a Redis restart without its data, a flushed queue);
+    with a backlog they are most likely still waiting their turn."""
+    settings = get_settings()
+    try:
+        queue_empty = broker_depth(settings.redis_url or "", settings.enrich_queue) == 0
+    except RedisError:
+        queue_empty = False
     with session_scope() as session:
-        return relay_once(session, redeliver_after=redeliver_after)
+        return relay_once(session, redeliver_after=redeliver_after if queue_empty else None)
 
 
 async def _relay_loop(interval: float, redeliver_after: timedelta) -> None:

@@ -29,20 +29,21 @@ def lock_for_publish(session: Session, *, ids: list[int]) -> list[OutboxEvent]:
 
 
 def lock_due(
-    session: Session, *, unpublished_grace: timedelta, redeliver_after: timedelta, limit: int
+    session: Session,
+    *,
+    unpublished_grace: timedelta,
+    redeliver_after: timedelta | None,
+    limit: int,
 ) -> list[OutboxEvent]:
     """Events never published (after a short grace, so the request that wrote them can publish first)
-    or published long ago and still not completed by a worker."""
+    and, when `redeliver_after` is given, events published that long ago and still not completed."""
     now = func.now()
+    due = and_(OutboxEvent.published_at.is_(None), OutboxEvent.created_at < now - unpublished_grace)
+    if redeliver_after is not None:
+        due = or_(due, OutboxEvent.published_at < now - redeliver_after)
     stmt = (
         select(OutboxEvent)
-        .where(
-            OutboxEvent.completed_at.is_(None),
-            or_(
-                and_(OutboxEvent.published_at.is_(None), OutboxEvent.created_at < now - unpublished_grace),
-                OutboxEvent.published_at < now - redeliver_after,
-            ),
-        )
+        .where(OutboxEvent.completed_at.is_(None), due)
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

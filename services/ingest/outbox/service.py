@@ -64,12 +64,16 @@ def publish_now(
 def relay_once(
     session: Session,
     *,
-    redeliver_after: timedelta,
+    redeliver_after: timedelta | None,
     unpublished_grace: timedelta = timedelta(seconds=5),
     limit: int = 500,
     sender: Sender = _send,
 ) -> int:
-    """One pass of the relay: publish what was never published, redeliver what was never completed."""
+    """One pass of the relay: publish what was never published and, with `redeliver_after`, redeliver
+    what was published that long ago but never completed.
+
+    Redelivery is only safe to ask for when the broker queue is empty: under a backlog, an old
+    uncompleted job is normally still waiting in the queue, not lost (see `services.ingest.app`)."""
     events = repository.lock_due(
         session, unpublished_grace=unpublished_grace, redeliver_after=redeliver_after, limit=limit
     )

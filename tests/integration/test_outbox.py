@@ -1,0 +1,67 @@
+"""The outbox relay against a real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import redis
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.ingest.outbox.service import relay_once
+from shared.models import OutboxEvent
+from shared.settings import get_settings
+from tests.factories import article_payload
+
+
+def _event(session: Session, article_id: int) -> OutboxEvent:
+    event = session.scalars(select(OutboxEvent).where(OutboxEvent.article_id == article_id)).one()
+    session.refresh(event)
+    return event
+
+
+def test_relay_publishes_what_never_reached_the_broker(
+    ingest_client: httpx.Client, db_session: Session, redis_client: redis.Redis
+) -> None:
+    article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
+    queue = get_settings().enrich_queue
+    redis_client.delete(queue)
+    # as if the broker had been down at commit time, a minute ago
+    db_session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.article_id == article_id)
+        .values(
+            published_at=None, publish_attempts=0, created_at=OutboxEvent.created_at - timedelta(minutes=1)
+        )
+    )
+    assert relay_once(db_session, redeliver_after=None) >= 1
+    event = _event(db_session, article_id)
+    assert event.published_at is not None
+    assert event.publish_attempts == 1
+    assert redis_client.llen(queue) >= 1
+    # published now: a second pass has nothing to do
+    assert relay_once(db_session, redeliver_after=None) == 0
+
+
+def test_redelivery_only_when_asked(ingest_client: httpx.Client, db_session: Session) -> None:
+    article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
+    db_session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.article_id == article_id)
+        .values(published_at=OutboxEvent.published_at - timedelta(hours=1))
+    )
+    assert relay_once(db_session, redeliver_after=None) == 0, "under a backlog nothing is republished"
+    assert relay_once(db_session, redeliver_after=timedelta(minutes=5)) >= 1
+    assert _event(db_session, article_id).publish_attempts == 2
+
+
+def test_fresh_unpublished_events_wait_for_the_grace(
+    ingest_client: httpx.Client, db_session: Session
+) -> None:
+    article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
+    db_session.execute(
+        update(OutboxEvent).where(OutboxEvent.article_id == article_id).values(published_at=None)
+    )
+    relay_once(db_session, redeliver_after=None, unpublished_grace=timedelta(minutes=10))
+    assert _event(db_session, article_id).published_at is None
