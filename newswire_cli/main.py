@@ -100,7 +100,7 @@ def flower(
     port: Annotated[int | None, typer.Option(help="Port (default NEWSWIRE_FLOWER_PORT).")] = None,
     address: Annotated[str | None, typer.Option(help="Bind address (default NEWSWIRE_HOST).")] = None,
     basic_auth: Annotated[
-        str | None, typer.Option(envvar="NEWSWIRE_FLOWER_BASIC_AUTH", help="user:password for Flower.")
+        str | None, typer.Option(help="user:password for Flower (default NEWSWIRE_FLOWER_BASIC_AUTH).")
     ] = None,
 ) -> None:
     """Run Flower, the Celery monitor, against the broker."""
@@ -108,6 +108,7 @@ def flower(
 
     settings = get_settings()
     argv = ["flower", f"--port={port or settings.flower_port}", f"--address={address or settings.host}"]
+    basic_auth = basic_auth or settings.flower_basic_auth
     if basic_auth:
         argv.append(f"--basic-auth={basic_auth}")
     celery_app.start(argv)

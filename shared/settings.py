@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     ingest_port: int = Field(default=8001, description="Port of the ingest service.")
     api_port: int = Field(default=8000, description="Port of the read API.")
     flower_port: int = Field(default=5555, description="Port of Flower.")
+    flower_basic_auth: str | None = Field(
+        default=None, description="`user:password` that Flower asks for (unset: no auth, loopback only)."
+    )
     embedded_pg_port: int = Field(default=54329, description="Port of the embedded PostgreSQL.")
     embedded_redis_port: int = Field(default=63799, description="Port of the embedded Redis.")
 
