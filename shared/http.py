@@ -120,6 +120,9 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+_QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
+
+
 def install_request_context(app: FastAPI, *, service: str) -> None:
     """Bind a request id (from X-Request-ID or new) to the log context; echo it; record metrics."""
 
@@ -137,6 +140,14 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
         HTTP_REQUESTS.labels(service, request.method, route_path, str(response.status_code)).inc()
         HTTP_LATENCY.labels(service, request.method, route_path).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
+        if route_path not in _QUIET_ROUTES:
+            log.info(
+                "request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                ms=round(elapsed * 1000, 1),
+            )
         return response
 
 
