@@ -66,14 +66,16 @@ def _stop_children(children: list[Child], timeout: float = 15.0) -> None:
             child.process.wait()
 
 
-def _wait_ready(url: str, children: list[Child], timeout: float) -> None:
+def _wait_ready(
+    url: str, children: list[Child], timeout: float, ok: frozenset[int] = frozenset({200})
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for child in children:
             if child.process.poll() is not None:
                 raise RuntimeError(f"{child.name} exited with {child.process.returncode}; see {child.log}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code in ok:
                 return
         except httpx.HTTPError:
             pass
@@ -161,6 +163,11 @@ def run_platform(*, samples: Path | None) -> int:
             children.append(_spawn("flower", ["flower"], env=env, log_dir=log_dir))
             _wait_ready(f"{ingest_url}/readyz", children, timeout=90)
             _wait_ready(f"{api_url}/readyz", children, timeout=90)
+            try:
+                # 401: up, behind NEWSWIRE_FLOWER_BASIC_AUTH
+                _wait_ready(f"{flower_url}/healthcheck", children, timeout=30, ok=frozenset({200, 401}))
+            except RuntimeError as exc:
+                console.print(f"[yellow]flower is not answering: {exc}[/yellow]")
 
             if samples is not None and samples.exists():
                 files = list(expand([samples]))
