@@ -19,7 +19,7 @@ def decode_cursor(cursor: str, *, kind: str, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCursor("the cursor is not one this API issued") from exc
     if not isinstance(data, list) or len(data) != arity + 1 or data[0] != kind:
         raise InvalidCursor(f"the cursor does not belong to this list (sort {kind!r})")

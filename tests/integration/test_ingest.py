@@ -232,3 +232,9 @@ def test_health_and_openapi(ingest_client: httpx.Client) -> None:
     assert ingest_client.get("/docs").status_code == 200
     r = ingest_client.get("/nope")
     assert (r.status_code, r.json()["error"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("url", ["https://example.com:99999/a", "http://[::1/a", "https://:80/a"])
+def test_malformed_urls_are_422_not_500(ingest_client: httpx.Client, url: str) -> None:
+    r = ingest_client.post("/v1/articles", json=article_payload(url=url))
+    assert (r.status_code, r.json()["error"]) == (422, "validation_error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -55,8 +56,12 @@ class ArticleIn(BaseModel):
         lowered = value.lower()
         if not (lowered.startswith("http://") or lowered.startswith("https://")) or " " in value:
             raise ValueError("url must be an absolute http(s) URL")
-        host = lowered.split("://", 1)[1].split("/", 1)[0]
-        if not host or host.startswith(":"):
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise ValueError(f"url is not a valid URL: {exc}") from exc
+        if not parts.hostname:
             raise ValueError("url has no host")
         return value
 

@@ -1,0 +1,156 @@
+"""The `newswire` command as a user runs it: real subprocesses of `python -m newswire_cli`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_001 = "samples/001_a4acd85c8333343b.txt"
+SAMPLE_004 = "samples/004_2f71f833eff9ab30.txt"
+CLEAN_KEYS = {"file", "title", "text", "published_at", "modified_at", "authors", "removed"}
+
+
+def _newswire(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "NEWSWIRE_LOG_JSON": "false"}
+    return subprocess.run(
+        [sys.executable, "-m", "newswire_cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _json_lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def cleaned_samples() -> dict[str, dict[str, Any]]:
+    """`newswire clean samples/`, once for the module, by sample number ("000" ... "004")."""
+    lines = _json_lines(_newswire("clean", "samples/"))
+    return {Path(d["file"]).name[:3]: d for d in lines}
+
+
+def test_clean_folder_prints_one_json_line_per_sample(cleaned_samples: dict[str, dict[str, Any]]) -> None:
+    assert sorted(cleaned_samples) == ["000", "001", "002", "003", "004"]
+    assert len(list(SAMPLES.glob("*.txt"))) == 5
+    for number, article in cleaned_samples.items():
+        assert set(article) >= CLEAN_KEYS, (number, sorted(article))
+        assert Path(article["file"]).name.startswith(number)
+        assert isinstance(article["authors"], list)
+        assert isinstance(article["removed"], list)
+        assert all({"text", "reason"} <= set(piece) for piece in article["removed"])
+        assert len(article["text"]) > 300, (number, article["text"][:200])
+
+
+def test_clean_lifts_dates(cleaned_samples: dict[str, dict[str, Any]]) -> None:
+    assert cleaned_samples["003"]["published_at"].startswith("2023-02-12")
+    # "Last Modified: 21 Oct 2011 15:24" in sample 004
+    article = cleaned_samples["004"]
+    assert article["modified_at"].startswith("2011-10-21T15:24")
+    assert article["published_at"] is None or article["published_at"].startswith("2011-10-21")
+    assert "Last Modified" not in article["text"]
+
+
+def test_clean_drops_boilerplate(cleaned_samples: dict[str, dict[str, Any]]) -> None:
+    raw_000 = next(SAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
+    assert "See all newsletters" in raw_000  # the junk is in the input ...
+    for article in cleaned_samples.values():
+        assert "See all newsletters" not in article["text"]  # ... and in no output text
+    removed = [piece for piece in cleaned_samples["000"]["removed"] if piece["text"] == "See all newsletters"]
+    assert removed, "the dropped newsletter prompt is reported in `removed`"
+    assert cleaned_samples["004"]["title"] == "Clinton says US officials met with Haqqanis"
+
+
+def test_clean_explain_shows_each_decision() -> None:
+    result = _newswire("clean", "--explain", SAMPLE_004)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    drops = [line for line in lines if line.startswith("DROP ")]
+    keeps = [line for line in lines if line.startswith("KEEP ")]
+    assert drops, result.stdout
+    assert keeps, result.stdout
+    assert all(line.startswith(("DROP ", "KEEP ")) for line in lines if line.strip())
+    date_line = next(line for line in drops if "Last Modified: 21 Oct 2011 15:24" in line)
+    assert date_line.split()[1] == "date_line"
+    caption = next(line for line in drops if line.endswith("[Reuters]"))
+    assert caption.split()[1] == "caption"
+    # each DROP line names its reason before the score and the text
+    for line in drops:
+        _, reason, score = line.split()[:3]
+        assert reason.isidentifier(), line
+        float(score)
+
+
+def test_clean_html_file_drops_script(tmp_path: Path) -> None:
+    page = tmp_path / "harbour.html"
+    page.write_text(
+        "<html><head><title>Harbour reopens after storm</title>"
+        '<script>var trackingSecret = "zzqx-tracker-token";</script></head><body>'
+        "<nav>Home | World | Sport</nav><article><h1>Harbour reopens after storm</h1>"
+        "<p>The harbour in the coastal town reopened on Monday after a week of repairs to the sea wall "
+        "damaged by the storm, the port authority said in a statement.</p>"
+        '<script>document.write("injected-script-text")</script>'
+        "<p>Fishing boats returned to their moorings and ferry services to the islands resumed on their "
+        "usual timetable, officials added on Monday evening.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    (article,) = _json_lines(_newswire("clean", str(page)))
+    assert article["file"] == str(page)
+    assert article["title"] == "Harbour reopens after storm"
+    assert "reopened on Monday after a week of repairs" in article["text"]
+    assert "ferry services to the islands resumed" in article["text"]
+    for script_content in ("trackingSecret", "zzqx-tracker-token", "document.write", "injected-script-text"):
+        assert script_content not in article["text"]
+    assert "Home | World | Sport" not in article["text"]
+
+
+def test_enrich_sample_finds_entities_and_topics() -> None:
+    (article,) = _json_lines(_newswire("enrich", SAMPLE_001))
+    entities = {(e["name"], e["type"]) for e in article["entities"]}
+    assert ("Hillary Clinton", "PERSON") in entities
+    assert ("NATO", "ORG") in entities
+    assert isinstance(article["topics"], list)
+    assert article["topics"], "an English news article gets topics"
+    for topic in article["topics"]:
+        assert topic["code"].startswith("medtop:")
+        assert topic["label"]
+        assert 0 < topic["score"] <= 1
+    assert article["detected_language"]["code"] == "en"
+    for entity in article["entities"]:
+        assert entity["count"] == len(entity["mentions"]) >= 1
+        for mention in entity["mentions"]:
+            source = article["title"] if mention["field"] == "title" else article["text"]
+            assert source[mention["start"] : mention["end"]] == mention["text"]
+
+
+def test_help_lists_every_command() -> None:
+    result = _newswire("--help")
+    assert result.returncode == 0, result.stderr
+    listed = {line.strip(" │|").split(" ", 1)[0] for line in result.stdout.splitlines()}
+    for command in ("run", "ingest", "clean", "enrich", "queues", "migrate", "serve", "worker", "flower"):
+        assert command in listed, f"{command!r} missing from:\n{result.stdout}"
+
+
+@pytest.mark.parametrize("command", ["clean", "enrich", "ingest"])
+def test_missing_file_is_a_clear_error_not_a_traceback(command: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-article.txt"
+    result = _newswire(command, str(missing))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert "does not exist" in output, output
+    assert "no-such-article.txt" in output, output
