@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from newswire_cli.failed import app as failed_app
 from shared.settings import get_settings
 
 app = typer.Typer(
@@ -28,6 +28,12 @@ def _logging(service: str) -> None:
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json, service=service)
+
+
+def _metrics_dir(role: str) -> None:
+    from shared.metrics import default_base_dir, prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(get_settings().metrics_dir or default_base_dir(), role)
 
 
 @app.command()
@@ -54,6 +60,8 @@ def serve(
     settings = get_settings()
     if service not in ("ingest", "api"):
         raise typer.BadParameter("service must be 'ingest' or 'api'")
+    if workers > 1:  # uvicorn's worker processes write their metrics to files; /metrics sums them
+        _metrics_dir(f"serve-{service}")
     _logging(service)
     factory = "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_app"
     default_port = settings.ingest_port if service == "ingest" else settings.api_port
@@ -78,10 +86,20 @@ def worker(
     hostname: Annotated[str | None, typer.Option(help="Celery node name.")] = None,
 ) -> None:
     """Run a Celery enrich worker on the enrich queue."""
-    from services.enrich.celery_app import celery_app
-
     settings = get_settings()
+    _metrics_dir("worker")  # before the metrics exist: the prefork children write to it
+    from celery.signals import worker_ready
+
+    from services.enrich.celery_app import celery_app
+    from services.enrich.metrics import serve_worker_metrics
+
     _logging("enrich")
+    if settings.worker_metrics_port:
+
+        def _serve_metrics(**_: Any) -> None:
+            serve_worker_metrics(port=settings.worker_metrics_port, host=settings.host)
+
+        worker_ready.connect(_serve_metrics, weak=False)
     argv = [
         "worker",
         f"--loglevel={loglevel}",
@@ -194,19 +212,23 @@ def enrich(files: FilesArg) -> None:
 
 @app.command()
 def queues(
-    watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 s until Ctrl-C.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Live view, redrawn until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option(min=0.5, help="Seconds between redraws with --watch.")] = 2.0,
 ) -> None:
-    """Queue depth, active, retrying and failed work."""
+    """Queue depth, workers, rates per minute, oldest waiting item, failures (once, or live)."""
     from newswire_cli.queues import render_once
+    from newswire_cli.queues import watch as watch_live
 
     settings = get_settings()
     if not settings.redis_url:
         raise typer.BadParameter("NEWSWIRE_REDIS_URL is not set")
-    while True:
+    if watch:
+        watch_live(settings, interval=interval)
+    else:
         render_once(settings)
-        if not watch:
-            return
-        time.sleep(2)
+
+
+app.add_typer(failed_app, name="failed")
 
 
 if __name__ == "__main__":  # pragma: no cover

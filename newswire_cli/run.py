@@ -159,7 +159,8 @@ def run_platform(*, samples: Path | None) -> int:
             flower_url = f"http://{host}:{settings.flower_port}"
             children.append(_spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(_spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
-            children.append(_spawn("worker", ["worker"], env=env, log_dir=log_dir))
+            worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
+            children.append(_spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             children.append(_spawn("flower", ["flower"], env=env, log_dir=log_dir))
             _wait_ready(f"{ingest_url}/readyz", children, timeout=90)
             _wait_ready(f"{api_url}/readyz", children, timeout=90)

@@ -12,15 +12,16 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import session_factory
 from shared.errors import NewswireError
+from shared.metrics import render as render_metrics
 
 log = structlog.get_logger("newswire.http")
 
@@ -151,12 +152,16 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
         return response
 
 
+def app_session_factory(app: FastAPI) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] | None = getattr(app.state, "session_factory", None)
+    if factory is None:  # created on first use, in the serving process
+        factory = app.state.session_factory = session_factory()
+    return factory
+
+
 def _get_session(request: Request) -> Iterator[Session]:
     """The edge owns the unit of work: commit when the handler returns, roll back when it raises."""
-    factory = getattr(request.app.state, "session_factory", None)
-    if factory is None:  # created on first use, in the serving process
-        factory = request.app.state.session_factory = session_factory()
-    session: Session = factory()
+    session: Session = app_session_factory(request.app)()
     try:
         yield session
         session.commit()
@@ -202,8 +207,12 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
         )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        # app.state.metrics_collectors: callables (app) -> Collector, computed at scrape time
+        makers = getattr(request.app.state, "metrics_collectors", None) or []
+        return Response(
+            render_metrics([make(request.app) for make in makers]), media_type=CONTENT_TYPE_LATEST
+        )
 
     return router
 

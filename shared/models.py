@@ -110,6 +110,14 @@ class Article(TimestampMixin, Base):
         back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    # stage timestamps (migration 0003): where the time between receipt and availability goes
+    received_at: Mapped[datetime | None]  # the ingest request arrived
+    cleaned_at: Mapped[datetime | None]  # cleaning finished
+    stored_at: Mapped[datetime | None]  # the row was written (committed with the outbox job)
+    queued_at: Mapped[datetime | None]  # the job reached the broker (first publish; reset by a retry)
+    enrich_started_at: Mapped[datetime | None]  # a worker picked it up (latest attempt)
+    failed_at: Mapped[datetime | None]  # marked failed (dead-lettered)
+
 
 class Entity(TimestampMixin, Base):
     __tablename__ = "entities"
@@ -170,3 +178,30 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     publish_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class SourceHour(Base):
+    """The coverage ledger: what each source pushed in each hour (ingest outcomes; migration 0003)."""
+
+    __tablename__ = "source_hours"
+    __table_args__ = (Index("ix_source_hours_hour", "hour"),)
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)  # "" for articles without a source
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    accepted: Mapped[int] = mapped_column(Integer, server_default="0")
+    duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
+    rejected: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class SourceLine(Base):
+    """How many stored articles of a source carried a short line (by hash): a line recurring across a
+    source's articles is that source's boilerplate.  The row with ``line_hash = '*'`` counts the
+    source's articles.  Written in the ingest transaction, so every ingest process shares it."""
+
+    __tablename__ = "source_lines"
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    line_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_seen: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -82,6 +82,56 @@ class Settings(BaseSettings):
     test_redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis used by the tests.")
     eval_dir: Path = Field(default=Path("../shared/eval"), description="Evaluation data for `make eval`.")
 
+    # --- cleaning ---------------------------------------------------------------------
+    extract_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Wall seconds the HTML extractor may spend on one page (then: fallback).",
+    )
+    extract_max_html_chars: int = Field(
+        default=2_000_000, ge=1000, description="Pages longer than this skip the extractor (cheap fallback)."
+    )
+    extract_workers: int = Field(default=2, ge=1, description="HTML extractor processes per ingest process.")
+    extract_worker_max_tasks: int = Field(
+        default=200, ge=1, description="Pages an extractor process handles before it is replaced."
+    )
+    extract_worker_max_rss_mb: int = Field(
+        default=768, ge=1, description="An extractor process whose resident memory passes this is replaced."
+    )
+    extract_worker_memory_limit_mb: int = Field(
+        default=2048, ge=0, description="Address-space cap of an extractor process (0: none)."
+    )
+    source_boilerplate_min_articles: int = Field(
+        default=5,
+        ge=2,
+        description="A short line seen in this many stored articles of a source is its boilerplate.",
+    )
+    source_boilerplate_min_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="... and in at least this share of the source's articles (a developing story is not).",
+    )
+
+    # --- operations (metrics, ops views) ----------------------------------------------
+    worker_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire worker` serves the Prometheus metrics of all its processes "
+        "(0: off; `newswire run` uses 8002).",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Parent of the per-process-group Prometheus multiprocess directories "
+        "(unset: `<tmp>/newswire-metrics`).",
+    )
+    ops_rate_window: float = Field(
+        default=300.0,
+        gt=0,
+        description="Window (s) of the per-minute rates in `newswire queues` and /v1/ops.",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

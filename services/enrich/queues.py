@@ -1,15 +1,34 @@
-"""Queue statistics for operators: broker depth, worker activity, article outcomes."""
+"""Queue statistics for operators: broker depth, worker activity, article outcomes, rates, oldest item.
+
+Used by `newswire queues`, `GET /v1/ops/queues` and the API's scrape-time Prometheus gauges."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis
 from celery import Celery
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.models import Article, OutboxEvent
+from shared.models import Article, ArticleStatus, OutboxEvent
+
+RATE_KINDS = ("received", "enriched", "failed")
+
+
+@dataclass(slots=True)
+class ArticleFigures:
+    """What the database says about the work (one consistent read)."""
+
+    statuses: dict[str, int] = field(default_factory=dict)  # articles by status
+    retried_articles: int = 0  # articles that needed more than one attempt
+    outbox_pending: int = 0  # jobs not yet completed by a worker
+    outbox_unpublished: int = 0  # jobs that never reached the broker
+    oldest_queued_id: int | None = None  # the article waiting longest
+    oldest_queued_age_s: float | None = None  # seconds since it was queued (or received)
+    recent: dict[str, int] = field(default_factory=dict)  # received/enriched/failed within the window
+    window_s: float = 300.0
 
 
 @dataclass(slots=True)
@@ -23,8 +42,17 @@ class QueueStats:
     statuses: dict[str, int] = field(default_factory=dict)  # articles by status
     retried_articles: int = 0  # articles that needed more than one attempt
     outbox_pending: int = 0  # jobs not yet completed by a worker
+    outbox_unpublished: int = 0  # jobs that never reached the broker
+    oldest_queued_id: int | None = None
+    oldest_queued_age_s: float | None = None
+    rates: dict[str, float] = field(default_factory=dict)  # per minute over the window, by RATE_KINDS
+    window_s: float = 300.0
     database: bool = False  # whether the database figures were read
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.statuses.get(ArticleStatus.FAILED.value, 0)
 
 
 def broker_depth(redis_url: str, queue: str) -> int:
@@ -37,31 +65,75 @@ def broker_depth(redis_url: str, queue: str) -> int:
         client.close()
 
 
+def article_figures(session: Session, *, window_s: float = 300.0) -> ArticleFigures:
+    figures = ArticleFigures(window_s=window_s)
+    rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
+    figures.statuses = {status: int(count) for status, count in rows}
+    figures.retried_articles = int(session.scalar(select(func.count()).where(Article.attempts > 1)) or 0)
+    figures.outbox_pending = int(
+        session.scalar(select(func.count()).where(OutboxEvent.completed_at.is_(None))) or 0
+    )
+    figures.outbox_unpublished = int(
+        session.scalar(
+            select(func.count()).where(OutboxEvent.completed_at.is_(None), OutboxEvent.published_at.is_(None))
+        )
+        or 0
+    )
+    waiting_since = func.coalesce(Article.queued_at, Article.received_at, Article.created_at)
+    oldest = session.execute(
+        select(Article.id, func.extract("epoch", func.now() - waiting_since))
+        .where(Article.status == ArticleStatus.QUEUED)
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+    if oldest is not None:
+        figures.oldest_queued_id = int(oldest[0])
+        figures.oldest_queued_age_s = max(0.0, float(oldest[1]))
+    since = func.now() - timedelta(seconds=window_s)
+    columns = {"received": Article.received_at, "enriched": Article.enriched_at, "failed": Article.failed_at}
+    for kind, column in columns.items():
+        figures.recent[kind] = int(session.scalar(select(func.count()).where(column > since)) or 0)
+    return figures
+
+
 def collect(
-    *, session: Session | None, celery: Celery, redis_url: str, queue: str, timeout: float = 1.0
+    *,
+    session: Session | None,
+    celery: Celery | None,
+    redis_url: str,
+    queue: str,
+    timeout: float = 1.0,
+    window_s: float = 300.0,
 ) -> QueueStats:
-    stats = QueueStats(queue=queue, depth=None)
+    """Everything an operator wants to know about one queue; what cannot be read is listed in `errors`.
+
+    `celery=None` skips asking the workers (a broadcast that waits `timeout` seconds)."""
+    stats = QueueStats(queue=queue, depth=None, window_s=window_s)
     try:
         stats.depth = broker_depth(redis_url, queue)
-    except redis.RedisError as exc:
+    except (redis.RedisError, ValueError) as exc:  # ValueError: no or a malformed URL
         stats.errors.append(f"broker: {type(exc).__name__}: {exc}")
-    try:
-        inspect = celery.control.inspect(timeout=timeout)
-        active = inspect.active() or {}
-        reserved = inspect.reserved() or {}
-        scheduled = inspect.scheduled() or {}
-        stats.workers = sorted(set(active) | set(reserved) | set(scheduled))
-        stats.active = sum(len(v) for v in active.values())
-        stats.reserved = sum(len(v) for v in reserved.values())
-        stats.retrying = sum(len(v) for v in scheduled.values())
-    except Exception as exc:  # a monitoring view reports what it cannot see
-        stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
+    if celery is not None:
+        try:
+            inspect = celery.control.inspect(timeout=timeout)
+            active = inspect.active() or {}
+            reserved = inspect.reserved() or {}
+            scheduled = inspect.scheduled() or {}
+            stats.workers = sorted(set(active) | set(reserved) | set(scheduled))
+            stats.active = sum(len(v) for v in active.values())
+            stats.reserved = sum(len(v) for v in reserved.values())
+            stats.retrying = sum(len(v) for v in scheduled.values())
+        except Exception as exc:  # a monitoring view reports what it cannot see
+            stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
     if session is not None:
+        figures = article_figures(session, window_s=window_s)
         stats.database = True
-        rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
-        stats.statuses = {status: int(count) for status, count in rows}
-        stats.retried_articles = int(session.scalar(select(func.count()).where(Article.attempts > 1)) or 0)
-        stats.outbox_pending = int(
-            session.scalar(select(func.count()).where(OutboxEvent.completed_at.is_(None))) or 0
-        )
+        stats.statuses = figures.statuses
+        stats.retried_articles = figures.retried_articles
+        stats.outbox_pending = figures.outbox_pending
+        stats.outbox_unpublished = figures.outbox_unpublished
+        stats.oldest_queued_id = figures.oldest_queued_id
+        stats.oldest_queued_age_s = figures.oldest_queued_age_s
+        minutes = window_s / 60.0
+        stats.rates = {kind: figures.recent.get(kind, 0) / minutes for kind in RATE_KINDS}
     return stats

@@ -59,6 +59,17 @@ class ArticleDetail(ArticleSummary):
     model_versions: dict[str, str] | None
     entities: list[ArticleEntityOut]
     removed: list[RemovedOut] = Field(description="What the cleaner dropped, with the reason.")
+    extraction_confidence: float | None = Field(
+        default=None,
+        description="0..1: how far the cleaned body can be trusted (null: stored before it existed).",
+        examples=[0.9],
+    )
+    extraction_flags: list[str] = Field(
+        default_factory=list,
+        description="Reason codes behind the confidence: too_short, truncated, likely_paywall, "
+        "date_from_feed, no_date, timeout, too_large, extractor_error, extractor_busy, fallback_extractor.",
+        examples=[["no_date"]],
+    )
     raw_format: str
 
 

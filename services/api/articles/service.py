@@ -138,5 +138,7 @@ def get_article(*, session: Session, article_id: int) -> ArticleDetail:
             for e, ae in entities
         ],
         removed=[RemovedOut(**r) for r in (article.cleaning or {}).get("removed", [])],
+        extraction_confidence=(article.cleaning or {}).get("confidence"),
+        extraction_flags=list((article.cleaning or {}).get("flags", [])),
         raw_format=article.raw_format,
     )

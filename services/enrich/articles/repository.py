@@ -65,6 +65,7 @@ def replace_enrichment(
             enriched_at=func.now(),
             error=None,
             attempts=attempts,
+            failed_at=None,
         )
     )
 
@@ -73,8 +74,24 @@ def mark_failed(session: Session, *, article_id: int, error: str, attempts: int)
     session.execute(
         update(Article)
         .where(Article.id == article_id, Article.status != ArticleStatus.DUPLICATE)
-        .values(status=ArticleStatus.FAILED, error=error, attempts=attempts)
+        .values(status=ArticleStatus.FAILED, error=error, attempts=attempts, failed_at=func.clock_timestamp())
     )
+
+
+def mark_started(session: Session, *, article_id: int) -> None:
+    session.execute(
+        update(Article).where(Article.id == article_id).values(enrich_started_at=func.clock_timestamp())
+    )
+
+
+def stage_times(
+    session: Session, *, article_id: int
+) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """(received_at, published_at, enriched_at) of the article."""
+    row = session.execute(
+        select(Article.received_at, Article.published_at, Article.enriched_at).where(Article.id == article_id)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
 
 
 def enriched_at(session: Session, *, article_id: int) -> datetime | None:

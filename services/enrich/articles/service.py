@@ -89,6 +89,31 @@ def enrich_article(*, session: Session, article_id: int, enricher: Enricher) -> 
     return save_enrichment(session=session, item=item, enrichment=enrichment)
 
 
+def mark_started(*, session: Session, article_id: int) -> None:
+    """The "enrichment started" stage of the article (the latest attempt)."""
+    repository.mark_started(session, article_id=article_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Lags:
+    from_received_s: float | None
+    from_published_s: float | None
+
+
+def lags(*, session: Session, article_id: int) -> Lags:
+    """Seconds from receipt and from publication until the article was enriched (None: unknown)."""
+    received, published, enriched = repository.stage_times(session, article_id=article_id)
+    if enriched is None:
+        return Lags(None, None)
+    from_received = (enriched - received).total_seconds() if received else None
+    from_published = (enriched - published).total_seconds() if published else None
+    return Lags(
+        max(0.0, from_received) if from_received is not None else None,
+        # a publication date in the future (a wrong feed clock) is no lag
+        from_published if from_published is not None and from_published >= 0 else None,
+    )
+
+
 def mark_failed(*, session: Session, article_id: int, error: str, attempts: int) -> None:
     repository.mark_failed(session, article_id=article_id, error=error[:4000], attempts=attempts)
     repository.complete_outbox(session, article_id=article_id)

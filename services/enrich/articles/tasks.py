@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import structlog
@@ -14,6 +15,17 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.enrich.articles import service
 from services.enrich.celery_app import ENRICH_TASK, celery_app
+from services.enrich.metrics import (
+    DEAD_LETTERED,
+    FAILURES,
+    LAG_PUBLISHED,
+    LAG_RECEIVED,
+    MODEL_LOAD_SECONDS,
+    RETRIES,
+    TASK_SECONDS,
+    TASKS,
+    error_type,
+)
 from services.enrich.nlp import Enricher
 from shared.db import session_scope
 from shared.settings import get_settings
@@ -36,7 +48,14 @@ def get_enricher() -> Enricher:
     """Models load once per worker process, on first use (after the fork)."""
     global _enricher
     if _enricher is None:
-        _enricher = Enricher(get_settings().spacy_model)
+        model = get_settings().spacy_model
+        start = time.perf_counter()
+        try:
+            _enricher = Enricher(model)
+        except Exception:
+            MODEL_LOAD_SECONDS.labels(model, "error").observe(time.perf_counter() - start)
+            raise
+        MODEL_LOAD_SECONDS.labels(model, "ok").observe(time.perf_counter() - start)
     return _enricher
 
 
@@ -55,11 +74,24 @@ def backoff_seconds(retries: int, *, cap: float) -> float:
 def run_enrich(article_id: int, *, attempts: int = 1) -> str:
     with session_scope() as session:
         item = service.load_input(session=session, article_id=article_id)
+        if item is not None:
+            service.mark_started(session=session, article_id=article_id)
     if item is None:
         return "missing"
     enrichment = get_enricher().enrich(title=item.title, text=item.text)
+    lags = None
     with session_scope() as session:
-        return service.save_enrichment(session=session, item=item, enrichment=enrichment, attempts=attempts)
+        outcome = service.save_enrichment(
+            session=session, item=item, enrichment=enrichment, attempts=attempts
+        )
+        if outcome == "enriched":
+            lags = service.lags(session=session, article_id=article_id)
+    if lags is not None:  # committed: the article is available now
+        if lags.from_received_s is not None:
+            LAG_RECEIVED.observe(lags.from_received_s)
+        if lags.from_published_s is not None:
+            LAG_PUBLISHED.observe(lags.from_published_s)
+    return outcome
 
 
 def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
@@ -70,6 +102,7 @@ def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
     except Exception:
         log.exception("mark_failed_failed", article_id=article_id)
         raise
+    DEAD_LETTERED.labels(error_type(exc)).inc()
     log.error("article_failed", article_id=article_id, error=error[:500], attempts=attempts)
 
 
@@ -82,10 +115,15 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
         service="enrich", article_id=article_id, request_id=request_id, task_id=self.request.id
     )
     retries = int(self.request.retries or 0)
+    start = time.perf_counter()
     try:
         outcome = run_enrich(article_id, attempts=retries + 1)
     except Exception as exc:
+        FAILURES.labels(error_type(exc)).inc()
         if is_transient(exc) and retries < settings.task_max_retries:
+            RETRIES.labels(error_type(exc)).inc()
+            TASKS.labels("retry").inc()
+            TASK_SECONDS.labels("retry").observe(time.perf_counter() - start)
             countdown = backoff_seconds(retries, cap=settings.task_retry_backoff_max)
             log.warning(
                 "enrich_retry",
@@ -95,6 +133,10 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
             )
             raise self.retry(exc=exc, countdown=countdown, max_retries=settings.task_max_retries) from exc
         _fail(article_id, exc, attempts=retries + 1)
+        TASKS.labels("failed").inc()
+        TASK_SECONDS.labels("failed").observe(time.perf_counter() - start)
         return "failed"
+    TASKS.labels(outcome).inc()
+    TASK_SECONDS.labels(outcome).observe(time.perf_counter() - start)
     log.info("enrich_done", outcome=outcome, outbox_id=outbox_id)
     return outcome

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from services.enrich.celery_app import ENRICH_TASK
@@ -12,10 +14,13 @@ from services.ingest.articles import repository
 from services.ingest.articles.dedup import canonical_url, content_hash
 from services.ingest.articles.schemas import ArticleIn, IngestResult
 from services.ingest.cleaning import CleanedArticle, clean
+from services.ingest.cleaning import repository as lines_repository
+from services.ingest.cleaning.service import drop_known_lines, with_feed_date
 from services.ingest.outbox import repository as outbox_repository
 from shared.db import on_commit
 from shared.errors import ValidationFailed
 from shared.models import ArticleStatus, RawFormat
+from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
 
@@ -33,6 +38,28 @@ def clean_payload(payload: ArticleIn) -> CleanedArticle:
     return clean(html=payload.html, text=payload.text, url=payload.url, title=payload.title)
 
 
+def forget_source_boilerplate(
+    *, session: Session, payload: ArticleIn, cleaned: CleanedArticle
+) -> CleanedArticle:
+    """Drop the lines the source's stored articles show to be its boilerplate (``repeated_for_source``)."""
+    if not payload.source or not cleaned.line_hashes:
+        return cleaned
+    settings = get_settings()
+    known = lines_repository.known_boilerplate(
+        session,
+        source=payload.source,
+        hashes=cleaned.line_hashes,
+        min_articles=settings.source_boilerplate_min_articles,
+        min_share=settings.source_boilerplate_min_share,
+    )
+    if not known:
+        return cleaned
+    if payload.text is not None:  # cheap: clean again, so the lines around them are judged without them
+        again = clean(text=payload.text, title=payload.title, known_boilerplate=known)
+        return again if again.text.strip() else cleaned
+    return drop_known_lines(cleaned, known)
+
+
 def ingest_article(
     *,
     session: Session,
@@ -42,7 +69,11 @@ def ingest_article(
     publish: Publisher | None = None,
     min_clean_chars: int = 1,
 ) -> IngestResult:
+    received_at = datetime.now(UTC)
     cleaned = cleaned if cleaned is not None else clean_payload(payload)
+    cleaned = forget_source_boilerplate(session=session, payload=payload, cleaned=cleaned)
+    cleaned = with_feed_date(cleaned, payload.published_at)
+    cleaned_at = datetime.now(UTC)
     if len(cleaned.text.strip()) < min_clean_chars:
         raise EmptyArticle("no article text is left after removing boilerplate")
     canon = canonical_url(payload.url)
@@ -80,8 +111,13 @@ def ingest_article(
                     "published_at_from": "feed"
                     if payload.published_at
                     else ("content" if cleaned.published_at else None),
+                    "confidence": cleaned.confidence,
+                    "flags": list(cleaned.flags),
                 },
                 "status": ArticleStatus.QUEUED,
+                "received_at": received_at,
+                "cleaned_at": cleaned_at,
+                "stored_at": func.clock_timestamp(),
             },
         )
         if article_id is None:  # lost a race with an identical article committed meanwhile
@@ -95,6 +131,8 @@ def ingest_article(
             if existing is None:
                 raise RuntimeError("insert conflicted but no conflicting article was found")
         else:
+            if payload.source and cleaned.line_hashes:
+                lines_repository.record_lines(session, source=payload.source, hashes=cleaned.line_hashes)
             outbox_id = outbox_repository.add(
                 session, article_id=article_id, task=ENRICH_TASK, payload={"request_id": request_id}
             )

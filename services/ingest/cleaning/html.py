@@ -46,6 +46,7 @@ class HtmlExtraction:
     language: str | None = None
     canonical_url: str | None = None
     removed: list[RemovedPiece] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +286,9 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
     site_name = getattr(doc, "sitename", None) or meta.site_name or getattr(doc, "hostname", None)
 
     visible = _visible_text(tree)
+    flags: list[str] = []
     if sum(len(p) for p in paragraphs) < _MIN_BODY_CHARS:
+        flags.append("fallback_extractor")
         try:
             _, base_text, _ = trafilatura.baseline(html)
         except Exception:
@@ -322,4 +325,5 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
         language=meta.language,
         canonical_url=meta.canonical_url,
         removed=removed,
+        flags=flags,
     )

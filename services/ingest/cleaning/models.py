@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -23,6 +23,23 @@ REASONS: Final[frozenset[str]] = frozenset(
         "empty",
         "other",
         "html_boilerplate",
+        "repeated_for_source",
+    }
+)
+
+#: Every reason code that lowers an article's extraction confidence.
+FLAGS: Final[frozenset[str]] = frozenset(
+    {
+        "too_short",  # little body text
+        "truncated",  # the body ends mid-sentence
+        "likely_paywall",  # subscription/paywall wording next to a short body
+        "date_from_feed",  # the page gave no date: the feed's date is used
+        "no_date",  # neither the page nor the feed gave a date
+        "timeout",  # the extractor ran past its time limit: cheap fallback used
+        "too_large",  # the page is past the size (or memory) limit: cheap fallback used
+        "extractor_error",  # the extractor failed or its process died: cheap fallback used
+        "extractor_busy",  # no extractor process was free in time: cheap fallback used
+        "fallback_extractor",  # the main extractor found no body: a simpler one was used
     }
 )
 
@@ -51,6 +68,10 @@ class CleanedArticle:
     language: str | None  # ISO 639-1 hint from the page, else None
     canonical_url: str | None
     removed: list[RemovedPiece]
+    confidence: float = 1.0  # 0..1: how far the body can be trusted
+    flags: list[str] = field(default_factory=list)  # reason codes (FLAGS) behind the confidence
+    #: hashes of the input's short lines (see ``source_lines``), for per-source boilerplate learning
+    line_hashes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601 strings)."""
@@ -64,4 +85,6 @@ class CleanedArticle:
             "language": self.language,
             "canonical_url": self.canonical_url,
             "removed": [piece.to_dict() for piece in self.removed],
+            "confidence": self.confidence,
+            "flags": list(self.flags),
         }

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from .html import extract_html
-from .models import CleanedArticle
-from .text import clean_plain_text
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
 
-__all__ = ["clean", "clean_html", "clean_text"]
+from .html import HtmlExtraction, extract_html
+from .isolation import ExtractorPool, default_pool, quick_visible_text
+from .models import CleanedArticle, RemovedPiece
+from .quality import assess, confidence_of
+from .text import clean_plain_text, line_hash, line_hashes
+
+__all__ = ["clean", "clean_html", "clean_text", "drop_known_lines", "with_feed_date"]
+
+#: Characters of a page read by the cheap fallback when the extractor cannot be used.
+FALLBACK_CHARS = 200_000
 
 
 def _caller_title(title: str | None) -> str | None:
@@ -16,12 +25,56 @@ def _caller_title(title: str | None) -> str | None:
     return title or None
 
 
-def clean_html(html: str, *, url: str | None = None, title: str | None = None) -> CleanedArticle:
-    """Clean an HTML page.  The caller's ``title`` (the feed's headline) wins over the page's."""
-    page = extract_html(html, url=url)
-    return CleanedArticle(
-        text=page.text.strip(),
-        title=_caller_title(title) or page.title,
+def _fallback(html: str, *, title: str | None) -> HtmlExtraction:
+    """The page's visible text (first FALLBACK_CHARS characters, no tree built) through clean_text."""
+    text, page_title = quick_visible_text(html, max_chars=FALLBACK_CHARS)
+    result = clean_plain_text(text, title=title or page_title)
+    return HtmlExtraction(
+        text=result.text,
+        title=title or page_title or result.title,
+        published_at=result.published_at,
+        modified_at=result.modified_at,
+        authors=list(result.authors),
+        removed=list(result.removed),
+        flags=["fallback_extractor"],
+    )
+
+
+def clean_html(
+    html: str,
+    *,
+    url: str | None = None,
+    title: str | None = None,
+    known_boilerplate: Collection[str] = (),
+    isolate: bool = True,
+    pool: ExtractorPool | None = None,
+) -> CleanedArticle:
+    """Clean an HTML page.  The caller's ``title`` (the feed's headline) wins over the page's.
+
+    The extractor runs in a worker process with a time and size limit (``isolate=False``: in this
+    process, no limits); a page past a limit is cleaned by a cheap fallback and flagged.
+    ``known_boilerplate``: see :func:`clean_text`."""
+    given = _caller_title(title)
+    flags: list[str] = []
+    page: HtmlExtraction | None
+    if isolate:
+        outcome = (pool or default_pool()).extract(html, url=url)
+        page = outcome.extraction
+        if outcome.flag:
+            flags.append(outcome.flag)
+    else:
+        page = extract_html(html, url=url)
+    if page is None:
+        page = _fallback(html, title=given)
+    flags.extend(page.flags)
+
+    paragraphs = [p for p in page.text.strip().split("\n\n") if p.strip()]
+    text = "\n\n".join(paragraphs)
+    has_date = page.published_at is not None
+    confidence, flags = assess(text=text, removed=page.removed, has_date=has_date, flags=flags)
+    cleaned = CleanedArticle(
+        text=text,
+        title=given or page.title,
         published_at=page.published_at,
         modified_at=page.modified_at,
         authors=list(page.authors),
@@ -29,15 +82,53 @@ def clean_html(html: str, *, url: str | None = None, title: str | None = None) -
         language=page.language,
         canonical_url=page.canonical_url,
         removed=list(page.removed),
+        confidence=confidence,
+        flags=flags,
+        line_hashes=line_hashes(paragraphs),
     )
+    return drop_known_lines(cleaned, known_boilerplate)
 
 
-def clean_text(text: str, *, title: str | None = None) -> CleanedArticle:
-    """Clean text scraped from a news page (junk lines dropped, metadata lines lifted into fields)."""
+def drop_known_lines(cleaned: CleanedArticle, known_boilerplate: Collection[str]) -> CleanedArticle:
+    """The body without its paragraphs whose :func:`~services.ingest.cleaning.text.line_hash` is known
+    boilerplate of the source (reason ``repeated_for_source``); cheap, no re-extraction."""
+    if not known_boilerplate:
+        return cleaned
+    kept: list[str] = []
+    removed = list(cleaned.removed)
+    for p in cleaned.text.split("\n\n"):
+        if line_hash(p) in known_boilerplate:
+            removed.append(RemovedPiece(p, "repeated_for_source"))
+        else:
+            kept.append(p)
+    if len(removed) == len(cleaned.removed):
+        return cleaned
+    text = "\n\n".join(kept)
+    base = [f for f in cleaned.flags if f in _CARRIED_FLAGS]
+    has_date = cleaned.published_at is not None
+    confidence, flags = assess(text=text, removed=removed, has_date=has_date, flags=base)
+    return replace(cleaned, text=text, removed=removed, confidence=confidence, flags=flags)
+
+
+#: Flags that come from how the page was extracted (not from the body), kept when the body changes.
+_CARRIED_FLAGS = frozenset(
+    {"timeout", "too_large", "extractor_error", "extractor_busy", "fallback_extractor"}
+)
+
+
+def clean_text(
+    text: str, *, title: str | None = None, known_boilerplate: Collection[str] = ()
+) -> CleanedArticle:
+    """Clean text scraped from a news page (junk lines dropped, metadata lines lifted into fields).
+
+    ``known_boilerplate``: :func:`~services.ingest.cleaning.text.line_hash` values of lines that recur
+    across the source's stored articles; they are dropped with reason ``repeated_for_source``."""
     given = _caller_title(title)
-    result = clean_plain_text(text, title=given)
+    result = clean_plain_text(text, title=given, known_boilerplate=known_boilerplate)
+    body = result.text.strip()
+    confidence, flags = assess(text=body, removed=result.removed, has_date=result.published_at is not None)
     return CleanedArticle(
-        text=result.text.strip(),
+        text=body,
         title=given or result.title,
         published_at=result.published_at,
         modified_at=result.modified_at,
@@ -46,16 +137,32 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedArticle:
         language=None,
         canonical_url=None,
         removed=list(result.removed),
+        confidence=confidence,
+        flags=flags,
+        line_hashes=result.line_hashes,
     )
 
 
+def with_feed_date(cleaned: CleanedArticle, feed_published_at: datetime | None) -> CleanedArticle:
+    """The article as stored when the feed gave a date: ``no_date`` becomes ``date_from_feed``."""
+    if feed_published_at is None or "no_date" not in cleaned.flags:
+        return cleaned
+    flags = ["date_from_feed" if f == "no_date" else f for f in cleaned.flags]
+    return replace(cleaned, flags=flags, confidence=confidence_of(flags))
+
+
 def clean(
-    *, html: str | None = None, text: str | None = None, url: str | None = None, title: str | None = None
+    *,
+    html: str | None = None,
+    text: str | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    known_boilerplate: Collection[str] = (),
 ) -> CleanedArticle:
     """Clean either an HTML page or scraped text: exactly one of ``html`` / ``text`` must be given."""
     if (html is None) == (text is None):
         raise ValueError("clean() takes exactly one of html= or text=")
     if html is not None:
-        return clean_html(html, url=url, title=title)
+        return clean_html(html, url=url, title=title, known_boilerplate=known_boilerplate)
     assert text is not None
-    return clean_text(text, title=title)
+    return clean_text(text, title=title, known_boilerplate=known_boilerplate)

@@ -13,8 +13,10 @@ All functions are pure; nothing here touches the network, a database or the file
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
@@ -28,6 +30,7 @@ __all__ = [
     "TextCleaningResult",
     "clean_plain_text",
     "explain_text",
+    "line_hash",
     "normalise_text",
     "parse_byline",
     "parse_date",
@@ -61,6 +64,7 @@ class TextCleaningResult:
     authors: list[str]
     removed: list[RemovedPiece]
     decisions: list[LineDecision]
+    line_hashes: list[str] = field(default_factory=list)  # of the input's short lines, see line_hash
 
     @property
     def text(self) -> str:
@@ -287,6 +291,32 @@ def _title_ratio(words: list[str]) -> float:
 def _key(text: str) -> str:
     """A comparison key: case-folded alphanumerics only."""
     return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+#: Lines longer than this are prose: never learned as boilerplate of a source.
+MAX_LEARNED_WORDS: Final = 40
+_MAX_HASHES: Final = 300
+
+
+def line_hash(line: str) -> str | None:
+    """A short, stable hash of a line's comparison key (case, spacing, punctuation and digits ignored);
+    None for lines too long (or too empty) to be learned as a source's boilerplate."""
+    key = re.sub(r"\d+", "0", _key(line))
+    if not key or key.count(" ") + 1 > MAX_LEARNED_WORDS:
+        return None
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def line_hashes(lines: list[str]) -> list[str]:
+    """Distinct hashes of the short lines among ``lines``, in order (at most a few hundred)."""
+    out: dict[str, None] = {}
+    for line in lines:
+        h = line_hash(line)
+        if h is not None:
+            out[h] = None
+            if len(out) >= _MAX_HASHES:
+                break
+    return list(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -799,7 +829,11 @@ def _is_teaserish(unit: _Unit) -> bool:
     return unit.n_words <= 3 or _title_ratio(unit.words) >= 0.5
 
 
-def _classify(units: list[_Unit], english: bool) -> None:
+def _classify(units: list[_Unit], english: bool, known: Collection[str] = ()) -> None:
+    if known:
+        for u in units:
+            if u.label == "?" and line_hash(u.text) in known:
+                u.label, u.reason = "bad", "repeated_for_source"
     counts: dict[str, int] = {}
     for u in units:
         k = _key(u.text)
@@ -1021,22 +1055,28 @@ def _lift_metadata(units: list[_Unit], title: str | None, meta: _Meta, english: 
 # --------------------------------------------------------------------------------------------------
 
 
-def _analyse(text: str, title: str | None) -> tuple[list[_Unit], _Meta]:
+def _analyse(text: str, title: str | None, known: Collection[str] = ()) -> tuple[list[_Unit], _Meta]:
     units = _segment(normalise_text(text))
     meta = _Meta()
     all_words = [w for u in units for w in u.words if not _CJK_RE.search(w)]
     english = len(all_words) >= 0.5 * sum(u.n_words for u in units) and _stop_density(all_words) >= 0.15
     _lift_metadata(units, title.strip() if title and title.strip() else None, meta, english)
-    _classify(units, english)
+    _classify(units, english, known)
     _mark_runs(units)
     _tail_cut(units)
     _resolve_short(units)
     return units, meta
 
 
-def clean_plain_text(text: str, *, title: str | None = None) -> TextCleaningResult:
-    """Clean scraped article text; see the module docstring."""
-    units, meta = _analyse(text, title)
+def clean_plain_text(
+    text: str, *, title: str | None = None, known_boilerplate: Collection[str] = ()
+) -> TextCleaningResult:
+    """Clean scraped article text; see the module docstring.
+
+    ``known_boilerplate``: :func:`line_hash` values of lines known to be boilerplate of the article's
+    source (learned from its stored articles); such lines go with reason ``repeated_for_source``."""
+    units, meta = _analyse(text, title, known_boilerplate)
+    hashes = line_hashes([u.text for u in units])
     decisions: list[LineDecision] = []
     removed: list[RemovedPiece] = []
     paragraphs: list[str] = []
@@ -1063,6 +1103,7 @@ def clean_plain_text(text: str, *, title: str | None = None) -> TextCleaningResu
         authors=meta.authors,
         removed=removed,
         decisions=decisions,
+        line_hashes=hashes,
     )
 
 

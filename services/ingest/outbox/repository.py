@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from shared.models import OutboxEvent
+from shared.models import Article, OutboxEvent
 
 
 def add(session: Session, *, article_id: int, task: str, payload: dict[str, Any]) -> int:
@@ -57,6 +57,15 @@ def mark_published(session: Session, *, ids: list[int]) -> None:
             update(OutboxEvent)
             .where(OutboxEvent.id.in_(ids))
             .values(published_at=func.now(), publish_attempts=OutboxEvent.publish_attempts + 1)
+        )
+        # the article's "queued" stage: its job first reached the broker (a retry clears it)
+        session.execute(
+            update(Article)
+            .where(
+                Article.id.in_(select(OutboxEvent.article_id).where(OutboxEvent.id.in_(ids))),
+                Article.queued_at.is_(None),
+            )
+            .values(queued_at=func.clock_timestamp())
         )
 
 

@@ -1,0 +1,108 @@
+"""HTTP edge of the ops views. Every ops route is on this one router (an admin-scope dependency goes here)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.api.ops import service
+from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult
+from services.enrich.celery_app import celery_app
+from services.ingest.outbox.service import publish_now
+from shared.http import SessionDep, app_session_factory
+from shared.settings import get_settings
+
+router = APIRouter(prefix="/v1/ops", tags=["ops"])
+_settings = get_settings()
+
+SourceQuery = Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])]
+ErrorTypeQuery = Annotated[
+    list[str], Query(description="Error type (exception class); repeat for OR.", examples=["OSError"])
+]
+
+
+def _publisher(request: Request) -> service.Publisher:
+    factory = app_session_factory(request.app)
+
+    def publish(ids: list[int]) -> None:
+        publish_now(ids=ids, factory=factory)
+
+    return publish
+
+
+@router.get("/queues", response_model=QueuesOut, summary="Queue depth, workers, rates, oldest item, failures")
+def get_queues(
+    session: SessionDep,
+    workers: Annotated[
+        bool, Query(description="Ask the workers what they run (a broadcast that waits up to 1 s).")
+    ] = True,
+) -> QueuesOut:
+    settings = get_settings()
+    item = service.queue_stats(
+        session=session,
+        celery=celery_app if workers else None,
+        redis_url=settings.redis_url or "",
+        queue=settings.enrich_queue,
+        window_s=settings.ops_rate_window,
+    )
+    return QueuesOut(items=[item])
+
+
+@router.get("/failed", response_model=FailedPage, summary="Dead-lettered (failed) articles, newest first")
+def list_failed(
+    session: SessionDep,
+    source: SourceQuery = [],  # noqa: B006 - FastAPI copies defaults
+    error_type: ErrorTypeQuery = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max, description="Page size.")] = (
+        _settings.page_size_default
+    ),
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> FailedPage:
+    return service.list_failed(
+        session=session, sources=source, error_types=error_type, limit=limit, cursor=cursor
+    )
+
+
+@router.post(
+    "/failed/retry",
+    response_model=RetryResult,
+    status_code=202,
+    summary="Retry failed articles (oldest first, up to `limit`): back to queued, published again",
+)
+def retry_failed(
+    request: Request,
+    session: SessionDep,
+    source: SourceQuery = [],  # noqa: B006
+    error_type: ErrorTypeQuery = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Most articles retried by this call.")] = 1000,
+) -> RetryResult:
+    return service.retry_failed(
+        session=session,
+        sources=source,
+        error_types=error_type,
+        limit=limit,
+        request_id=request.state.request_id,
+        publish=_publisher(request),
+    )
+
+
+@router.get("/failed/{article_id}", response_model=FailedDetail, summary="One article's failure and stages")
+def get_failed(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> FailedDetail:
+    return service.get_failed(session=session, article_id=article_id)
+
+
+@router.post(
+    "/failed/{article_id}/retry",
+    response_model=RetryResult,
+    status_code=202,
+    summary="Retry one failed article",
+    responses={404: {"description": "No such article"}, 409: {"description": "The article is not failed"}},
+)
+def retry_one(request: Request, session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> RetryResult:
+    return service.retry_one(
+        session=session,
+        article_id=article_id,
+        request_id=request.state.request_id,
+        publish=_publisher(request),
+    )

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class QueueOut(BaseModel):
+    queue: str = Field(examples=["enrich"])
+    depth: int | None = Field(description="Messages waiting in the broker (null: broker unreachable).")
+    workers: list[str] = Field(description="Workers that answered (empty when not asked or none).")
+    active: int = Field(description="Tasks running now.")
+    reserved: int = Field(description="Tasks prefetched by a worker, not started.")
+    retrying: int = Field(description="Tasks waiting for their retry countdown.")
+    statuses: dict[str, int] = Field(description="Articles by status.")
+    failed: int = Field(description="Dead-lettered articles (status failed).")
+    retried_articles: int = Field(description="Articles that needed more than one attempt.")
+    outbox_pending: int = Field(description="Jobs not yet completed by a worker.")
+    outbox_unpublished: int = Field(description="Jobs that never reached the broker.")
+    oldest_queued_id: int | None = Field(description="The article waiting longest.")
+    oldest_queued_age_s: float | None = Field(description="Seconds it has been waiting.")
+    rates_per_min: dict[str, float] = Field(
+        description="received, enriched and failed articles per minute over the window."
+    )
+    window_s: float = Field(description="Window of the rates (NEWSWIRE_OPS_RATE_WINDOW).")
+    database: bool = Field(description="Whether the database figures were read.")
+    errors: list[str] = Field(description="What could not be read.")
+
+
+class QueuesOut(BaseModel):
+    items: list[QueueOut]
+
+
+class StageTimes(BaseModel):
+    published_at: datetime | None
+    received_at: datetime | None
+    cleaned_at: datetime | None
+    stored_at: datetime | None
+    queued_at: datetime | None
+    enrich_started_at: datetime | None
+    enriched_at: datetime | None
+    failed_at: datetime | None
+
+
+class FailedArticle(BaseModel):
+    id: int
+    source: str | None
+    title: str
+    url: str
+    error: str | None
+    error_type: str | None = Field(description="The exception class, from the stored error.")
+    attempts: int
+    failed_at: datetime | None
+    received_at: datetime | None
+
+
+class FailedPage(BaseModel):
+    items: list[FailedArticle]
+    total: int = Field(description="Failed articles matching the filters.")
+    by_error_type: dict[str, int] = Field(description="Failed articles matching the filters, by error type.")
+    next_cursor: str | None
+
+
+class OutboxJob(BaseModel):
+    id: int
+    created_at: datetime
+    published_at: datetime | None
+    completed_at: datetime | None
+    publish_attempts: int
+
+
+class FailedDetail(FailedArticle):
+    status: str
+    canonical_url: str
+    language: str | None
+    text_chars: int
+    stages: StageTimes
+    outbox: list[OutboxJob]
+
+
+class RetryResult(BaseModel):
+    retried: list[int] = Field(description="Articles reset to queued and published again.")
+    remaining: int = Field(description="Failed articles matching the filters left for another call.")

@@ -1,0 +1,91 @@
+"""Prometheus plumbing: multiprocess directories and one exposition for every kind of process.
+
+Processes that fork (Celery's prefork pool, uvicorn with several workers) keep their metrics in files
+under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode); whoever serves ``/metrics``
+reads them all. Each process group (one ``newswire worker``, one ``newswire serve``) gets a directory of
+its own, created empty at start and removed at exit, so counters never mix runs or machines."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, values
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def default_base_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "newswire-metrics"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def prepare_multiprocess_dir(base: Path, role: str) -> Path:
+    """Create ``<base>/<role>-<pid>`` empty, point ``PROMETHEUS_MULTIPROC_DIR`` at it (children inherit
+    it) and remove it when this process exits. Directories left by process groups that died are removed.
+
+    Call it before the metrics are created: metrics made earlier in this process stay in memory only."""
+    base.mkdir(parents=True, exist_ok=True)
+    for stale in base.iterdir():
+        _, _, pid = stale.name.rpartition("-")
+        if stale.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = base / f"{role}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    os.environ[MULTIPROC_ENV] = str(path)
+    # prometheus-client picks the value class when it is imported: pick again, now with the directory
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    owner = os.getpid()
+
+    def _remove() -> None:
+        if os.getpid() == owner:  # not in a forked child that happens to run atexit handlers
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(_remove)
+    return path
+
+
+class _Forward(Collector):
+    """The process's default registry, as one collector of another registry."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+def scrape_registry(extra: Iterable[Collector] = ()) -> CollectorRegistry:
+    """A registry for one scrape: every process's metrics (multiprocess mode) or this process's
+    (otherwise), plus collectors computed now (queue depth, backlog)."""
+    registry = CollectorRegistry(auto_describe=False)
+    path = multiprocess_dir()
+    if path:
+        MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(_Forward())
+    for collector in extra:
+        registry.register(collector)
+    return registry
+
+
+def render(extra: Iterable[Collector] = ()) -> bytes:
+    return generate_latest(scrape_registry(extra))
