@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from newswire_cli.failed import app as failed_app
+from newswire_cli.keys import app as keys_app
 from shared.settings import get_settings
 
 app = typer.Typer(
@@ -154,6 +155,9 @@ def ingest(
         str, typer.Option(help="URL prefix given to .txt/.html files (the file name is appended).")
     ] = "https://samples.newswire.invalid/articles",
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 4,
+    api_key: Annotated[
+        str | None, typer.Option(help="API key with the ingest scope (default NEWSWIRE_API_KEY).")
+    ] = None,
 ) -> None:
     """Push .html/.txt/.json files (or folders of them) to the ingest service."""
     from newswire_cli.push import push_files
@@ -161,7 +165,14 @@ def ingest(
     settings = get_settings()
     target = url or f"http://{settings.host}:{settings.ingest_port}"
     files = list(_expand(paths))
-    summary = push_files(files, ingest_url=target, source=source, base_url=base_url, concurrency=concurrency)
+    summary = push_files(
+        files,
+        ingest_url=target,
+        source=source,
+        base_url=base_url,
+        concurrency=concurrency,
+        api_key=api_key or settings.api_key,
+    )
     typer.echo(json.dumps(summary))
     if summary["failed"]:
         raise typer.Exit(1)
@@ -229,6 +240,7 @@ def queues(
 
 
 app.add_typer(failed_app, name="failed")
+app.add_typer(keys_app, name="keys")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newswire_cli.files import payloads
 
 
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
 def post_with_retry(
     client: httpx.Client, url: str, payload: dict[str, Any], *, attempts: int = 4
 ) -> httpx.Response:
-    """Retries are safe: a repeated article is answered as a duplicate, never stored twice."""
+    """Retries are safe: one Idempotency-Key for every attempt, and a repeated article is answered as a
+    duplicate anyway, never stored twice."""
     delay = 0.5
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
     for attempt in range(attempts):
         try:
-            response = client.post(url, json=payload)
-            if response.status_code < 500 or attempt == attempts - 1:
+            response = client.post(url, json=payload, headers=headers)
+            retryable = response.status_code >= 500 or response.status_code == 429
+            if not retryable or attempt == attempts - 1:
                 return response
+            retry_after = response.headers.get("retry-after", "")
+            if retry_after.isdigit():
+                delay = max(delay, min(float(retry_after), 60.0))
         except httpx.TransportError:
             if attempt == attempts - 1:
                 raise
@@ -39,6 +50,7 @@ def push_files(
     base_url: str,
     concurrency: int = 4,
     show_progress: bool = True,
+    api_key: str | None = None,
 ) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
@@ -50,7 +62,7 @@ def push_files(
     results: list[dict[str, Any]] = []
     endpoint = ingest_url.rstrip("/") + "/v1/articles"
     with (
-        httpx.Client(timeout=30.0) as client,
+        httpx.Client(timeout=30.0, headers=auth_headers(api_key)) as client,
         Progress(
             TextColumn("pushing"),
             BarColumn(),

@@ -22,6 +22,23 @@ class BadRequest(NewswireError):
     error = "bad_request"
 
 
+class Unauthorized(NewswireError):
+    """An API key is required: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+
+    status_code = 401
+    error = "unauthorized"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(NewswireError):
+    """The API key does not have the scope this route needs."""
+
+    status_code = 403
+    error = "forbidden"
+
+
 class NotFound(NewswireError):
     """No such resource."""
 
@@ -48,6 +65,13 @@ class ValidationFailed(NewswireError):
 
     status_code = 422
     error = "validation_error"
+
+
+class RateLimited(NewswireError):
+    """Too many requests with this API key; retry after `Retry-After` seconds."""
+
+    status_code = 429
+    error = "rate_limited"
 
 
 class InvalidCursor(BadRequest):

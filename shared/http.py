@@ -11,8 +11,10 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,30 @@ HTTP_LATENCY = Histogram(
 
 def error_body(error: str, detail: Any) -> dict[str, Any]:
     return {"error": error, "detail": jsonable_encoder(detail)}
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a stable machine-readable code and a human-readable detail."""
+
+    error: str = Field(description="Machine-readable code, e.g. `unauthorized`, `validation_error`.")
+    detail: Any = Field(description="What went wrong: a message, or a list of field errors.")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Included by every router, so the OpenAPI spec documents the error answers.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("No API key, or an unknown or revoked one (with `WWW-Authenticate: Bearer`)"),
+    403: _error("The API key lacks the scope this route needs"),
+    404: _error("No such resource"),
+    413: _error("Request body (after decompression) or batch too large"),
+    415: _error("Unsupported Content-Type or Content-Encoding"),
+    422: _error("Invalid request: malformed JSON, invalid fields or parameters"),
+    429: _error("Over the API key's rate limit (with `Retry-After`)"),
+    503: _error("A backing service is unavailable (with `Retry-After`)"),
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -134,7 +160,14 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id, service=service)
         start = time.perf_counter()
-        response = await call_next(request)
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database
+            response: Response = JSONResponse(
+                error_body("validation_error", "NUL characters are not allowed in the path or query"),
+                status_code=422,
+            )
+        else:
+            response = await call_next(request)
         route = request.scope.get("route")
         route_path = getattr(route, "path", "unmatched")
         elapsed = time.perf_counter() - start
@@ -177,7 +210,13 @@ def _get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
 
 
-def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRouter:
+def health_router(
+    extra_checks: list[Callable[[], None]] | None = None,
+    *,
+    metrics_dependencies: list[DependsParam] | None = None,
+) -> APIRouter:
+    """/healthz and /readyz are open (probes carry no key); /metrics takes `metrics_dependencies` (an
+    admin-key dependency when NEWSWIRE_METRICS_REQUIRE_KEY is set)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -206,7 +245,15 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        dependencies=metrics_dependencies or [],
+        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 429)}
+        if metrics_dependencies
+        else None,
+    )
     def metrics(request: Request) -> Response:
         # app.state.metrics_collectors: callables (app) -> Collector, computed at scrape time
         makers = getattr(request.app.state, "metrics_collectors", None) or []

@@ -66,12 +66,13 @@ class Article(TimestampMixin, Base):
         CheckConstraint("raw_format IN ('html', 'text')", name="raw_format_valid"),
         Index("uq_articles_canonical_url", "canonical_url", unique=True),
         Index("uq_articles_content_hash", "content_hash", unique=True),
-        Index(
+        Index(  # NULLS NOT DISTINCT (0004): two articles without a source but with one external_id clash
             "uq_articles_source_external_id",
             "source",
             "external_id",
             unique=True,
             postgresql_where=sql_text("external_id IS NOT NULL"),
+            postgresql_nulls_not_distinct=True,
         ),
         Index("ix_articles_published_at_id", "published_at", "id"),
         Index("ix_articles_source_id", "source", "id"),
@@ -205,3 +206,43 @@ class SourceLine(Base):
     count: Mapped[int] = mapped_column(Integer, server_default="0")
     first_seen: Mapped[datetime] = mapped_column(server_default=func.now())
     last_seen: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key (migration 0004). Only a SHA-256 of the key is stored; the key itself
+    (``nw_<prefix>_<secret>``) is shown once, when it is created. ``prefix`` is not secret: it names the key
+    in lists and logs and finds its row."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("uq_api_keys_prefix", "prefix", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the global setting
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime | None]  # refreshed at most once a minute
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a request carrying an ``Idempotency-Key`` (per API key; migration 0004).
+    Written in the transaction that stores the articles, so a retry finds it exactly when the work was
+    committed."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        Index("uq_idempotency_keys_api_key_id_key", "api_key_id", "key", unique=True),
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]

@@ -48,6 +48,35 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Articles whose cleaned body is shorter are rejected (422)."
     )
 
+    # --- access ---------------------------------------------------------------------
+    api_key: str | None = Field(
+        default=None,
+        description="API key the `newswire` client commands send (`newswire ingest`); create one with "
+        "`newswire keys create`.",
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds a verified API key is trusted without asking the database (0: every request "
+        "asks; a revoked key stops working within this time).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description="Requests per minute per API key (0: no limit; a key's own limit overrides it). Counted "
+        "in Redis, so it holds across processes; when Redis is down requests are let through.",
+    )
+    idempotency_ttl_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Hours an `Idempotency-Key` is remembered (a retry within it gets the first answer).",
+    )
+    metrics_require_key: bool = Field(
+        default=False,
+        description="/metrics asks for an `admin` key (false: open, for Prometheus scraping; bind to a "
+        "private interface).",
+    )
+
     # --- queue and worker -------------------------------------------------------------
     enrich_queue: str = Field(default="enrich", description="Celery queue the enrich tasks go to.")
     task_max_retries: int = Field(default=5, ge=0, description="Retries of a transient failure.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from shared.settings import Settings as _TestSettings
 
@@ -17,6 +17,9 @@ _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
 os.environ["NEWSWIRE_REDIS_URL"] = _TestSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
+os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
+os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
+os.environ.pop("NEWSWIRE_API_KEY", None)
 os.environ.pop("NEWSWIRE_DATABASE_URL", None)
 
 import httpx  # noqa: E402
@@ -139,25 +142,54 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
+MakeKey = Callable[..., str]
+
+
 @pytest.fixture
-def ingest_client(session_factory: sessionmaker[Session], redis_url: str) -> Iterator[httpx.Client]:
+def make_key(session_factory: sessionmaker[Session]) -> MakeKey:
+    """Create an API key in the test's transaction: make_key("ingest", "read", rate_limit=None) -> key."""
+    from shared.auth import service
+
+    def make(*scopes: str, name: str = "test", rate_limit: int | None = None, revoked: bool = False) -> str:
+        with session_factory() as session:
+            created = service.create_key(
+                session=session, name=name, scopes=list(scopes), rate_limit_per_minute=rate_limit
+            )
+            if revoked:
+                service.revoke_key(session=session, ref=str(created.row.id))
+            session.commit()
+        return created.key
+
+    return make
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def ingest_client(
+    session_factory: sessionmaker[Session], redis_url: str, make_key: MakeKey
+) -> Iterator[httpx.Client]:
+    """The ingest app in-process, sending a key with the `ingest` scope."""
     from fastapi.testclient import TestClient
 
     from services.ingest.app import create_app
 
     app = create_app(run_relay=False)
     app.state.session_factory = session_factory
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, headers=bearer(make_key("ingest"))) as client:
         yield client
 
 
 @pytest.fixture
-def api_client(session_factory: sessionmaker[Session]) -> Iterator[httpx.Client]:
+def api_client(session_factory: sessionmaker[Session], make_key: MakeKey) -> Iterator[httpx.Client]:
+    """The read API in-process, sending an `admin` key (the ops routes need it)."""
     from fastapi.testclient import TestClient
 
     from services.api.app import create_app
 
     app = create_app()
     app.state.session_factory = session_factory
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, headers=bearer(make_key("admin"))) as client:
         yield client

@@ -10,6 +10,7 @@ from services.api.ops.endpoints import router as ops_router
 from services.api.ops.metrics import queue_collector
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
+from shared.auth.dependencies import RequireAdmin
 from shared.http import create_base_app, health_router
 from shared.settings import get_settings
 
@@ -19,7 +20,9 @@ def create_app() -> FastAPI:
     app = create_base_app(
         title="Newswire API", service="api", max_body_bytes=settings.max_body_bytes, version=__version__
     )
-    app.include_router(health_router())
+    app.include_router(
+        health_router(metrics_dependencies=[RequireAdmin] if settings.metrics_require_key else None)
+    )
     app.include_router(articles_router)
     app.include_router(entities_router)
     app.include_router(topics_router)

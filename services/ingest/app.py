@@ -15,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from services.enrich.queues import broker_depth
 from services.ingest.articles.endpoints import router as articles_router
+from services.ingest.idempotency.service import purge_expired
 from services.ingest.metrics import OUTBOX_RELAYED
 from services.ingest.outbox.service import relay_once
 from shared import __version__
+from shared.auth.dependencies import RequireAdmin
 from shared.db import session_scope
 from shared.http import create_base_app, health_router
 from shared.settings import get_settings
@@ -35,6 +37,7 @@ def _relay_pass(redeliver_after: timedelta) -> int:
     except RedisError:
         queue_empty = False
     with session_scope() as session:
+        purge_expired(session=session)  # idempotency records past their TTL
         return relay_once(session, redeliver_after=redeliver_after if queue_empty else None)
 
 
@@ -72,6 +75,8 @@ def create_app(*, run_relay: bool = True) -> FastAPI:
         title="Newswire ingest", service="ingest", max_body_bytes=settings.max_body_bytes, version=__version__
     )
     app.router.lifespan_context = lifespan
-    app.include_router(health_router())
+    app.include_router(
+        health_router(metrics_dependencies=[RequireAdmin] if settings.metrics_require_key else None)
+    )
     app.include_router(articles_router)
     return app

@@ -112,17 +112,17 @@ def test_invalid_articles_get_422_with_json_error(
 
 def test_malformed_json_wrong_type_and_bad_bytes(ingest_client: httpx.Client) -> None:
     r = ingest_client.post("/v1/articles", content=b'{"url": ', headers={"content-type": "application/json"})
-    assert (r.status_code, r.json()["error"]) == (400, "malformed_json")
+    assert (r.status_code, r.json()["error"]) == (422, "malformed_json")
     r = ingest_client.post("/v1/articles", content=b"url=x", headers={"content-type": "text/plain"})
     assert (r.status_code, r.json()["error"]) == (415, "unsupported_media_type")
     r = ingest_client.post(
         "/v1/articles", content=b'{"a": "\xff\xfe"}', headers={"content-type": "application/json"}
     )
-    assert (r.status_code, r.json()["error"]) == (400, "malformed_json")
+    assert (r.status_code, r.json()["error"]) == (422, "malformed_body")
     r = ingest_client.post(
         "/v1/articles", content="[" * 100_000, headers={"content-type": "application/json"}
     )
-    assert r.status_code == 400
+    assert (r.status_code, r.json()["error"]) == (422, "malformed_json")
 
 
 def test_limits_answer_413_and_422(ingest_client: httpx.Client) -> None:

@@ -7,10 +7,13 @@ from fastapi import APIRouter, Path, Query
 
 from services.api.articles import service
 from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort
-from shared.http import SessionDep
+from shared.auth.dependencies import RequireRead
+from shared.http import ERROR_RESPONSES, SessionDep
 from shared.settings import get_settings
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(
+    prefix="/v1/articles", tags=["articles"], dependencies=[RequireRead], responses=ERROR_RESPONSES
+)
 _settings = get_settings()
 
 

@@ -6,10 +6,13 @@ from fastapi import APIRouter, Path, Query
 
 from services.api.entities import service
 from services.api.entities.schemas import EntityOut, EntityPage
-from shared.http import SessionDep
+from shared.auth.dependencies import RequireRead
+from shared.http import ERROR_RESPONSES, SessionDep
 from shared.settings import get_settings
 
-router = APIRouter(prefix="/v1/entities", tags=["entities"])
+router = APIRouter(
+    prefix="/v1/entities", tags=["entities"], dependencies=[RequireRead], responses=ERROR_RESPONSES
+)
 _settings = get_settings()
 
 

@@ -10,10 +10,11 @@ from services.api.ops import service
 from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult
 from services.enrich.celery_app import celery_app
 from services.ingest.outbox.service import publish_now
-from shared.http import SessionDep, app_session_factory
+from shared.auth.dependencies import RequireAdmin
+from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, app_session_factory
 from shared.settings import get_settings
 
-router = APIRouter(prefix="/v1/ops", tags=["ops"])
+router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES)
 _settings = get_settings()
 
 SourceQuery = Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])]
@@ -97,7 +98,7 @@ def get_failed(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> F
     response_model=RetryResult,
     status_code=202,
     summary="Retry one failed article",
-    responses={404: {"description": "No such article"}, 409: {"description": "The article is not failed"}},
+    responses={409: {"model": ErrorBody, "description": "The article is not failed"}},
 )
 def retry_one(request: Request, session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> RetryResult:
     return service.retry_one(

@@ -6,9 +6,12 @@ from fastapi import APIRouter, Query
 
 from services.api.topics import service
 from services.api.topics.schemas import TopicList
-from shared.http import SessionDep
+from shared.auth.dependencies import RequireRead
+from shared.http import ERROR_RESPONSES, SessionDep
 
-router = APIRouter(prefix="/v1/topics", tags=["topics"])
+router = APIRouter(
+    prefix="/v1/topics", tags=["topics"], dependencies=[RequireRead], responses=ERROR_RESPONSES
+)
 
 
 @router.get(

@@ -2,25 +2,77 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
 from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchResult, IngestResult
+from services.ingest.idempotency import service as idempotency
 from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
 from services.ingest.outbox.service import publish_now
+from shared.auth.dependencies import IngestPrincipal, RequireIngest
 from shared.body import json_body
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import SessionDep
+from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep
 from shared.settings import get_settings
 
-router = APIRouter(prefix="/v1", tags=["articles"])
+router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[RequireIngest], responses=ERROR_RESPONSES)
 
 JsonBody = Annotated[Any, Depends(json_body)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=idempotency.MAX_KEY_CHARS,
+        description="Any unique string (a UUID): a retry with the same key and body gets the first answer "
+        "(same status and body, `Idempotent-Replayed: true`) instead of doing the work again; the same key "
+        "with another body is refused (422). Remembered for NEWSWIRE_IDEMPOTENCY_TTL_HOURS.",
+    ),
+]
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same "
+        "Idempotency-Key",
+        "schema": {"type": "string"},
+    }
+}
+
+IN_PROGRESS = {409: {"model": ErrorBody, "description": "A request with this Idempotency-Key is in progress"}}
+
+
+def _idempotent(
+    request: Request,
+    session: Session,
+    *,
+    principal_id: int,
+    key: str | None,
+    raw: Any,
+    compute: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    """Answer with `compute()`, or, for a key already answered, with the stored first answer."""
+    if key is None:
+        status_code, body = compute()
+        return JSONResponse(body, status_code=status_code)
+    outcome = idempotency.begin(
+        session=session,
+        api_key_id=principal_id,
+        key=key,
+        request_hash=idempotency.request_hash(method=request.method, path=request.url.path, body=raw),
+        ttl=timedelta(hours=get_settings().idempotency_ttl_hours),
+    )
+    if isinstance(outcome, idempotency.Replay):
+        return JSONResponse(
+            outcome.body, status_code=outcome.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    status_code, body = compute()
+    idempotency.finish(session=session, claim=outcome, status_code=status_code, body=body)
+    return JSONResponse(body, status_code=status_code)
 
 
 def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
@@ -67,24 +119,33 @@ def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> Inges
     },
     responses={
         200: {
-            "description": "A duplicate of a stored article: its id, `status: duplicate`",
+            "description": "A duplicate of a stored article (same source and external_id, canonical URL or "
+            "text): its id, `status: duplicate`",
             "model": IngestResult,
+            "headers": REPLAYED_HEADER,
         },
-        202: {"description": "Accepted and queued for enrichment"},
-        413: {"description": "Body or a field too large"},
-        415: {"description": "Not JSON"},
-        422: {"description": "Invalid article"},
+        202: {"description": "Accepted and queued for enrichment", "headers": REPLAYED_HEADER},
+        **IN_PROGRESS,
     },
 )
-def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONResponse:
-    try:
-        payload = _parse(raw)
-        result = _ingest_one(request, session, payload)
-    except NewswireError as exc:
-        ARTICLES_REJECTED.labels(exc.error).inc()
-        raise
-    return JSONResponse(
-        result.model_dump(mode="json"), status_code=200 if result.status == "duplicate" else 202
+def post_article(
+    request: Request,
+    principal: IngestPrincipal,
+    raw: JsonBody,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def compute() -> tuple[int, Any]:
+        try:
+            payload = _parse(raw)
+            result = _ingest_one(request, session, payload)
+        except NewswireError as exc:
+            ARTICLES_REJECTED.labels(exc.error).inc()
+            raise
+        return (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
+
+    return _idempotent(
+        request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
     )
 
 
@@ -92,6 +153,10 @@ def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONRe
     "/articles/batch",
     response_model=BatchResult,
     summary="Push several articles; each is answered on its own",
+    responses={
+        200: {"description": "One result per article, in order", "headers": REPLAYED_HEADER},
+        **IN_PROGRESS,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -109,7 +174,22 @@ def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONRe
         }
     },
 )
-def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchResult:
+def post_batch(
+    request: Request,
+    principal: IngestPrincipal,
+    raw: JsonBody,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def compute() -> tuple[int, Any]:
+        return 200, _batch(request, session, raw).model_dump(mode="json")
+
+    return _idempotent(
+        request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
+    )
+
+
+def _batch(request: Request, session: Session, raw: Any) -> BatchResult:
     settings = get_settings()
     if not isinstance(raw, dict) or set(raw) != {"articles"} or not isinstance(raw["articles"], list):
         raise ValidationFailed('the body must be {"articles": [...]}')

@@ -1,0 +1,81 @@
+"""FastAPI dependencies: `RequireIngest`, `RequireRead`, `RequireAdmin` (put them on routers).
+
+The key comes from `Authorization: Bearer <key>` or `X-API-Key: <key>`. No key or an unknown or revoked
+key: 401 with `WWW-Authenticate: Bearer`; a key without the scope: 403; over its rate limit: 429 with
+`Retry-After`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.auth import service
+from shared.auth.keys import Scope, key_from_headers
+from shared.auth.ratelimit import limiter_for
+from shared.auth.service import Principal
+from shared.errors import RateLimited
+from shared.http import SessionDep
+from shared.settings import get_settings
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer nw_<prefix>_<secret>`")
+_x_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: nw_<prefix>_<secret>`")
+
+
+def _rate_limit(principal: Principal) -> None:
+    settings = get_settings()
+    limit = (
+        principal.rate_limit_per_minute
+        if principal.rate_limit_per_minute is not None
+        else settings.rate_limit_per_minute
+    )
+    if limit <= 0 or not settings.redis_url:
+        return
+    decision = limiter_for(settings.redis_url).hit(principal.prefix, limit)
+    if decision is not None and not decision.allowed:
+        raise RateLimited(
+            f"more than {limit} requests per minute with key {principal.prefix}; "
+            f"retry in {decision.retry_after} s",
+            headers={
+                "Retry-After": str(decision.retry_after),
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": "0",
+            },
+        )
+
+
+def _require(scope: Scope) -> Callable[..., Principal]:
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        x_api_key: Annotated[str | None, Depends(_x_api_key)],
+    ) -> Principal:
+        key = key_from_headers(
+            f"{bearer.scheme} {bearer.credentials}" if bearer is not None else None, x_api_key
+        )
+        principal = service.authenticate(
+            session=session, key=key, cache_seconds=get_settings().auth_cache_seconds
+        )
+        structlog.contextvars.bind_contextvars(api_key=principal.prefix)
+        service.authorize(principal, scope)
+        _rate_limit(principal)
+        request.state.principal = principal
+        return principal
+
+    dependency.__name__ = f"require_{scope.value}"
+    return dependency
+
+
+require_ingest = _require(Scope.INGEST)
+require_read = _require(Scope.READ)
+require_admin = _require(Scope.ADMIN)
+
+RequireIngest = Depends(require_ingest)
+RequireRead = Depends(require_read)
+RequireAdmin = Depends(require_admin)
+
+IngestPrincipal = Annotated[Principal, RequireIngest]
