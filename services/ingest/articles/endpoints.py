@@ -43,7 +43,9 @@ REPLAYED_HEADER = {
     }
 }
 
-IN_PROGRESS = {409: {"model": ErrorBody, "description": "A request with this Idempotency-Key is in progress"}}
+IN_PROGRESS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "A request with this Idempotency-Key is in progress"}
+}
 
 
 def _idempotent(
