@@ -88,9 +88,14 @@ class ArticleIn(BaseModel):
                 raise ValueError("text is empty")
             if len(self.text) > settings.max_text_chars:
                 raise ValueError(f"text is longer than {settings.max_text_chars} characters")
-        if "\x00" in (self.html or self.text or ""):
-            raise ValueError("the body contains NUL characters")
         return self
+
+    @field_validator("url", "title", "html", "text", "source", "language", "external_id")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise ValueError("NUL characters are not allowed")
+        return value
 
 
 class IngestResult(BaseModel):
