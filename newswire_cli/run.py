@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newswire_cli.files import expand
-from newswire_cli.push import push_files
+from newswire_cli.push import auth_headers, push_files
 from shared.settings import get_settings
 
 console = Console()
@@ -84,12 +85,17 @@ def _wait_ready(
 
 
 def wait_enriched(
-    api_url: str, ids: list[int], *, timeout: float, on_tick: Callable[[int], None] | None = None
+    api_url: str,
+    ids: list[int],
+    *,
+    timeout: float,
+    api_key: str | None = None,
+    on_tick: Callable[[int], None] | None = None,
 ) -> dict[int, dict[str, object]]:
     """Poll the API until every id is enriched or failed (or the timeout passes)."""
     deadline = time.monotonic() + timeout
     done: dict[int, dict[str, object]] = {}
-    with httpx.Client(base_url=api_url, timeout=5) as client:
+    with httpx.Client(base_url=api_url, timeout=5, headers=auth_headers(api_key)) as client:
         while time.monotonic() < deadline and len(done) < len(ids):
             for article_id in ids:
                 if article_id in done:
@@ -122,6 +128,60 @@ def _print_articles(articles: list[dict[str, object]]) -> None:
     console.print(table)
 
 
+def _private_file(path: Path, content: str) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(content + "\n")
+
+
+def ensure_admin_key(database_url: str, data_dir: Path) -> str:
+    """The admin key of `newswire run`, kept in the data dir: reused while the database still knows it
+    (and it is not revoked), else a new one."""
+    from shared.auth import service
+    from shared.db import get_engine, session_scope
+    from shared.db import session_factory as make_factory
+
+    path = data_dir / "api-key"
+    factory = make_factory(get_engine(database_url))
+    with session_scope(factory) as session:
+        if path.exists():
+            key = path.read_text().strip()
+            if service.key_is_valid(session=session, key=key):
+                return key
+        created = service.create_key(session=session, name="newswire run (admin)", scopes=["admin"])
+    _private_file(path, created.key)
+    return created.key
+
+
+def flower_credentials(data_dir: Path) -> str:
+    """NEWSWIRE_FLOWER_BASIC_AUTH, else `admin:<random>` generated once and kept in the data dir."""
+    configured = get_settings().flower_basic_auth
+    if configured:
+        return configured
+    path = data_dir / "flower-auth"
+    if path.exists() and ":" in path.read_text():
+        return path.read_text().strip()
+    credentials = f"admin:{secrets.token_urlsafe(12)}"
+    _private_file(path, credentials)
+    return credentials
+
+
+def _print_access(*, key: str, ingest_url: str, api_url: str) -> None:
+    console.print()
+    console.print(f"[bold]admin API key[/bold] {key}   (kept in the data dir; `newswire keys` manages keys)")
+    console.print("try:", highlight=False)
+    header = f"Authorization: Bearer {key}"
+    lines = [
+        f"curl -s -H '{header}' '{api_url}/v1/articles?status=enriched&limit=5'",
+        f"curl -s -H '{header}' '{api_url}/v1/entities?type=PERSON'",
+        f"curl -s -H '{header}' -H 'content-type: application/json' -X POST {ingest_url}/v1/articles "
+        """-d '{"url": "https://example.com/a", "title": "Hello", "text": "NATO met in Brussels."}'""",
+        f"curl -s -H '{header}' '{api_url}/v1/ops/queues'",
+    ]
+    for line in lines:
+        console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+
+
 def run_platform(*, samples: Path | None) -> int:
     from shared.embedded import EmbeddedPostgres, EmbeddedRedis
     from shared.migrate import upgrade
@@ -151,6 +211,8 @@ def run_platform(*, samples: Path | None) -> int:
             env["NEWSWIRE_REDIS_URL"] = redis_url
             console.print("migrating the database ...")
             upgrade(database_url)
+            api_key = ensure_admin_key(database_url, data_dir)
+            flower_auth = flower_credentials(data_dir)
 
             stack.callback(_stop_children, children)
             host = settings.host
@@ -161,7 +223,8 @@ def run_platform(*, samples: Path | None) -> int:
             children.append(_spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(_spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
-            children.append(_spawn("flower", ["flower"], env=env, log_dir=log_dir))
+            flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
+            children.append(_spawn("flower", ["flower"], env=flower_env, log_dir=log_dir))
             _wait_ready(f"{ingest_url}/readyz", children, timeout=90)
             _wait_ready(f"{api_url}/readyz", children, timeout=90)
             try:
@@ -178,6 +241,7 @@ def run_platform(*, samples: Path | None) -> int:
                     ingest_url=ingest_url,
                     source="samples",
                     base_url="https://samples.newswire.invalid/articles",
+                    api_key=api_key,
                 )
                 console.print(
                     f"queued {summary['queued']}, duplicates {summary['duplicates']}, "
@@ -185,16 +249,18 @@ def run_platform(*, samples: Path | None) -> int:
                 )
                 ids = sorted(set(summary["ids"]))
                 console.print("waiting for the worker to enrich them (the first run loads the models) ...")
-                done = wait_enriched(api_url, ids, timeout=300)
+                done = wait_enriched(api_url, ids, timeout=300, api_key=api_key)
                 _print_articles([done[i] for i in ids if i in done])
 
             console.print()
             console.print(f"[bold]ingest[/bold]   {ingest_url}  (docs {ingest_url}/docs)")
             console.print(f"[bold]api[/bold]      {api_url}  (docs {api_url}/docs)")
             console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
-            console.print(f"[bold]flower[/bold]   {flower_url}")
+            user, _, password = flower_auth.partition(":")
+            console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
+            _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
             console.print("Newswire is running. Ctrl-C stops everything.")
             while True:
                 for child in children:

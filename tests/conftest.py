@@ -167,6 +167,26 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def cli_api_key(env: dict[str, str], *scopes: str, name: str = "e2e") -> str:
+    """A key made with `newswire keys create` against the database of `env` (for real processes)."""
+    import subprocess
+    import sys
+
+    args = [arg for scope in scopes for arg in ("--scope", scope)]
+    result = subprocess.run(
+        [sys.executable, "-m", "newswire_cli", "keys", "create", "--name", name, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("nw_"), result.stdout
+    return key
+
+
 @pytest.fixture
 def ingest_client(
     session_factory: sessionmaker[Session], redis_url: str, make_key: MakeKey

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from shared.embedded import EmbeddedRedis
 from shared.models import OutboxEvent
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, bearer, cli_api_key
 from tests.e2e.test_pipeline import _free_port, _wait_ready
 from tests.factories import article_payload
 
@@ -34,7 +34,8 @@ Processes = dict[str, subprocess.Popen[bytes]]
 
 
 def _env(*, database_url: str, redis_url: str, queue: str, **extra: str) -> dict[str, str]:
-    return {
+    """The processes' environment, with an admin key made by `newswire keys create` (NEWSWIRE_API_KEY)."""
+    env = {
         **os.environ,
         "NEWSWIRE_DATABASE_URL": database_url,
         "NEWSWIRE_REDIS_URL": redis_url,
@@ -43,6 +44,12 @@ def _env(*, database_url: str, redis_url: str, queue: str, **extra: str) -> dict
         "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
         **extra,
     }
+    env["NEWSWIRE_API_KEY"] = cli_api_key(env, "admin")
+    return env
+
+
+def _auth(env: dict[str, str]) -> dict[str, str]:
+    return bearer(env["NEWSWIRE_API_KEY"])
 
 
 def _log_tails(logs: Path, lines: int = 40) -> str:
@@ -89,12 +96,12 @@ def _check_alive(processes: Processes, logs: Path) -> None:
 
 
 def _wait_status(
-    api_url: str, article_id: int, want: str, processes: Processes, logs: Path, timeout: float
+    api_url: str, article_id: int, want: str, processes: Processes, logs: Path, timeout: float, *, key: str
 ) -> dict[str, Any]:
     """Poll the read API until the article has status `want` (fail at once on another final status)."""
     deadline = time.monotonic() + timeout
     detail: dict[str, Any] = {}
-    with httpx.Client(base_url=api_url, timeout=10) as api:
+    with httpx.Client(base_url=api_url, timeout=10, headers=bearer(key)) as api:
         while time.monotonic() < deadline:
             _check_alive(processes, logs)
             response = api.get(f"/v1/articles/{article_id}")
@@ -206,11 +213,15 @@ def test_permanent_failure_is_recorded(
         _wait_ready(f"{ingest_url}/readyz", processes, logs)
         _wait_ready(f"{api_url}/readyz", processes, logs)
 
-        accepted = httpx.post(f"{ingest_url}/v1/articles", json=article_payload(), timeout=30)
+        accepted = httpx.post(
+            f"{ingest_url}/v1/articles", json=article_payload(), timeout=30, headers=_auth(env)
+        )
         assert accepted.status_code == 202, accepted.text
         article_id = accepted.json()["id"]
 
-        detail = _wait_status(api_url, article_id, "failed", processes, logs, timeout=60)
+        detail = _wait_status(
+            api_url, article_id, "failed", processes, logs, timeout=60, key=env["NEWSWIRE_API_KEY"]
+        )
         assert detail["error"], detail
         assert "no_such_model" in detail["error"], detail["error"]
         assert "OSError" in detail["error"], detail["error"]
@@ -218,7 +229,7 @@ def test_permanent_failure_is_recorded(
         assert detail["topics"] == []
         assert detail["enriched_at"] is None
 
-        with httpx.Client(base_url=api_url, timeout=10) as api:
+        with httpx.Client(base_url=api_url, timeout=10, headers=_auth(env)) as api:
             failed = api.get("/v1/articles", params={"status": "failed"}).json()
             assert [a["id"] for a in failed["items"]] == [article_id], failed
             assert failed["items"][0]["status"] == "failed"
@@ -246,7 +257,12 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
     database_url: str = fresh_database("redis_down")
     redis_port = _free_port()  # nothing listens here until the test starts a Redis on it
     queue = f"enrich-redis-down-{RUN_ID}"
-    env = _env(database_url=database_url, redis_url=f"redis://127.0.0.1:{redis_port}/0", queue=queue)
+    env = _env(
+        database_url=database_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        queue=queue,
+        NEWSWIRE_RATE_LIMIT_PER_MINUTE="1000",  # rate limits live in Redis: they must fail open
+    )
     logs = tmp_path / "logs"
     logs.mkdir()
     ingest_port, api_port = _free_port(), _free_port()
@@ -262,7 +278,7 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
 
             # --- Redis is down: the article is accepted and kept in the outbox ----------------------
             payload = article_payload()
-            accepted = httpx.post(f"{ingest_url}/v1/articles", json=payload, timeout=60)
+            accepted = httpx.post(f"{ingest_url}/v1/articles", json=payload, timeout=60, headers=_auth(env))
             assert accepted.status_code == 202, f"{accepted.text}\n{_log_tails(logs)}"
             body = accepted.json()
             assert body["status"] == "queued", body
@@ -277,10 +293,12 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
             (event,) = _outbox_rows(database_url, article_id)
             assert event.published_at is None
             assert event.completed_at is None
-            with httpx.Client(base_url=api_url, timeout=10) as api:
+            with httpx.Client(base_url=api_url, timeout=10, headers=_auth(env)) as api:
                 assert api.get(f"/v1/articles/{article_id}").json()["status"] == "queued"
                 # ingest keeps accepting while the broker is away
-                second = httpx.post(f"{ingest_url}/v1/articles", json=article_payload(), timeout=60)
+                second = httpx.post(
+                    f"{ingest_url}/v1/articles", json=article_payload(), timeout=60, headers=_auth(env)
+                )
                 assert second.status_code == 202, second.text
 
             # --- Redis comes back, a worker starts: the relay publishes, the worker enriches --------
@@ -294,7 +312,9 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
             )
             ids = [article_id, second.json()["id"]]
             for i in ids:
-                detail = _wait_status(api_url, i, "enriched", processes, logs, timeout=120)
+                detail = _wait_status(
+                    api_url, i, "enriched", processes, logs, timeout=120, key=env["NEWSWIRE_API_KEY"]
+                )
                 assert detail["language"] == "en", detail
                 assert detail["topics"], detail
                 assert detail["error"] is None

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, bearer, cli_api_key
 from tests.e2e.test_ops_metrics import forget_queue, running, scrape, start, stop, value, wait_statuses
 from tests.e2e.test_pipeline import ROOT, _free_port, _wait_ready
 from tests.factories import article_payload
@@ -104,6 +104,7 @@ def test_operator_sees_and_retries_failures(
         "NEWSWIRE_WORKER_METRICS_PORT": str(worker_port),
         "NEWSWIRE_METRICS_DIR": str(tmp_path / "metrics"),
     }
+    env["NEWSWIRE_API_KEY"] = key = cli_api_key(env, "ingest", "read")
     ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
     worker_metrics = f"http://127.0.0.1:{worker_port}/metrics"
     try:
@@ -136,9 +137,9 @@ def test_operator_sees_and_retries_failures(
             tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "30", f"sh {shlex.quote(str(script))}")
             wait_screen(queue, {"waiting": "0", "queued": "0", "failed": "0", "enriched": "0"})
 
-            with httpx.Client(base_url=ingest_url, timeout=30) as ingest:
+            with httpx.Client(base_url=ingest_url, timeout=30, headers=bearer(key)) as ingest:
                 ids = [ingest.post("/v1/articles", json=article_payload()).json()["id"] for _ in range(2)]
-            wait_statuses(api_url, ids, "failed", processes, logs, timeout=90)
+            wait_statuses(api_url, ids, "failed", processes, logs, timeout=90, key=key)
 
             screen, row = wait_screen(queue, {"failed": "2", "queued": "0", "enriched": "0"})
             assert float(row["failed/min"]) > 0, screen
@@ -189,7 +190,7 @@ def test_operator_sees_and_retries_failures(
             assert "not failed" in json.loads(again.stdout)["errors"][0]
             rest = newswire(env, "failed", "retry", "--all")
             assert json.loads(rest.stdout)["retried"] == [ids[1]], rest.stdout
-            wait_statuses(api_url, ids, "enriched", processes, logs, timeout=120)
+            wait_statuses(api_url, ids, "enriched", processes, logs, timeout=120, key=key)
 
             # the live view followed, without being restarted
             wait_screen(queue, {"failed": "0", "enriched": "2", "queued": "0", "waiting": "0"})

@@ -20,7 +20,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, bearer, cli_api_key
 from tests.e2e.test_pipeline import ROOT, _free_port, _wait_ready
 from tests.factories import article_payload
 
@@ -98,11 +98,18 @@ def forget_queue(redis_url: str, queue: str) -> None:
 
 
 def wait_statuses(
-    api_url: str, ids: list[int], want: str, processes: Processes, logs: Path, timeout: float = 180
+    api_url: str,
+    ids: list[int],
+    want: str,
+    processes: Processes,
+    logs: Path,
+    timeout: float = 180,
+    *,
+    key: str,
 ) -> list[dict[str, object]]:
     deadline = time.monotonic() + timeout
     details: list[dict[str, object]] = []
-    with httpx.Client(base_url=api_url, timeout=10) as api:
+    with httpx.Client(base_url=api_url, timeout=10, headers=bearer(key)) as api:
         while time.monotonic() < deadline:
             for name, proc in processes.items():
                 if proc.poll() is not None:
@@ -126,6 +133,10 @@ class Platform:
     queue: str
     processes: Processes
 
+    @property
+    def key(self) -> str:
+        return self.env["NEWSWIRE_API_KEY"]
+
 
 @pytest.fixture(scope="module")
 def platform(
@@ -145,6 +156,7 @@ def platform(
         "NEWSWIRE_WORKER_METRICS_PORT": str(worker_port),
         "NEWSWIRE_METRICS_DIR": str(tmp_path_factory.mktemp("metrics")),
     }
+    env["NEWSWIRE_API_KEY"] = cli_api_key(env, "admin")
     with running() as processes:
         start(
             processes, "ingest", ["serve", "ingest", "--port", str(ingest_port), "--workers", "2"], env, logs
@@ -171,7 +183,7 @@ def platform(
 def test_metrics_count_what_was_pushed(platform: Platform) -> None:
     payloads = [article_payload(published_at="2024-05-14T09:30:00Z") for _ in range(6)]
     ids = []
-    with httpx.Client(base_url=platform.ingest_url, timeout=60) as ingest:
+    with httpx.Client(base_url=platform.ingest_url, timeout=60, headers=bearer(platform.key)) as ingest:
         for payload in payloads:
             response = ingest.post("/v1/articles", json=payload)
             assert response.status_code == 202, response.text
@@ -183,7 +195,7 @@ def test_metrics_count_what_was_pushed(platform: Platform) -> None:
         empty_batch = ingest.post("/v1/articles/batch", json={"articles": [{"url": "x"}]})
         assert empty_batch.status_code == 200, empty_batch.text
 
-    wait_statuses(platform.api_url, ids, "enriched", platform.processes, platform.logs)
+    wait_statuses(platform.api_url, ids, "enriched", platform.processes, platform.logs, key=platform.key)
 
     # ingest: two uvicorn workers, each scrape answered by either: every scrape shows the sums
     for _ in range(6):
@@ -220,7 +232,7 @@ def test_metrics_count_what_was_pushed(platform: Platform) -> None:
 
 def test_queue_depth_and_backlog_follow_a_stopped_worker(platform: Platform) -> None:
     stop(platform.processes, "worker")
-    with httpx.Client(base_url=platform.ingest_url, timeout=60) as ingest:
+    with httpx.Client(base_url=platform.ingest_url, timeout=60, headers=bearer(platform.key)) as ingest:
         ids = [ingest.post("/v1/articles", json=article_payload()).json()["id"] for _ in range(3)]
     api = scrape(f"{platform.api_url}/metrics")
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 3, api
@@ -235,7 +247,7 @@ def test_queue_depth_and_backlog_follow_a_stopped_worker(platform: Platform) -> 
         platform.env,
         platform.logs,
     )
-    wait_statuses(platform.api_url, ids, "enriched", platform.processes, platform.logs)
+    wait_statuses(platform.api_url, ids, "enriched", platform.processes, platform.logs, key=platform.key)
     api = scrape(f"{platform.api_url}/metrics")
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 0
     assert value(api, "newswire_outbox_backlog") == 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, bearer, cli_api_key
 from tests.factories import SAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +96,7 @@ def platform(
                 stderr=subprocess.STDOUT,
             )
     try:
+        env["NEWSWIRE_API_KEY"] = cli_api_key(env, "ingest", "read")  # `newswire ingest` sends it too
         ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
         _wait_ready(f"{ingest_url}/readyz", processes, logs)
         _wait_ready(f"{api_url}/readyz", processes, logs)
@@ -151,7 +152,8 @@ def test_samples_flow_through_the_platform(platform: Platform) -> None:
     ids = summary["ids"]
     assert isinstance(ids, list)
 
-    with httpx.Client(base_url=platform.api_url, timeout=10) as api:
+    headers = bearer(platform.env["NEWSWIRE_API_KEY"])
+    with httpx.Client(base_url=platform.api_url, timeout=10, headers=headers) as api:
         details = _wait_enriched(api, ids)
         assert [d["status"] for d in details] == ["enriched"] * 5, [d.get("error") for d in details]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import bearer
 from tests.e2e.test_pipeline import ROOT, _free_port
 
 pytestmark = pytest.mark.e2e
@@ -62,10 +64,20 @@ def test_run_starts_everything_enriches_the_samples_and_stops_cleanly(tmp_path: 
         assert "flower is not answering" not in output
 
         api = f"http://127.0.0.1:{ports['api']}"
-        items = httpx.get(f"{api}/v1/articles", params={"limit": 50}).json()["items"]
+        key_match = re.search(r"admin API key (nw_\S+)", output)
+        assert key_match, output
+        key = key_match.group(1)
+        assert (tmp_path / "data" / "api-key").read_text().strip() == key
+        assert f"curl -s -H 'Authorization: Bearer {key}'" in output
+        assert httpx.get(f"{api}/v1/articles").status_code == 401
+        items = httpx.get(f"{api}/v1/articles", params={"limit": 50}, headers=bearer(key)).json()["items"]
         assert len(items) == 5
         assert {a["status"] for a in items} == {"enriched"}
-        assert httpx.get(f"http://127.0.0.1:{ports['flower']}/healthcheck").status_code == 200
+        flower_match = re.search(r"\(user (\S+), password (\S+)\)", output)
+        assert flower_match, output
+        flower = f"http://127.0.0.1:{ports['flower']}"
+        assert httpx.get(f"{flower}/").status_code == 401
+        assert httpx.get(f"{flower}/", auth=flower_match.groups()).status_code == 200
         assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
 
         proc.send_signal(signal.SIGINT)  # Ctrl-C

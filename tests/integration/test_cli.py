@@ -154,3 +154,43 @@ def test_missing_file_is_a_clear_error_not_a_traceback(command: str, tmp_path: P
     assert "Traceback" not in output, output
     assert "does not exist" in output, output
     assert "no-such-article.txt" in output, output
+
+
+def test_keys_commands_create_list_and_revoke(database_url: str) -> None:
+    created = _newswire("keys", "create", "--name", "partner feed", "--scope", "ingest", "--scope", "read")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("nw_")
+    assert "not shown again" in created.stderr
+    prefix = key.split("_")[1]
+    listed = json.loads(_newswire("keys", "list", "--json").stdout)
+    mine = next(k for k in listed if k["prefix"] == prefix)
+    assert mine["scopes"] == ["ingest", "read"]
+    assert mine["name"] == "partner feed"
+    assert key not in _newswire("keys", "list").stdout
+    bad = _newswire("keys", "create", "--name", "x", "--scope", "superuser")
+    assert bad.returncode != 0
+    assert "unknown scope" in bad.stderr
+    revoked = _newswire("keys", "revoke", prefix)
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(_newswire("keys", "list", "--json", "--active").stdout).count(mine) == 0
+    assert _newswire("keys", "revoke", "ffffffff").returncode == 1
+
+
+def test_run_keeps_its_admin_key_while_the_database_knows_it(database_url: str, tmp_path: Path) -> None:
+    from newswire_cli.run import ensure_admin_key, flower_credentials
+    from shared.auth import service
+    from shared.db import session_scope
+
+    first = ensure_admin_key(database_url, tmp_path)
+    assert ensure_admin_key(database_url, tmp_path) == first
+    assert oct((tmp_path / "api-key").stat().st_mode & 0o777) == "0o600"
+    with session_scope() as session:
+        service.revoke_key(session=session, ref=first)
+    second = ensure_admin_key(database_url, tmp_path)
+    assert second != first
+    (tmp_path / "api-key").write_text("nw_00000000_" + "a" * 43)  # a key of another database
+    assert ensure_admin_key(database_url, tmp_path) not in (first, second)
+    user, _, password = flower_credentials(tmp_path).partition(":")
+    assert (user, len(password) >= 12) == ("admin", True)
+    assert flower_credentials(tmp_path) == f"{user}:{password}"
