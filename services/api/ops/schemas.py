@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from services.api.articles.schemas import ArticleStages
+
 
 class QueueOut(BaseModel):
     queue: str = Field(examples=["enrich"])
@@ -29,17 +31,6 @@ class QueueOut(BaseModel):
 
 class QueuesOut(BaseModel):
     items: list[QueueOut]
-
-
-class StageTimes(BaseModel):
-    published_at: datetime | None
-    received_at: datetime | None
-    cleaned_at: datetime | None
-    stored_at: datetime | None
-    queued_at: datetime | None
-    enrich_started_at: datetime | None
-    enriched_at: datetime | None
-    failed_at: datetime | None
 
 
 class FailedArticle(BaseModel):
@@ -74,7 +65,7 @@ class FailedDetail(FailedArticle):
     canonical_url: str
     language: str | None
     text_chars: int
-    stages: StageTimes
+    stages: ArticleStages
     outbox: list[OutboxJob]
 
 

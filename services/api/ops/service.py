@@ -8,6 +8,7 @@ import structlog
 from celery import Celery
 from sqlalchemy.orm import Session
 
+from services.api.articles.service import stages
 from services.api.ops import repository
 from services.api.ops.schemas import (
     FailedArticle,
@@ -16,7 +17,6 @@ from services.api.ops.schemas import (
     OutboxJob,
     QueueOut,
     RetryResult,
-    StageTimes,
 )
 from services.api.pagination import decode_cursor, encode_cursor
 from services.enrich.celery_app import ENRICH_TASK
@@ -117,19 +117,6 @@ def list_failed(
     next_cursor = encode_cursor("failed", [items[-1].id]) if len(rows) > limit and items else None
     return FailedPage(
         items=items, total=sum(by_type.values()), by_error_type=by_type, next_cursor=next_cursor
-    )
-
-
-def stages(article: Article) -> StageTimes:
-    return StageTimes(
-        published_at=article.published_at,
-        received_at=article.received_at,
-        cleaned_at=article.cleaned_at,
-        stored_at=article.stored_at,
-        queued_at=article.queued_at,
-        enrich_started_at=article.enrich_started_at,
-        enriched_at=article.enriched_at,
-        failed_at=article.failed_at,
     )
 
 
