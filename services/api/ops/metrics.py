@@ -1,4 +1,5 @@
-"""Gauges computed at scrape time on the API's /metrics: queue depth, backlog, articles by status."""
+"""Gauges computed at scrape time on the API's /metrics: queue depth, backlog, articles by status, and the
+coverage ledger's verdict on each source."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.ops.service import CoverageRules, source_coverage
 from services.enrich.queues import article_figures, broker_depth
 from shared.db import session_scope
 from shared.http import app_session_factory
@@ -83,3 +85,50 @@ def queue_collector(app: FastAPI) -> Collector:
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
     )
+
+
+class SourceCollector(Collector):
+    """The coverage ledger's verdict per source (a read of the last days of ``source_hours``)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, rules: CoverageRules) -> None:
+        self.factory = factory
+        self.rules = rules
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with session_scope(self.factory) as session:
+                coverage = source_coverage(session=session, rules=self.rules)
+        except Exception as exc:  # newswire_ops_source_up{source="database"} already says so
+            log.warning("metrics_ledger_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        silent = GaugeMetricFamily(
+            "newswire_source_silent",
+            "1 when a source that usually sends has sent nothing for too long (coverage ledger)",
+            labels=["source"],
+        )
+        silent_s = GaugeMetricFamily(
+            "newswire_source_silent_seconds",
+            "Seconds since the end of the last hour a source pushed anything",
+            labels=["source"],
+        )
+        usual = GaugeMetricFamily(
+            "newswire_source_usual_per_hour",
+            "A source's mean articles per hour over the ledger window",
+            labels=["source"],
+        )
+        jump = GaugeMetricFamily(
+            "newswire_source_rate_jump",
+            "1 when a source's duplicate or failure share over the last 3 hours jumped above its usual share",
+            labels=["source", "kind"],
+        )
+        for s in coverage.items:
+            silent.add_metric([s.source], 1 if s.silent else 0)
+            silent_s.add_metric([s.source], s.silent_s)
+            usual.add_metric([s.source], s.usual_per_hour)
+            jump.add_metric([s.source, "duplicates"], 1 if s.duplicates_jump else 0)
+            jump.add_metric([s.source, "failures"], 1 if s.failures_jump else 0)
+        yield from (silent, silent_s, usual, jump)
+
+
+def source_collector(app: FastAPI) -> Collector:
+    return SourceCollector(app_session_factory(app), rules=CoverageRules.from_settings(get_settings()))

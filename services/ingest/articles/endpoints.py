@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
@@ -15,10 +17,11 @@ from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTIC
 from services.ingest.outbox.service import publish_now
 from shared.body import json_body
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import SessionDep
+from shared.http import SessionDep, error_body
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["articles"])
+log = structlog.get_logger("newswire.ingest")
 
 JsonBody = Annotated[Any, Depends(json_body)]
 
@@ -34,6 +37,21 @@ def _parse(raw: Any) -> ArticleIn:
         return ArticleIn.model_validate(raw)
     except ValidationError as exc:
         raise ValidationFailed(_validation_detail(exc)) from exc
+
+
+def _source_of(raw: Any) -> Any:
+    return raw.get("source") if isinstance(raw, dict) else None
+
+
+def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> None:
+    """Count the outcomes in the coverage ledger; a rejection is answered even if the count fails."""
+    try:
+        with session.begin_nested():
+            service.record_outcomes(session=session, outcomes=outcomes)
+    except DBAPIError as exc:
+        if any(outcome != "rejected" for _, outcome in outcomes):
+            raise
+        log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
@@ -82,7 +100,11 @@ def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONRe
         result = _ingest_one(request, session, payload)
     except NewswireError as exc:
         ARTICLES_REJECTED.labels(exc.error).inc()
-        raise
+        session.rollback()  # nothing of the article is kept; the rejection is counted
+        _record(session, [(_source_of(raw), "rejected")])
+        body = error_body(exc.error, exc.detail)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
     return JSONResponse(
         result.model_dump(mode="json"), status_code=200 if result.status == "duplicate" else 202
     )
@@ -119,15 +141,19 @@ def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchRes
     if len(items) > settings.max_batch_size:
         raise PayloadTooLarge(f"a batch holds at most {settings.max_batch_size} articles, got {len(items)}")
     results: list[BatchItemResult] = []
+    outcomes: list[tuple[Any, service.Outcome]] = []
     for index, item in enumerate(items):
         try:
             payload = _parse(item)
             with session.begin_nested():
                 result = _ingest_one(request, session, payload)
             results.append(BatchItemResult(index=index, ok=True, result=result))
+            outcomes.append((payload.source, "accepted" if result.status == "queued" else "duplicate"))
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
             results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
+            outcomes.append((_source_of(item), "rejected"))
+    _record(session, outcomes)
     return BatchResult(
         items=results,
         accepted=sum(1 for r in results if r.result and r.result.status == "queued"),
