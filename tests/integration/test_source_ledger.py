@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newswire_cli.sources import render
 from services.api.ops.schemas import SourceOut
 from services.api.ops.service import CoverageRules, source_coverage
 from services.enrich.articles import service as enrich_service
@@ -194,3 +196,20 @@ def test_sources_endpoint_and_gauges(
         for s in family.samples
     }
     assert silent == {"gone": 1.0, "alive": 0.0}
+
+
+def test_the_sources_view_shows_the_flags_and_the_last_day(db_session: Session) -> None:
+    current = NOW.replace(minute=0)
+    _history(db_session, "steady", hours=72, until=current - HOUR, rate=lambda _: (10, 0, 0))
+    _history(db_session, "busy", hours=48, until=current + HOUR, rate=lambda h: (h.hour % 5, 0, 0))
+    console = Console(record=True, width=160)
+    render(source_coverage(session=db_session, rules=RULES, now=NOW), console)
+    screen = console.export_text()
+    assert "Newswire sources (1 flagged of 2)" in screen
+    steady = next(line for line in screen.splitlines() if "steady" in line)
+    assert "SILENT" in steady
+    assert "1h30m" in steady
+    assert steady.rstrip(" │").endswith("█" * 22 + "··")
+    busy = next(line for line in screen.splitlines() if "busy" in line)
+    assert "ok" in busy
+    assert "SILENT" not in busy
