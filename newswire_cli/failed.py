@@ -6,6 +6,7 @@ resets the article to queued and publishes its job through the outbox after the 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -110,7 +111,8 @@ def show(
     stages.add_column("stage")
     stages.add_column("at")
     for stage, at in detail.stages.model_dump().items():
-        stages.add_row(stage, at.isoformat() if at else "-")
+        shown = at.isoformat() if isinstance(at, datetime) else ("-" if at is None else f"{at:g} s")
+        stages.add_row(stage, shown)
     console.print(stages)
     console.print(json.dumps([job.model_dump(mode="json") for job in detail.outbox]))
 

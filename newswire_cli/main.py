@@ -239,6 +239,31 @@ def queues(
         render_once(settings)
 
 
+@app.command()
+def sources(
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only sources silent or with a jump.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Coverage ledger: each source's hours against its usual rate; silent sources and jumps flagged.
+
+    Exits with 1 when a source is flagged, so a script or cron job can act on a gap."""
+    from newswire_cli.sources import render
+    from services.api.ops.service import CoverageRules, source_coverage
+    from services.api.ops.service import flagged as is_flagged
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        coverage = source_coverage(session=session, rules=CoverageRules.from_settings(get_settings()))
+    if flagged:
+        coverage.items = [s for s in coverage.items if is_flagged(s)]
+    if as_json:
+        typer.echo(coverage.model_dump_json())
+    else:
+        render(coverage)
+    if coverage.flagged:
+        raise typer.Exit(1)
+
+
 app.add_typer(failed_app, name="failed")
 app.add_typer(keys_app, name="keys")
 

@@ -160,6 +160,31 @@ class Settings(BaseSettings):
         gt=0,
         description="Window (s) of the per-minute rates in `newswire queues` and /v1/ops.",
     )
+    ledger_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days of the coverage ledger a source's usual hourly rate is learnt from "
+        "(the same hour of day on each earlier day).",
+    )
+    source_silent_expected: float = Field(
+        default=5.0,
+        gt=0,
+        description="A source is silent when it sent nothing for as long as it usually takes to send "
+        "this many articles (5: a chance below 1% that a source on its usual rate sends none).",
+    )
+    source_jump: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="A source's duplicate or failure share jumped when it rose by this much "
+        "(last 3 hours against its usual share).",
+    )
+    source_jump_min_articles: int = Field(
+        default=20,
+        ge=1,
+        description="Articles a source must have pushed in the last 3 hours (and before) to judge a jump.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -141,7 +141,18 @@ def test_help_lists_every_command() -> None:
     result = _newswire("--help")
     assert result.returncode == 0, result.stderr
     listed = {line.strip(" │|").split(" ", 1)[0] for line in result.stdout.splitlines()}
-    for command in ("run", "ingest", "clean", "enrich", "queues", "migrate", "serve", "worker", "flower"):
+    for command in (
+        "run",
+        "ingest",
+        "clean",
+        "enrich",
+        "queues",
+        "sources",
+        "migrate",
+        "serve",
+        "worker",
+        "flower",
+    ):
         assert command in listed, f"{command!r} missing from:\n{result.stdout}"
 
 

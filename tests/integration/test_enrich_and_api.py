@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -205,3 +206,23 @@ def test_read_api_errors_are_json(
     response = api_client.get(path, params=params)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error
+
+
+def test_article_detail_shows_its_stage_timestamps(
+    db_session: Session, api_client: httpx.Client, sample_ids: list[int], enricher: Enricher
+) -> None:
+    article_id = sample_ids[0]
+    queued = api_client.get(f"/v1/articles/{article_id}").json()["stages"]
+    assert all(queued[k] for k in ("received_at", "cleaned_at", "stored_at")), queued
+    assert queued["enriched_at"] is None
+    assert queued["available_after_s"] is None
+
+    service.mark_started(session=db_session, article_id=article_id)  # as the task does
+    assert service.enrich_article(session=db_session, article_id=article_id, enricher=enricher) == "enriched"
+    db_session.commit()
+    stages = api_client.get(f"/v1/articles/{article_id}").json()["stages"]
+    order = ["received_at", "cleaned_at", "stored_at", "enrich_started_at", "enriched_at"]
+    times = [datetime.fromisoformat(stages[k]) for k in order]
+    assert times == sorted(times), stages
+    assert stages["available_after_s"] == pytest.approx((times[-1] - times[0]).total_seconds(), abs=0.01)
+    assert stages["failed_at"] is None

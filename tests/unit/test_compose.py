@@ -277,6 +277,7 @@ def test_dockerignore_keeps_build_inputs() -> None:
 
 
 def test_prometheus_is_optional_and_scrapes_http_services(services: dict[str, dict[str, Any]]) -> None:
+    """(The scrape targets, the alert rules and the dashboard: tests/unit/test_observability_config.py.)"""
     prometheus = services["prometheus"]
     assert prometheus["profiles"] == ["monitoring"]
     mounts = " ".join(prometheus["volumes"])
@@ -286,7 +287,7 @@ def test_prometheus_is_optional_and_scrapes_http_services(services: dict[str, di
     targets = {
         target
         for job in config["scrape_configs"]
-        for static in job["static_configs"]
+        for static in job.get("static_configs", [])
         for target in static["targets"]
         if job.get("metrics_path", "/metrics") == "/metrics"
     }

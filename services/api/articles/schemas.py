@@ -49,6 +49,25 @@ class ArticleSummary(BaseModel):
     topics: list[TopicOut]
 
 
+class ArticleStages(BaseModel):
+    """When the article went through each stage (null: not reached, or stored before it was recorded)."""
+
+    published_at: datetime | None = Field(description="Publication date (feed or page).")
+    received_at: datetime | None = Field(description="The ingest request arrived.")
+    cleaned_at: datetime | None = Field(description="Cleaning finished.")
+    stored_at: datetime | None = Field(description="The row was written, with its outbox job.")
+    queued_at: datetime | None = Field(description="The job reached the broker (first publish).")
+    enrich_started_at: datetime | None = Field(description="A worker picked it up (latest attempt).")
+    enriched_at: datetime | None = Field(description="Enriched: available to readers.")
+    failed_at: datetime | None = Field(description="Marked failed (dead-lettered).")
+    available_after_s: float | None = Field(
+        description="Seconds from receipt to enrichment (null until both are known).", examples=[2.4]
+    )
+    published_to_available_s: float | None = Field(
+        description="Seconds from publication to enrichment (null until both are known).", examples=[5400.0]
+    )
+
+
 class ArticleDetail(ArticleSummary):
     text: str
     authors: list[str]
@@ -71,6 +90,7 @@ class ArticleDetail(ArticleSummary):
         examples=[["no_date"]],
     )
     raw_format: str
+    stages: ArticleStages = Field(description="Stage timestamps: where the time to availability went.")
 
 
 class ArticlePage(BaseModel):

@@ -14,6 +14,7 @@ from services.api.articles.schemas import (
     ArticleEntityOut,
     ArticlePage,
     ArticleSort,
+    ArticleStages,
     ArticleSummary,
     MentionOut,
     RemovedOut,
@@ -111,6 +112,25 @@ def list_articles(
     return ArticlePage(items=[_summary(a, topics[a.id]) for a in page], next_cursor=next_cursor)
 
 
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else round((end - start).total_seconds(), 3)
+
+
+def stages(article: Article) -> ArticleStages:
+    return ArticleStages(
+        published_at=article.published_at,
+        received_at=article.received_at,
+        cleaned_at=article.cleaned_at,
+        stored_at=article.stored_at,
+        queued_at=article.queued_at,
+        enrich_started_at=article.enrich_started_at,
+        enriched_at=article.enriched_at,
+        failed_at=article.failed_at,
+        available_after_s=_seconds(article.received_at, article.enriched_at),
+        published_to_available_s=_seconds(article.published_at, article.enriched_at),
+    )
+
+
 def get_article(*, session: Session, article_id: int) -> ArticleDetail:
     article = repository.get_article(session, article_id=article_id)
     if article is None:
@@ -141,4 +161,5 @@ def get_article(*, session: Session, article_id: int) -> ArticleDetail:
         extraction_confidence=(article.cleaning or {}).get("confidence"),
         extraction_flags=list((article.cleaning or {}).get("flags", [])),
         raw_format=article.raw_format,
+        stages=stages(article),
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from services.api.ops import service
-from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult
+from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
 from services.enrich.celery_app import celery_app
 from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import RequireAdmin
@@ -48,6 +48,21 @@ def get_queues(
         window_s=settings.ops_rate_window,
     )
     return QueuesOut(items=[item])
+
+
+@router.get(
+    "/sources",
+    response_model=SourcesOut,
+    summary="Coverage ledger: each source's recent hours against its usual rate; silent sources, jumps",
+)
+def get_sources(
+    session: SessionDep,
+    flagged: Annotated[bool, Query(description="Only sources silent or with a jump.")] = False,
+) -> SourcesOut:
+    out = service.source_coverage(session=session, rules=service.CoverageRules.from_settings(get_settings()))
+    if flagged:
+        out.items = [s for s in out.items if service.flagged(s)]
+    return out
 
 
 @router.get("/failed", response_model=FailedPage, summary="Dead-lettered (failed) articles, newest first")

@@ -1,4 +1,5 @@
-"""Gauges computed at scrape time on the API's /metrics: queue depth, backlog, articles by status."""
+"""Gauges computed at scrape time on the API's /metrics: queue depth, backlog, articles by status, and the
+coverage ledger's verdict on each source."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.ops.service import CoverageRules, source_coverage
 from services.enrich.queues import article_figures, broker_depth
 from shared.db import session_scope
 from shared.http import app_session_factory
@@ -30,11 +32,31 @@ class QueueCollector(Collector):
         self.queue = queue
         self.window_s = window_s
 
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "newswire_ops_source_up", "Whether the scrape-time figures could be read", labels=["source"]
+    @staticmethod
+    def families() -> dict[str, GaugeMetricFamily]:
+        """The (empty) families this collector yields, by name."""
+        gauges = (
+            GaugeMetricFamily(
+                "newswire_ops_source_up", "Whether the scrape-time figures could be read", labels=["source"]
+            ),
+            GaugeMetricFamily("newswire_queue_depth", "Messages waiting in the broker", labels=["queue"]),
+            GaugeMetricFamily("newswire_articles", "Stored articles by status", labels=["status"]),
+            GaugeMetricFamily("newswire_outbox_backlog", "Outbox jobs not yet completed by a worker"),
+            GaugeMetricFamily("newswire_outbox_unpublished", "Outbox jobs that never reached the broker"),
+            GaugeMetricFamily(
+                "newswire_queue_oldest_age_seconds",
+                "Seconds the longest-waiting queued article has waited (0: none waiting)",
+                labels=["queue"],
+            ),
         )
-        depth = GaugeMetricFamily("newswire_queue_depth", "Messages waiting in the broker", labels=["queue"])
+        return {g.name: g for g in gauges}
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self.families().values()
+
+    def collect(self) -> Iterator[Metric]:
+        f = self.families()
+        up, depth = f["newswire_ops_source_up"], f["newswire_queue_depth"]
         try:
             depth.add_metric([self.queue], broker_depth(self.redis_url, self.queue))
             up.add_metric(["broker"], 1)
@@ -52,27 +74,18 @@ class QueueCollector(Collector):
             return
         up.add_metric(["database"], 1)
         yield up
-        articles = GaugeMetricFamily("newswire_articles", "Stored articles by status", labels=["status"])
+        articles = f["newswire_articles"]
         for status in ("queued", "enriched", "failed", "duplicate"):
             articles.add_metric([status], figures.statuses.get(status, 0))
         yield articles
-        yield GaugeMetricFamily(
-            "newswire_outbox_backlog",
-            "Outbox jobs not yet completed by a worker",
-            value=figures.outbox_pending,
+        f["newswire_outbox_backlog"].add_metric([], figures.outbox_pending)
+        f["newswire_outbox_unpublished"].add_metric([], figures.outbox_unpublished)
+        f["newswire_queue_oldest_age_seconds"].add_metric([self.queue], figures.oldest_queued_age_s or 0.0)
+        yield from (
+            f["newswire_outbox_backlog"],
+            f["newswire_outbox_unpublished"],
+            f["newswire_queue_oldest_age_seconds"],
         )
-        yield GaugeMetricFamily(
-            "newswire_outbox_unpublished",
-            "Outbox jobs that never reached the broker",
-            value=figures.outbox_unpublished,
-        )
-        oldest = GaugeMetricFamily(
-            "newswire_queue_oldest_age_seconds",
-            "Seconds the longest-waiting queued article has waited (0: none waiting)",
-            labels=["queue"],
-        )
-        oldest.add_metric([self.queue], figures.oldest_queued_age_s or 0.0)
-        yield oldest
 
 
 def queue_collector(app: FastAPI) -> Collector:
@@ -83,3 +96,60 @@ def queue_collector(app: FastAPI) -> Collector:
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
     )
+
+
+class SourceCollector(Collector):
+    """The coverage ledger's verdict per source (a read of the last days of ``source_hours``)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, rules: CoverageRules) -> None:
+        self.factory = factory
+        self.rules = rules
+
+    @staticmethod
+    def families() -> dict[str, GaugeMetricFamily]:
+        gauges = (
+            GaugeMetricFamily(
+                "newswire_source_silent",
+                "1 when a source that usually sends has sent nothing for too long (coverage ledger)",
+                labels=["source"],
+            ),
+            GaugeMetricFamily(
+                "newswire_source_silent_seconds",
+                "Seconds since the end of the last hour a source pushed anything",
+                labels=["source"],
+            ),
+            GaugeMetricFamily(
+                "newswire_source_usual_per_hour",
+                "A source's mean articles per hour over the ledger window",
+                labels=["source"],
+            ),
+            GaugeMetricFamily(
+                "newswire_source_rate_jump",
+                "1 when a source's duplicate or failure share over the last 3 hours jumped above its usual",
+                labels=["source", "kind"],
+            ),
+        )
+        return {g.name: g for g in gauges}
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self.families().values()
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with session_scope(self.factory) as session:
+                coverage = source_coverage(session=session, rules=self.rules)
+        except Exception as exc:  # newswire_ops_source_up{source="database"} already says so
+            log.warning("metrics_ledger_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        f = self.families()
+        for s in coverage.items:
+            f["newswire_source_silent"].add_metric([s.source], 1 if s.silent else 0)
+            f["newswire_source_silent_seconds"].add_metric([s.source], s.silent_s)
+            f["newswire_source_usual_per_hour"].add_metric([s.source], s.usual_per_hour)
+            f["newswire_source_rate_jump"].add_metric([s.source, "duplicates"], 1 if s.duplicates_jump else 0)
+            f["newswire_source_rate_jump"].add_metric([s.source, "failures"], 1 if s.failures_jump else 0)
+        yield from f.values()
+
+
+def source_collector(app: FastAPI) -> Collector:
+    return SourceCollector(app_session_factory(app), rules=CoverageRules.from_settings(get_settings()))

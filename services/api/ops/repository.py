@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from shared.models import Article, ArticleStatus, OutboxEvent
+from shared.models import Article, ArticleStatus, OutboxEvent, SourceHour
 
 ERROR_TYPE = func.nullif(func.split_part(func.coalesce(Article.error, ""), ":", 1), "")
 
@@ -90,3 +91,31 @@ def requeue(session: Session, *, ids: Sequence[int]) -> list[int]:
         .returning(Article.id)
     )
     return sorted(int(r[0]) for r in rows)
+
+
+def source_hours(session: Session, *, since: datetime) -> list[tuple[str, datetime, int, int, int]]:
+    """(source, hour, accepted, duplicates, rejected) of the ledger from the hour `since` on."""
+    rows = session.execute(
+        select(SourceHour.source, SourceHour.hour)
+        .add_columns(SourceHour.accepted, SourceHour.duplicates, SourceHour.rejected)
+        .where(SourceHour.hour >= since)
+        .order_by(SourceHour.source, SourceHour.hour)
+    )
+    return [(str(s), h, int(a), int(d), int(r)) for s, h, a, d, r in rows]
+
+
+def failed_by_source_hour(session: Session, *, since: datetime) -> list[tuple[str, datetime, int]]:
+    """(source, hour, articles marked failed in that hour) from `since` on."""
+    hour = func.date_trunc("hour", Article.failed_at, "UTC")
+    source = func.coalesce(Article.source, "")
+    rows = session.execute(
+        select(source, hour, func.count())
+        .where(Article.failed_at >= since, Article.status == ArticleStatus.FAILED)
+        .group_by(source, hour)
+    )
+    return [(str(s), h, int(n)) for s, h, n in rows]
+
+
+def database_now(session: Session) -> datetime:
+    now: datetime = session.scalar(select(func.now()))  # type: ignore[assignment]
+    return now

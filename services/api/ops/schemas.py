@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from services.api.articles.schemas import ArticleStages
+
 
 class QueueOut(BaseModel):
     queue: str = Field(examples=["enrich"])
@@ -29,17 +31,6 @@ class QueueOut(BaseModel):
 
 class QueuesOut(BaseModel):
     items: list[QueueOut]
-
-
-class StageTimes(BaseModel):
-    published_at: datetime | None
-    received_at: datetime | None
-    cleaned_at: datetime | None
-    stored_at: datetime | None
-    queued_at: datetime | None
-    enrich_started_at: datetime | None
-    enriched_at: datetime | None
-    failed_at: datetime | None
 
 
 class FailedArticle(BaseModel):
@@ -74,10 +65,53 @@ class FailedDetail(FailedArticle):
     canonical_url: str
     language: str | None
     text_chars: int
-    stages: StageTimes
+    stages: ArticleStages
     outbox: list[OutboxJob]
 
 
 class RetryResult(BaseModel):
     retried: list[int] = Field(description="Articles reset to queued and published again.")
     remaining: int = Field(description="Failed articles matching the filters left for another call.")
+
+
+class SourceCounts(BaseModel):
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failed: int = Field(default=0, description="Articles of the source marked failed (by failure time).")
+
+    @property
+    def pushed(self) -> int:
+        return self.accepted + self.duplicates + self.rejected
+
+
+class SourceOut(BaseModel):
+    source: str = Field(description='The feed\'s source ("": articles pushed without one).')
+    first_seen: datetime = Field(description="Start of its first hour in the ledger window.")
+    last_seen: datetime = Field(description="Start of the last hour it pushed anything.")
+    judged: bool = Field(description="Whether it has a day of history (needed to know its usual rate).")
+    silent: bool = Field(description="It usually sends, but sent nothing for too long.")
+    silent_s: float = Field(description="Seconds since the end of the last hour it pushed anything.")
+    expected_since_last: float = Field(
+        description="Articles its usual rate (same hours on earlier days) would have sent meanwhile."
+    )
+    usual_per_hour: float = Field(description="Mean articles per hour over its complete hours in the window.")
+    this_hour: int = Field(description="Articles pushed in the current hour so far.")
+    usual_this_hour: float | None = Field(
+        description="Mean pushed in this hour of the day on earlier days (null: no earlier day)."
+    )
+    recent: SourceCounts = Field(description="The last 3 hours (the current one included).")
+    duplicate_share: float | None = Field(description="Duplicates among the recent pushes.")
+    usual_duplicate_share: float | None = Field(description="... and before them, in the window.")
+    failure_share: float | None = Field(description="Rejected or failed among the recent pushes.")
+    usual_failure_share: float | None = Field(description="... and before them, in the window.")
+    duplicates_jump: bool
+    failures_jump: bool
+    hours: list[int] = Field(description="Articles pushed in each of the last 24 hours, oldest first.")
+
+
+class SourcesOut(BaseModel):
+    items: list[SourceOut] = Field(description="Flagged sources first, then by name.")
+    now: datetime
+    days: int = Field(description="Days of the ledger read (NEWSWIRE_LEDGER_DAYS).")
+    flagged: int = Field(description="Sources silent or with a jump.")

@@ -62,7 +62,7 @@ def replace_enrichment(
             language=language,
             language_confidence=language_confidence,
             model_versions=model_versions,
-            enriched_at=func.now(),
+            enriched_at=func.clock_timestamp(),  # when written, not when the transaction began
             error=None,
             attempts=attempts,
             failed_at=None,

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
@@ -19,10 +21,11 @@ from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import IngestPrincipal, RequireIngest
 from shared.body import json_body
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep
+from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, error_body
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[RequireIngest], responses=ERROR_RESPONSES)
+log = structlog.get_logger("newswire.ingest")
 
 JsonBody = Annotated[Any, Depends(json_body)]
 IdempotencyKey = Annotated[
@@ -90,6 +93,21 @@ def _parse(raw: Any) -> ArticleIn:
         raise ValidationFailed(_validation_detail(exc)) from exc
 
 
+def _source_of(raw: Any) -> Any:
+    return raw.get("source") if isinstance(raw, dict) else None
+
+
+def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> None:
+    """Count the outcomes in the coverage ledger; a rejection is answered even if the count fails."""
+    try:
+        with session.begin_nested():
+            service.record_outcomes(session=session, outcomes=outcomes)
+    except DBAPIError as exc:
+        if any(outcome != "rejected" for _, outcome in outcomes):
+            raise
+        log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
 def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
     settings = get_settings()
     factory = request.app.state.session_factory
@@ -138,17 +156,24 @@ def post_article(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def compute() -> tuple[int, Any]:
-        try:
-            payload = _parse(raw)
-            result = _ingest_one(request, session, payload)
-        except NewswireError as exc:
-            ARTICLES_REJECTED.labels(exc.error).inc()
-            raise
+        payload = _parse(raw)
+        result = _ingest_one(request, session, payload)
+        _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
         return (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
 
-    return _idempotent(
-        request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
-    )
+    try:
+        return _idempotent(
+            request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
+        )
+    except NewswireError as exc:
+        ARTICLES_REJECTED.labels(exc.error).inc()
+        # nothing of the article (nor an idempotency claim: a corrected retry may reuse the key) is kept;
+        # the rejection is counted in the coverage ledger
+        session.rollback()
+        _record(session, [(_source_of(raw), "rejected")])
+        return JSONResponse(
+            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
 
 
 @router.post(
@@ -201,15 +226,19 @@ def _batch(request: Request, session: Session, raw: Any) -> BatchResult:
     if len(items) > settings.max_batch_size:
         raise PayloadTooLarge(f"a batch holds at most {settings.max_batch_size} articles, got {len(items)}")
     results: list[BatchItemResult] = []
+    outcomes: list[tuple[Any, service.Outcome]] = []
     for index, item in enumerate(items):
         try:
             payload = _parse(item)
             with session.begin_nested():
                 result = _ingest_one(request, session, payload)
             results.append(BatchItemResult(index=index, ok=True, result=result))
+            outcomes.append((payload.source, "accepted" if result.status == "queued" else "duplicate"))
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
             results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
+            outcomes.append((_source_of(item), "rejected"))
+    _record(session, outcomes)
     return BatchResult(
         items=results,
         accepted=sum(1 for r in results if r.result and r.result.status == "queued"),

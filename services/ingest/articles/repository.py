@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.models import Article
+from shared.models import Article, SourceHour
 
 Existing = tuple[int, str, str]  # (id, canonical_url, method)
 
@@ -50,3 +52,27 @@ def insert_article(session: Session, *, values: dict[str, Any]) -> int | None:
             return session.execute(insert(Article).values(**values).returning(Article.id)).scalar_one()
     except IntegrityError:
         return None
+
+
+def add_to_ledger(session: Session, *, rows: Sequence[tuple[str, int, int, int]]) -> None:
+    """Add (source, accepted, duplicates, rejected) to the sources' rows of the current UTC hour.
+
+    Rows are written in source order, so two requests counting the same sources never deadlock."""
+    if not rows:
+        return
+    hour = func.date_trunc("hour", func.clock_timestamp(), "UTC")
+    values = [
+        {"source": source, "hour": hour, "accepted": a, "duplicates": d, "rejected": r}
+        for source, a, d, r in sorted(rows)
+    ]
+    stmt = pg_insert(SourceHour).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SourceHour.source, SourceHour.hour],
+            set_={
+                "accepted": SourceHour.accepted + stmt.excluded.accepted,
+                "duplicates": SourceHour.duplicates + stmt.excluded.duplicates,
+                "rejected": SourceHour.rejected + stmt.excluded.rejected,
+            },
+        )
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy import func
@@ -25,6 +27,8 @@ from shared.settings import get_settings
 log = structlog.get_logger("newswire.ingest")
 
 Publisher = Callable[[list[int]], None]
+Outcome = Literal["accepted", "duplicate", "rejected"]
+LEDGER_SOURCE_MAX_CHARS = 200
 
 
 class EmptyArticle(ValidationFailed):
@@ -149,4 +153,24 @@ def ingest_article(
         canonical_url=dup_url,
         duplicate_of=dup_id,
         duplicate_method=method,  # type: ignore[arg-type]
+    )
+
+
+def ledger_source(source: Any) -> str:
+    """The coverage ledger's name for what a feed sent as its source ("": none, or not a short string,
+    as in a rejected body)."""
+    if isinstance(source, str) and len(source) <= LEDGER_SOURCE_MAX_CHARS:
+        return source
+    return ""
+
+
+def record_outcomes(*, session: Session, outcomes: Iterable[tuple[Any, Outcome]]) -> None:
+    """Count what each source pushed this hour in the coverage ledger (``source_hours``)."""
+    counts: Counter[tuple[str, Outcome]] = Counter((ledger_source(s), o) for s, o in outcomes)
+    sources = sorted({source for source, _ in counts})
+    repository.add_to_ledger(
+        session,
+        rows=[
+            (s, counts[(s, "accepted")], counts[(s, "duplicate")], counts[(s, "rejected")]) for s in sources
+        ],
     )

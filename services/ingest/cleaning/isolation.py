@@ -35,6 +35,7 @@ from .html import HtmlExtraction, extract_html
 __all__ = ["ExtractionLimits", "ExtractorPool", "Outcome", "default_pool", "quick_visible_text"]
 
 _WORKER_MODULE: Final = "services.ingest.cleaning.isolation"
+_STARTUP_TIMEOUT_S: Final = 30.0  # a new worker on a loaded machine: not counted against the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,10 @@ def _worker_main(conn: Connection, memory_limit_mb: int) -> None:
 
             limit = memory_limit_mb * 2**20
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:  # the time limit counts from here: starting a process is not the page's fault
+        conn.send(("ready", None, _rss_mb()))
+    except (OSError, ValueError):
+        return
     while True:
         try:
             job = conn.recv()
@@ -118,6 +123,16 @@ class _Worker:
         self.process.start()
         child.close()
         self.tasks = 0
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait for a new worker's first message (it is up, its limits set)."""
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(timeout) and self.conn.recv()[0] == "ready"
+            except (EOFError, OSError, ValueError):
+                return False
+        return self.ready
 
     def stop(self, *, kill: bool) -> None:
         with contextlib.suppress(OSError):
@@ -189,6 +204,10 @@ class ExtractorPool:
             return Outcome(None, "extractor_error")
         if worker is None:
             return Outcome(None, "extractor_busy")
+        if not worker.wait_ready(max(_STARTUP_TIMEOUT_S, self.limits.timeout)):
+            worker.stop(kill=True)
+            self._forget()
+            return Outcome(None, "extractor_error")
         try:
             worker.conn.send((html, url))
             ready = worker.conn.poll(self.limits.timeout)
