@@ -3,16 +3,13 @@ counts, type and prefix filters, keyset pages) and the articles' entity filter b
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from newswire_cli.files import payloads
 from services.enrich.articles import service
 from services.enrich.nlp import Enricher
-from tests.factories import sample_texts
+from tests.factories import push_samples
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +19,7 @@ def enricher() -> Enricher:
 
 @pytest.fixture
 def enriched_ids(ingest_client: httpx.Client, db_session: Session, enricher: Enricher) -> list[int]:
-    ids = []
-    for path in sample_texts():
-        (payload,) = payloads(path, base_url=f"https://api.test/{uuid.uuid4().hex[:6]}/", source="samples")
-        response = ingest_client.post("/v1/articles", json=payload)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
+    ids = push_samples(ingest_client, host="api.test")
     for article_id in ids:
         assert (
             service.enrich_article(session=db_session, article_id=article_id, enricher=enricher) == "enriched"

@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import create_engine, pool, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newswire_cli.files import payloads
 from services.enrich.articles import service
 from services.enrich.articles.service import EnrichInput
 from services.enrich.entities import ExtractedEntity, Mention, Salience
 from services.enrich.nlp import Enricher, Enrichment, LanguageGuess
 from shared.models import Article, ArticleEntity, Entity, EntityAlias
-from tests.factories import sample_texts
+from tests.factories import push_samples
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +29,7 @@ def enricher() -> Enricher:
 
 @pytest.fixture
 def sample_ids(ingest_client: httpx.Client) -> list[int]:
-    ids = []
-    for path in sample_texts():
-        (payload,) = payloads(path, base_url=f"https://counts.test/{uuid.uuid4().hex[:6]}/", source="samples")
-        response = ingest_client.post("/v1/articles", json=payload)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
+    ids = push_samples(ingest_client, host="counts.test")
     return ids
 
 

@@ -20,7 +20,7 @@ def list_articles(
     entity: Annotated[
         list[str],
         Query(
-            description="Entity id, canonical name or any alias seen (exact, case-insensitive); repeat for AND.",
+            description="Entity id, canonical name or any alias seen (exact, case-insensitive); repeat: AND.",
             examples=["NATO"],
         ),
     ] = [],  # noqa: B006 - FastAPI copies defaults
