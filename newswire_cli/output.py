@@ -16,6 +16,13 @@ def enrichment_dict(result: Enrichment) -> dict[str, Any]:
                 "name": e.name,
                 "type": e.type,
                 "count": e.count,
+                "aliases": e.aliases(),
+                "salience": {
+                    "score": e.salience.score,
+                    "in_title": e.salience.in_title,
+                    "in_lead": e.salience.in_lead,
+                    "first_offset": e.salience.first_offset,
+                },
                 "mentions": [
                     {"field": m.field, "start": m.start, "end": m.end, "text": m.surface} for m in e.mentions
                 ],

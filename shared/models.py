@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -121,25 +122,51 @@ class Article(TimestampMixin, Base):
 
 
 class Entity(TimestampMixin, Base):
+    """The global entity table: one row per canonical (name, type).  ``article_count`` and
+    ``mention_count`` are kept by the enrichment transaction, by difference (migration 0005)."""
+
     __tablename__ = "entities"
     __table_args__ = (
         Index("uq_entities_type_name", "type", "name", unique=True),
         Index("ix_entities_lower_name", sql_text("lower(name) text_pattern_ops")),
+        Index("ix_entities_article_count_id", sql_text("article_count DESC"), "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(32))
+    article_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    mention_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class EntityAlias(Base):
+    """Every surface form an entity was seen under, with its counts over all articles (migration 0005)."""
+
+    __tablename__ = "entity_aliases"
+    __table_args__ = (Index("ix_entity_aliases_lower_alias", sql_text("lower(alias) text_pattern_ops")),)
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(Text, primary_key=True)
+    mention_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    article_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ArticleEntity(Base):
     __tablename__ = "article_entities"
-    __table_args__ = (Index("ix_article_entities_entity_id_article_id", "entity_id", "article_id"),)
+    __table_args__ = (
+        Index("ix_article_entities_entity_id_article_id", "entity_id", "article_id"),
+        Index("ix_article_entities_article_id_salience", "article_id", "salience"),
+    )
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     mention_count: Mapped[int] = mapped_column(Integer)
     mentions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    # salience (migration 0005; see services.enrich.entities.salience)
+    in_title: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    in_lead: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    first_offset: Mapped[int | None] = mapped_column(Integer)
+    salience: Mapped[float] = mapped_column(Float, server_default="0")
 
     article: Mapped[Article] = relationship(back_populates="entities", lazy="raise")
     entity: Mapped[Entity] = relationship(lazy="raise")

@@ -31,3 +31,17 @@ def article_payload(**overrides: Any) -> dict[str, Any]:
 
 def sample_texts() -> list[Path]:
     return sorted(SAMPLES.glob("*.txt"))
+
+
+def push_samples(ingest_client: Any, *, host: str) -> list[int]:
+    """Push every sample through the ingest API (fresh URLs each call); the new article ids."""
+
+    from newswire_cli.files import payloads
+
+    ids = []
+    for path in sample_texts():
+        (payload,) = payloads(path, base_url=f"https://{host}/{uuid.uuid4().hex[:6]}/", source="samples")
+        response = ingest_client.post("/v1/articles", json=payload)
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+    return ids

@@ -131,7 +131,8 @@ def test_enrich_sample_finds_entities_and_topics() -> None:
         assert 0 < topic["score"] <= 1
     assert article["detected_language"]["code"] == "en"
     for entity in article["entities"]:
-        assert entity["count"] == len(entity["mentions"]) >= 1
+        assert entity["count"] == len(entity["mentions"]) == sum(entity["aliases"].values()) >= 1
+        assert 0.0 <= entity["salience"]["score"] <= 1.0
         for mention in entity["mentions"]:
             source = article["title"] if mention["field"] == "title" else article["text"]
             assert source[mention["start"] : mention["end"]] == mention["text"]

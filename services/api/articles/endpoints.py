@@ -22,7 +22,10 @@ def list_articles(
     session: SessionDep,
     entity: Annotated[
         list[str],
-        Query(description="Entity id or exact name (case-insensitive); repeat for AND.", examples=["NATO"]),
+        Query(
+            description="Entity id, canonical name or any alias seen (exact, case-insensitive); repeat: AND.",
+            examples=["NATO"],
+        ),
     ] = [],  # noqa: B006 - FastAPI copies defaults
     topic: Annotated[
         list[str], Query(description="Topic code or label; repeat for OR.", examples=["politics"])

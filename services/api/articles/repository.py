@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import Article, ArticleEntity, ArticleTopic, Entity, Topic
+from shared.models import Article, ArticleEntity, ArticleTopic, Entity, EntityAlias, Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +32,15 @@ def _filtered(f: ArticleFilter) -> Select[Any]:
         stmt = stmt.where(
             exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id == entity_id)
         )
-    for name in f.entity_names:
+    for name in f.entity_names:  # the canonical name or any alias the entity was seen under
+        lowered = name.lower()
+        matching = (
+            select(Entity.id)
+            .where(func.lower(Entity.name) == lowered)
+            .union(select(EntityAlias.entity_id).where(func.lower(EntityAlias.alias) == lowered))
+        )
         stmt = stmt.where(
-            exists()
-            .where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id == Entity.id)
-            .where(Entity.name.ilike(name.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")))
+            exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(matching))
         )
     if f.topic_codes:  # several topics: any of them
         stmt = stmt.where(
@@ -109,7 +113,7 @@ def entities_for(session: Session, *, article_id: int) -> list[tuple[Entity, Art
         select(Entity, ArticleEntity)
         .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
         .where(ArticleEntity.article_id == article_id)
-        .order_by(ArticleEntity.mention_count.desc(), Entity.name)
+        .order_by(ArticleEntity.salience.desc(), ArticleEntity.mention_count.desc(), Entity.name)
     )
     return [(r[0], r[1]) for r in rows]
 

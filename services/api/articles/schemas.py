@@ -21,11 +21,33 @@ class MentionOut(BaseModel):
     text: str
 
 
+class ArticleAliasOut(BaseModel):
+    alias: str = Field(examples=["Mrs. Clinton"])
+    count: int = Field(description="Mentions under this form in the article.")
+
+
+class SalienceOut(BaseModel):
+    score: float = Field(
+        ge=0.0,
+        le=1.0,
+        examples=[0.93],
+        description="0.35·in_title + 0.20·in_lead + 0.30·log(1+mentions)/log(1+most mentions in the article) "
+        "+ 0.15·(1 − first body offset / body length).",
+    )
+    in_title: bool
+    in_lead: bool = Field(description="Mentioned in the first paragraph of the body.")
+    first_offset: int | None = Field(
+        description="Offset of the first mention in the body (null: title only)."
+    )
+
+
 class ArticleEntityOut(BaseModel):
     id: int
-    name: str = Field(examples=["Hillary Clinton"])
+    name: str = Field(examples=["Hillary Clinton"], description="Canonical name.")
     type: str = Field(examples=["PERSON"])
     mention_count: int
+    aliases: list[ArticleAliasOut] = Field(description="Surface forms in this article, most used first.")
+    salience: SalienceOut
     mentions: list[MentionOut]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.api.articles import repository
 from services.api.articles.repository import ArticleFilter
 from services.api.articles.schemas import (
+    ArticleAliasOut,
     ArticleDetail,
     ArticleEntityOut,
     ArticlePage,
@@ -18,11 +20,12 @@ from services.api.articles.schemas import (
     ArticleSummary,
     MentionOut,
     RemovedOut,
+    SalienceOut,
     TopicOut,
 )
 from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
-from shared.models import Article, ArticleStatus
+from shared.models import Article, ArticleEntity, ArticleStatus, Entity
 
 
 def build_filter(
@@ -131,6 +134,21 @@ def stages(article: Article) -> ArticleStages:
     )
 
 
+def _entity_out(entity: Entity, row: ArticleEntity) -> ArticleEntityOut:
+    surfaces = Counter(str(m["text"]) for m in row.mentions)
+    return ArticleEntityOut(
+        id=entity.id,
+        name=entity.name,
+        type=entity.type,
+        mention_count=row.mention_count,
+        aliases=[ArticleAliasOut(alias=a, count=n) for a, n in surfaces.most_common()],
+        salience=SalienceOut(
+            score=row.salience, in_title=row.in_title, in_lead=row.in_lead, first_offset=row.first_offset
+        ),
+        mentions=[MentionOut(**m) for m in row.mentions],
+    )
+
+
 def get_article(*, session: Session, article_id: int) -> ArticleDetail:
     article = repository.get_article(session, article_id=article_id)
     if article is None:
@@ -147,16 +165,7 @@ def get_article(*, session: Session, article_id: int) -> ArticleDetail:
         language_confidence=article.language_confidence,
         error=article.error,
         model_versions=article.model_versions,
-        entities=[
-            ArticleEntityOut(
-                id=e.id,
-                name=e.name,
-                type=e.type,
-                mention_count=ae.mention_count,
-                mentions=[MentionOut(**m) for m in ae.mentions],
-            )
-            for e, ae in entities
-        ],
+        entities=[_entity_out(e, ae) for e, ae in entities],
         removed=[RemovedOut(**r) for r in (article.cleaning or {}).get("removed", [])],
         extraction_confidence=(article.cleaning or {}).get("confidence"),
         extraction_flags=list((article.cleaning or {}).get("flags", [])),

@@ -16,7 +16,11 @@ router = APIRouter(
 _settings = get_settings()
 
 
-@router.get("", response_model=EntityPage, summary="Entities with article counts, most mentioned first")
+@router.get(
+    "",
+    response_model=EntityPage,
+    summary="Canonical entities with aliases and article counts, most articles first",
+)
 def list_entities(
     session: SessionDep,
     type: Annotated[
@@ -25,7 +29,12 @@ def list_entities(
     ] = [],  # noqa: B006
     prefix: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Name prefix (case-insensitive).", examples=["hil"]),
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Prefix of the canonical name or of an alias (case-insensitive).",
+            examples=["hil"],
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=_settings.page_size_max)] = _settings.page_size_default,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
@@ -33,6 +42,8 @@ def list_entities(
     return service.list_entities(session=session, types=type, prefix=prefix, limit=limit, cursor=cursor)
 
 
-@router.get("/{entity_id}", response_model=EntityOut, summary="One entity with its article count")
+@router.get(
+    "/{entity_id}", response_model=EntityOut, summary="One canonical entity with its aliases and counts"
+)
 def get_entity(session: SessionDep, entity_id: Annotated[int, Path(ge=1)]) -> EntityOut:
     return service.get_entity(session=session, entity_id=entity_id)

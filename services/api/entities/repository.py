@@ -1,11 +1,17 @@
-"""All SQL of the entity read side."""
+"""All SQL of the entity read side (the global entity table kept by the enrichment transaction)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Row, and_, func, or_, select
+from collections.abc import Sequence
+
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import ArticleEntity, Entity
+from shared.models import Entity, EntityAlias
+
+
+def like_prefix(prefix: str) -> str:
+    return prefix.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
 
 
 def list_entities(
@@ -15,34 +21,66 @@ def list_entities(
     prefix: str | None,
     limit: int,
     after: tuple[int, int] | None,
-) -> list[Row[tuple[int, str, str, int]]]:
-    """Most-mentioned first (article count desc, id asc), keyset on (count, id)."""
-    counts = (
-        select(ArticleEntity.entity_id, func.count().label("article_count"))
-        .group_by(ArticleEntity.entity_id)
-        .subquery()
-    )
-    article_count = counts.c.article_count
-    stmt = select(Entity.id, Entity.name, Entity.type, article_count).join(
-        counts, counts.c.entity_id == Entity.id
-    )
+) -> list[Entity]:
+    """Entities in at least one article, most articles first (article count desc, id asc), keyset on
+    (count, id).  ``prefix`` matches the canonical name or any alias (case-insensitive)."""
+    stmt = select(Entity).where(Entity.article_count > 0)
     if types:
         stmt = stmt.where(Entity.type.in_(types))
     if prefix:
-        escaped = prefix.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        stmt = stmt.where(func.lower(Entity.name).like(escaped + "%"))
+        pattern = like_prefix(prefix)
+        stmt = stmt.where(
+            or_(
+                func.lower(Entity.name).like(pattern),
+                exists().where(
+                    EntityAlias.entity_id == Entity.id, func.lower(EntityAlias.alias).like(pattern)
+                ),
+            )
+        )
     if after is not None:
         count, entity_id = after
-        stmt = stmt.where(or_(article_count < count, and_(article_count == count, Entity.id > entity_id)))
-    return list(session.execute(stmt.order_by(article_count.desc(), Entity.id).limit(limit)))
-
-
-def get_entity(session: Session, *, entity_id: int) -> Row[tuple[int, str, str, int]] | None:
-    count = (
-        select(func.count()).where(ArticleEntity.entity_id == Entity.id).correlate(Entity).scalar_subquery()
-    )
-    return session.execute(
-        select(Entity.id, Entity.name, Entity.type, count.label("article_count")).where(
-            Entity.id == entity_id
+        stmt = stmt.where(
+            or_(Entity.article_count < count, and_(Entity.article_count == count, Entity.id > entity_id))
         )
-    ).first()
+    return list(session.scalars(stmt.order_by(Entity.article_count.desc(), Entity.id).limit(limit)))
+
+
+def get_entity(session: Session, *, entity_id: int) -> Entity | None:
+    return session.get(Entity, entity_id)
+
+
+def aliases_for(
+    session: Session, *, entity_ids: Sequence[int], per_entity: int
+) -> dict[int, list[EntityAlias]]:
+    """The most used aliases of each entity (mentions desc, then alias)."""
+    out: dict[int, list[EntityAlias]] = {i: [] for i in entity_ids}
+    if not entity_ids:
+        return out
+    ranked = (
+        select(
+            EntityAlias,
+            func.row_number()
+            .over(
+                partition_by=EntityAlias.entity_id,
+                order_by=(EntityAlias.mention_count.desc(), EntityAlias.alias),
+            )
+            .label("rank"),
+        )
+        .where(EntityAlias.entity_id.in_(entity_ids), EntityAlias.article_count > 0)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.entity_id, ranked.c.alias, ranked.c.mention_count, ranked.c.article_count)
+        .where(ranked.c.rank <= per_entity)
+        .order_by(ranked.c.entity_id, ranked.c.rank)
+    )
+    for r in rows:
+        out[r.entity_id].append(
+            EntityAlias(
+                entity_id=r.entity_id,
+                alias=r.alias,
+                mention_count=r.mention_count,
+                article_count=r.article_count,
+            )
+        )
+    return out

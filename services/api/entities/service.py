@@ -3,9 +3,27 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.api.entities import repository
-from services.api.entities.schemas import EntityOut, EntityPage
+from services.api.entities.schemas import AliasOut, EntityOut, EntityPage
 from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound
+from shared.models import Entity, EntityAlias
+
+#: Aliases shown per entity (the most used); an entity seen under hundreds of forms stays readable.
+ALIASES_PER_ENTITY = 20
+
+
+def _out(entity: Entity, aliases: list[EntityAlias]) -> EntityOut:
+    return EntityOut(
+        id=entity.id,
+        name=entity.name,
+        type=entity.type,
+        article_count=entity.article_count,
+        mention_count=entity.mention_count,
+        aliases=[
+            AliasOut(alias=a.alias, mention_count=a.mention_count, article_count=a.article_count)
+            for a in aliases
+        ],
+    )
 
 
 def list_entities(
@@ -25,14 +43,13 @@ def list_entities(
     if len(rows) > limit and page:
         last = page[-1]
         next_cursor = encode_cursor("entities", [last.article_count, last.id])
-    return EntityPage(
-        items=[EntityOut(id=r.id, name=r.name, type=r.type, article_count=r.article_count) for r in page],
-        next_cursor=next_cursor,
-    )
+    aliases = repository.aliases_for(session, entity_ids=[e.id for e in page], per_entity=ALIASES_PER_ENTITY)
+    return EntityPage(items=[_out(e, aliases[e.id]) for e in page], next_cursor=next_cursor)
 
 
 def get_entity(*, session: Session, entity_id: int) -> EntityOut:
-    row = repository.get_entity(session, entity_id=entity_id)
-    if row is None:
+    entity = repository.get_entity(session, entity_id=entity_id)
+    if entity is None:
         raise NotFound(f"entity {entity_id} does not exist")
-    return EntityOut(id=row.id, name=row.name, type=row.type, article_count=row.article_count)
+    aliases = repository.aliases_for(session, entity_ids=[entity.id], per_entity=ALIASES_PER_ENTITY)
+    return _out(entity, aliases[entity.id])

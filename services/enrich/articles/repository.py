@@ -9,7 +9,15 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from shared.models import Article, ArticleEntity, ArticleStatus, ArticleTopic, Entity, OutboxEvent
+from shared.models import (
+    Article,
+    ArticleEntity,
+    ArticleStatus,
+    ArticleTopic,
+    Entity,
+    EntityAlias,
+    OutboxEvent,
+)
 
 
 def get_for_enrichment(session: Session, *, article_id: int) -> Article | None:
@@ -20,20 +28,64 @@ def lock_article(session: Session, *, article_id: int) -> Article | None:
     return session.scalars(select(Article).where(Article.id == article_id).with_for_update()).one_or_none()
 
 
-def upsert_entities(session: Session, *, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(type, name) -> id, creating missing entities. Sorted, so concurrent workers lock in one order."""
-    if not keys:
-        return {}
-    ordered = sorted(set(keys))
-    session.execute(
-        pg_insert(Entity)
-        .values([{"type": t, "name": n} for t, n in ordered])
-        .on_conflict_do_nothing(index_elements=["type", "name"])
-    )
+def article_entities(session: Session, *, article_id: int) -> list[tuple[str, str, list[str]]]:
+    """``(type, name, mention surfaces)`` of the article's stored entities (what it contributes now)."""
     rows = session.execute(
-        select(Entity.type, Entity.name, Entity.id).where(tuple_(Entity.type, Entity.name).in_(ordered))
+        select(Entity.type, Entity.name, ArticleEntity.mentions)
+        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        .where(ArticleEntity.article_id == article_id)
     )
-    return {(r.type, r.name): r.id for r in rows}
+    return [(r.type, r.name, [str(m.get("text", "")) for m in r.mentions]) for r in rows]
+
+
+def apply_entity_deltas(
+    session: Session, *, deltas: dict[tuple[str, str], tuple[int, int]]
+) -> dict[tuple[str, str], int]:
+    """``{(type, name): (articles, mentions)}`` added to the global counts, creating missing entities;
+    returns ``(type, name) -> id``.  One statement, rows in sorted order (concurrent workers lock entity
+    rows in one order: no deadlock), increments computed by the database (no lost update)."""
+    if not deltas:
+        return {}
+    ordered = sorted(deltas)
+    stmt = pg_insert(Entity).values(
+        [{"type": t, "name": n, "article_count": deltas[(t, n)][0], "mention_count": deltas[(t, n)][1]}
+         for t, n in ordered]
+    )  # fmt: skip
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["type", "name"],
+        set_={
+            "article_count": Entity.article_count + stmt.excluded.article_count,
+            "mention_count": Entity.mention_count + stmt.excluded.mention_count,
+            "updated_at": func.now(),
+        },
+    ).returning(Entity.type, Entity.name, Entity.id)
+    return {(r.type, r.name): r.id for r in session.execute(upsert)}
+
+
+def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[int, int]]) -> None:
+    """``{(entity_id, alias): (mentions, articles)}`` added to the alias counts (sorted, atomic); an
+    alias no article carries any more is removed."""
+    changed = sorted(key for key, delta in deltas.items() if delta != (0, 0))
+    if not changed:
+        return
+    stmt = pg_insert(EntityAlias).values(
+        [{"entity_id": e, "alias": a, "mention_count": deltas[(e, a)][0], "article_count": deltas[(e, a)][1]}
+         for e, a in changed]
+    )  # fmt: skip
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["entity_id", "alias"],
+            set_={
+                "mention_count": EntityAlias.mention_count + stmt.excluded.mention_count,
+                "article_count": EntityAlias.article_count + stmt.excluded.article_count,
+            },
+        )
+    )
+    session.execute(
+        delete(EntityAlias).where(
+            tuple_(EntityAlias.entity_id, EntityAlias.alias).in_(changed), EntityAlias.article_count <= 0
+        )
+    )
 
 
 def replace_enrichment(

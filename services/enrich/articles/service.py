@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy.orm import Session
 
 from services.enrich.articles import repository
+from services.enrich.entities import ExtractedEntity, ledger
 from services.enrich.nlp import Enricher, Enrichment
 from shared.models import ArticleStatus
 
@@ -47,21 +49,7 @@ def save_enrichment(
         return "skipped"
     if article.content_hash != item.content_hash:
         return "changed"
-    keys = [(e.type, e.name) for e in enrichment.entities]
-    ids = repository.upsert_entities(session, keys=keys)
-    entity_rows = []
-    for entity in enrichment.entities:
-        entity_rows.append(
-            {
-                "article_id": item.article_id,
-                "entity_id": ids[(entity.type, entity.name)],
-                "mention_count": entity.count,
-                "mentions": [
-                    {"field": m.field, "start": m.start, "end": m.end, "text": m.surface}
-                    for m in entity.mentions
-                ],
-            }
-        )
+    entity_rows = _entity_rows(session=session, article_id=item.article_id, entities=enrichment.entities)
     topic_rows = [
         {"article_id": item.article_id, "topic_code": t.code, "score": round(t.score, 6)}
         for t in enrichment.topics
@@ -78,6 +66,37 @@ def save_enrichment(
     )
     repository.complete_outbox(session, article_id=item.article_id)
     return "enriched"
+
+
+def _entity_rows(
+    *, session: Session, article_id: int, entities: Sequence[ExtractedEntity]
+) -> list[dict[str, Any]]:
+    """Update the global entity table by the difference between the article's stored entities and the
+    new ones (so re-enrichment never inflates counts), and build the article's entity rows."""
+    old = ledger.contribution(
+        ((t, n), surfaces) for t, n, surfaces in repository.article_entities(session, article_id=article_id)
+    )
+    new = ledger.contribution(((e.type, e.name), [m.surface for m in e.mentions]) for e in entities)
+    delta = ledger.difference(new, old)
+    ids = repository.apply_entity_deltas(session, deltas=delta.entities)
+    repository.apply_alias_deltas(
+        session, deltas={(ids[key], alias): d for (key, alias), d in delta.aliases.items()}
+    )
+    return [
+        {
+            "article_id": article_id,
+            "entity_id": ids[(e.type, e.name)],
+            "mention_count": e.count,
+            "mentions": [
+                {"field": m.field, "start": m.start, "end": m.end, "text": m.surface} for m in e.mentions
+            ],
+            "in_title": e.salience.in_title,
+            "in_lead": e.salience.in_lead,
+            "first_offset": e.salience.first_offset,
+            "salience": e.salience.score,
+        }
+        for e in entities
+    ]
 
 
 def enrich_article(*, session: Session, article_id: int, enricher: Enricher) -> Outcome:

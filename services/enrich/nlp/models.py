@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-MentionField = Literal["title", "text"]
+from services.enrich.entities.models import ExtractedEntity, Mention, MentionField, Salience
+
+__all__ = [
+    "Enrichment",
+    "ExtractedEntity",
+    "LanguageGuess",
+    "Mention",
+    "MentionField",
+    "Salience",
+    "TopicScore",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,29 +27,6 @@ class LanguageGuess:
 
     code: str
     confidence: float
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """One occurrence of an entity: ``surface == <field string>[start:end]``."""
-
-    field: MentionField
-    start: int
-    end: int
-    surface: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractedEntity:
-    """A named entity, canonicalised within one article, with all of its mentions."""
-
-    name: str
-    type: str
-    mentions: tuple[Mention, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.mentions)
 
 
 @dataclass(frozen=True, slots=True)

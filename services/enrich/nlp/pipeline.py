@@ -15,7 +15,7 @@ from .language import LANGID_VERSION, detect_language
 from .models import Enrichment, LanguageGuess
 from .topics import TOPICS_VERSION, score_topics
 
-ENRICH_CODE_VERSION = "1"
+ENRICH_CODE_VERSION = "2"
 
 #: Below this confidence an English guess on a long text does not get NER (mixed or garbled text).
 EN_MIN_CONFIDENCE = 0.5
