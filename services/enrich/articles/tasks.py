@@ -132,7 +132,24 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
                 countdown=round(countdown, 2),
             )
             raise self.retry(exc=exc, countdown=countdown, max_retries=settings.task_max_retries) from exc
-        _fail(article_id, exc, attempts=retries + 1)
+        try:
+            _fail(article_id, exc, attempts=retries + 1)
+        except Exception as fail_exc:
+            if not is_transient(fail_exc):
+                raise
+            # The database is down, so the article cannot even be marked failed. Giving up now would
+            # ack the message (acks_late acks a task that raised) and leave the article queued until
+            # the outbox relay redelivers it; instead try again later, past the retry limit.
+            RETRIES.labels(error_type(fail_exc)).inc()
+            TASKS.labels("retry").inc()
+            countdown = backoff_seconds(retries, cap=settings.task_retry_backoff_max)
+            log.warning(
+                "enrich_fail_deferred",
+                error=f"{type(fail_exc).__name__}: {fail_exc}"[:300],
+                retries=retries,
+                countdown=round(countdown, 2),
+            )
+            raise self.retry(exc=fail_exc, countdown=countdown, max_retries=retries + 1) from fail_exc
         TASKS.labels("failed").inc()
         TASK_SECONDS.labels("failed").observe(time.perf_counter() - start)
         return "failed"
