@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test unit integration e2e lint typecheck eval bench install clean-data help
+.PHONY: run chaos test unit integration e2e lint typecheck eval bench install clean-data help
 
 help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
 	@echo "make test   - install into .venv and run the whole test suite"
+	@echo "make chaos  - push 2000 articles while killing and restarting parts; print what survived"
 	@echo "make lint / typecheck / eval"
 
 $(BIN)/python:
@@ -25,6 +26,11 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/newswire run
+
+CHAOS_ARGS ?=
+
+chaos: $(STAMP)
+	$(BIN)/newswire chaos $(CHAOS_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

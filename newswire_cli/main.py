@@ -147,6 +147,67 @@ def run(
 
 
 @app.command()
+def chaos(
+    articles: Annotated[int, typer.Option(min=1, help="Distinct articles to push.")] = 2000,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Concurrent feeders.")] = 8,
+    seconds: Annotated[float, typer.Option(min=10, help="Cap on pushing and draining (s).")] = 900.0,
+    workers: Annotated[int, typer.Option(min=1, max=8, help="Enrich worker processes.")] = 2,
+    rate: Annotated[
+        float, typer.Option(min=0, help="Articles per second over all feeders (0: no limit).")
+    ] = 0.0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Fault to inject (repeat): worker, redis, postgres, ingest (default: all four), worker-child"
+        ),
+    ] = None,
+    no_faults: Annotated[bool, typer.Option("--no-faults", help="Push and measure without faults.")] = False,
+    down_seconds: Annotated[float, typer.Option(min=0, help="How long Redis/PostgreSQL stay down.")] = 3.0,
+    redeliver_after: Annotated[
+        float, typer.Option(min=1, help="NEWSWIRE_OUTBOX_REDELIVER_AFTER of the run (s).")
+    ] = 20.0,
+    verify: Annotated[
+        int, typer.Option(min=0, help="Enriched articles re-enriched to check their rows.")
+    ] = 300,
+    api_key: Annotated[
+        str | None, typer.Option(help="Send `Authorization: Bearer KEY` (default: made with newswire keys).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for servers and logs (default: temp).")
+    ] = None,
+    keep_data: Annotated[
+        bool, typer.Option("--keep-data", help="Keep the temp folder after success.")
+    ] = False,
+) -> None:
+    """Push articles while killing a worker and restarting Redis, PostgreSQL and ingest; count what survived.
+
+    Starts its own embedded PostgreSQL and Redis on free ports (never the configured servers). Exits 1
+    unless accepted = stored = enriched with 0 lost and 0 doubled."""
+    from newswire_cli.chaos import FAULTS, ChaosConfig, format_report, run_chaos
+
+    config = ChaosConfig(
+        articles=articles,
+        concurrency=concurrency,
+        seconds=seconds,
+        workers=workers,
+        rate=rate,
+        faults=() if no_faults else tuple(fault or FAULTS),
+        down_seconds=down_seconds,
+        redeliver_after=redeliver_after,
+        verify=verify,
+        api_key=api_key,
+        data_dir=data_dir,
+        keep_data=keep_data,
+    )
+    try:
+        report = run_chaos(config, say=typer.echo)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(format_report(report, config))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
 def ingest(
     paths: FilesArg,
     url: Annotated[str | None, typer.Option(help="Ingest service URL (default from settings).")] = None,

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -19,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newswire_cli.files import expand
+from newswire_cli.processes import Child, spawn, stop_children, wait_ready
 from newswire_cli.push import auth_headers, push_files
 from shared.settings import get_settings
 
@@ -31,57 +29,6 @@ class _Stop(Exception):
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop()
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _spawn(name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> Child:
-    log = log_dir / f"{name}.log"
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newswire_cli", *args],
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
-    )
-    handle.close()
-    return Child(name, process, log)
-
-
-def _stop_children(children: list[Child], timeout: float = 15.0) -> None:
-    for child in children:
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for child in children:
-        try:
-            child.process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.process.kill()
-            child.process.wait()
-
-
-def _wait_ready(
-    url: str, children: list[Child], timeout: float, ok: frozenset[int] = frozenset({200})
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for child in children:
-            if child.process.poll() is not None:
-                raise RuntimeError(f"{child.name} exited with {child.process.returncode}; see {child.log}")
-        try:
-            if httpx.get(url, timeout=2).status_code in ok:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not become ready within {timeout:.0f} s")
 
 
 def wait_enriched(
@@ -214,22 +161,22 @@ def run_platform(*, samples: Path | None) -> int:
             api_key = ensure_admin_key(database_url, data_dir)
             flower_auth = flower_credentials(data_dir)
 
-            stack.callback(_stop_children, children)
+            stack.callback(stop_children, children)
             host = settings.host
             ingest_url = f"http://{host}:{settings.ingest_port}"
             api_url = f"http://{host}:{settings.api_port}"
             flower_url = f"http://{host}:{settings.flower_port}"
-            children.append(_spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
-            children.append(_spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
+            children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
-            children.append(_spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
+            children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
-            children.append(_spawn("flower", ["flower"], env=flower_env, log_dir=log_dir))
-            _wait_ready(f"{ingest_url}/readyz", children, timeout=90)
-            _wait_ready(f"{api_url}/readyz", children, timeout=90)
+            children.append(spawn("flower", ["flower"], env=flower_env, log_dir=log_dir))
+            wait_ready(f"{ingest_url}/readyz", children, timeout=90)
+            wait_ready(f"{api_url}/readyz", children, timeout=90)
             try:
                 # 401: up, behind NEWSWIRE_FLOWER_BASIC_AUTH
-                _wait_ready(f"{flower_url}/healthcheck", children, timeout=30, ok=frozenset({200, 401}))
+                wait_ready(f"{flower_url}/healthcheck", children, timeout=30, ok=frozenset({200, 401}))
             except RuntimeError as exc:
                 console.print(f"[yellow]flower is not answering: {exc}[/yellow]")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import statistics
 
@@ -111,3 +113,46 @@ def test_missing_spacy_model_is_permanent() -> None:
     exc = info.value
     assert type(exc) is OSError  # not a ConnectionError/TimeoutError subclass of OSError
     assert is_transient(exc) is False
+
+
+# -------------------------------------------------------------------------------------------------
+# the last retry, with the database down
+# -------------------------------------------------------------------------------------------------
+
+
+def test_last_retry_with_the_database_down_is_retried_not_dropped(
+    monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
+) -> None:
+    """Found by `make chaos` (PostgreSQL down 20 s): after the last retry the task could not mark the
+    article failed either, raised, and its message was acked, so the article stayed queued until the
+    outbox relay redelivered it (minutes later, and only once the queue was empty). It must retry."""
+    from celery.exceptions import Retry
+
+    from services.enrich.articles.tasks import enrich_article
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    monkeypatch.setenv(
+        "NEWSWIRE_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/down"
+    )
+    get_settings.cache_clear()
+    enrich_article.push_request(
+        id="last-retry",
+        args=[424242],
+        kwargs={},
+        retries=settings.task_max_retries,
+        called_directly=False,
+        is_eager=False,
+    )
+    try:
+        with pytest.raises(Retry):
+            enrich_article.run(424242)
+    finally:
+        enrich_article.pop_request()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    messages = redis_client.lrange(settings.enrich_queue, 0, -1)
+    assert len(messages) == 1  # the retry is in the queue
+    message = json.loads(messages[0])
+    assert message["headers"]["retries"] == settings.task_max_retries + 1
+    assert json.loads(base64.b64decode(message["body"]))[0] == [424242]

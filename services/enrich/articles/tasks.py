@@ -106,6 +106,18 @@ def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
     log.error("article_failed", article_id=article_id, error=error[:500], attempts=attempts)
 
 
+def _retry_later(task: Task[Any, Any], exc: Exception, event: str, *, max_retries: int) -> BaseException:
+    """Count, log and schedule a retry of ``task`` after a jittered backoff; the exception to raise."""
+    retries = int(task.request.retries or 0)
+    RETRIES.labels(error_type(exc)).inc()
+    TASKS.labels("retry").inc()
+    countdown = backoff_seconds(retries, cap=get_settings().task_retry_backoff_max)
+    log.warning(
+        event, error=f"{type(exc).__name__}: {exc}"[:300], retries=retries, countdown=round(countdown, 2)
+    )
+    return task.retry(exc=exc, countdown=countdown, max_retries=max_retries)
+
+
 @celery_app.task(name=ENRICH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
 def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None = None) -> str:
     settings = get_settings()
@@ -121,18 +133,17 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
     except Exception as exc:
         FAILURES.labels(error_type(exc)).inc()
         if is_transient(exc) and retries < settings.task_max_retries:
-            RETRIES.labels(error_type(exc)).inc()
-            TASKS.labels("retry").inc()
             TASK_SECONDS.labels("retry").observe(time.perf_counter() - start)
-            countdown = backoff_seconds(retries, cap=settings.task_retry_backoff_max)
-            log.warning(
-                "enrich_retry",
-                error=f"{type(exc).__name__}: {exc}"[:300],
-                retries=retries,
-                countdown=round(countdown, 2),
-            )
-            raise self.retry(exc=exc, countdown=countdown, max_retries=settings.task_max_retries) from exc
-        _fail(article_id, exc, attempts=retries + 1)
+            raise _retry_later(self, exc, "enrich_retry", max_retries=settings.task_max_retries) from exc
+        try:
+            _fail(article_id, exc, attempts=retries + 1)
+        except Exception as fail_exc:
+            if not is_transient(fail_exc):
+                raise
+            # The database is down, so the article cannot even be marked failed. Giving up now would
+            # ack the message (acks_late acks a task that raised) and leave the article queued until
+            # the outbox relay redelivers it; instead try again later, past the retry limit.
+            raise _retry_later(self, fail_exc, "enrich_fail_deferred", max_retries=retries + 1) from fail_exc
         TASKS.labels("failed").inc()
         TASK_SECONDS.labels("failed").observe(time.perf_counter() - start)
         return "failed"
