@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.api.articles import service
 from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, SessionDep
+from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
 
 router = APIRouter(
@@ -61,5 +61,5 @@ def list_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> ArticleDetail:
+def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
     return service.get_article(session=session, article_id=article_id)
