@@ -227,7 +227,11 @@ def health_router(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the database (and other dependencies) answer")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database (and other dependencies) answer",
+        responses={503: {"description": "A dependency does not answer (same body, status unavailable)"}},
+    )
     def readyz(session: SessionDep) -> JSONResponse:
         checks: dict[str, str] = {}
         ok = True
