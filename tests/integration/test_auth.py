@@ -439,3 +439,12 @@ def test_concurrent_retries_with_one_idempotency_key_store_one_article(
         assert count == 1
     finally:
         engine.dispose()
+
+
+def test_the_documented_status_values_are_the_models() -> None:
+    from typing import get_args
+
+    from services.api.articles.endpoints import StatusName
+    from shared.models import ArticleStatus
+
+    assert set(get_args(StatusName)) == {s.value for s in ArticleStatus}

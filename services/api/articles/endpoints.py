@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -10,6 +10,8 @@ from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSor
 from shared.auth.dependencies import RequireRead
 from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
+
+StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[RequireRead], responses=ERROR_RESPONSES
@@ -33,7 +35,7 @@ def list_articles(
     source: Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])] = [],  # noqa: B006
     language: Annotated[list[str], Query(description="Detected language (ISO 639-1).", examples=["en"])] = [],  # noqa: B006
     status: Annotated[
-        list[str],
+        list[StatusName],
         Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"]),
     ] = [],  # noqa: B006
     published_from: Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")] = None,
