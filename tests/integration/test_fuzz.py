@@ -105,7 +105,9 @@ def _fuzz_mode(operation: Any, mode: GenerationMode, headers: dict[str, str], ta
     tally.seconds[label] += time.monotonic() - started
 
 
-def test_fuzz_both_openapi_specs(fuzz_apps: tuple[dict[str, FastAPI], str]) -> None:
+def test_fuzz_both_openapi_specs(
+    fuzz_apps: tuple[dict[str, FastAPI], str], capsys: pytest.CaptureFixture[str]
+) -> None:
     apps, key = fuzz_apps
     tally = Tally()
     for name, app in apps.items():
@@ -117,12 +119,13 @@ def test_fuzz_both_openapi_specs(fuzz_apps: tuple[dict[str, FastAPI], str]) -> N
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 _fuzz_mode(operation, mode, {"Authorization": f"Bearer {key}"}, tally)
     total = sum(tally.examples.values())
-    print(
-        f"\nschemathesis: {tally.operations} operations, {total} examples "
-        f"({dict(tally.examples)}), statuses {dict(sorted(tally.statuses.items()))}, "
-        f"{len(tally.failures)} failures; no negative examples possible for {tally.no_negative}; "
-        f"slowest: {[(op, round(sec, 1)) for op, sec in tally.seconds.most_common(4)]}"
-    )
+    with capsys.disabled():  # the counts are shown in every run, not only with -s
+        print(
+            f"\nschemathesis: {tally.operations} operations, {total} examples "
+            f"({dict(tally.examples)}), statuses {dict(sorted(tally.statuses.items()))}, "
+            f"{len(tally.failures)} failures; no negative examples possible for {tally.no_negative}; "
+            f"slowest: {[(op, round(sec, 1)) for op, sec in tally.seconds.most_common(4)]}"
+        )
     assert tally.operations >= 16
     assert total >= tally.operations * EXAMPLES_PER_MODE
     distinct = sorted({f.split("\n", 1)[0] for f in tally.failures})
