@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
@@ -52,6 +52,7 @@ def _error(description: str) -> dict[str, Any]:
 
 # Included by every router, so the OpenAPI spec documents the error answers.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Bad request, e.g. a pagination cursor this API did not issue"),
     401: _error("No API key, or an unknown or revoked one (with `WWW-Authenticate: Bearer`)"),
     403: _error("The API key lacks the scope this route needs"),
     404: _error("No such resource"),
@@ -100,6 +101,9 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled_error", error=repr(exc))
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)
 
+
+MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint: a larger id cannot exist (and must not reach the database)
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Id of the row.")]
 
 BODY_TOO_LARGE = "newswire.body_too_large"
 
@@ -223,7 +227,11 @@ def health_router(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the database (and other dependencies) answer")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database (and other dependencies) answer",
+        responses={503: {"description": "A dependency does not answer (same body, status unavailable)"}},
+    )
     def readyz(session: SessionDep) -> JSONResponse:
         checks: dict[str, str] = {}
         ok = True

@@ -9,7 +9,9 @@ import re
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +19,7 @@ from fastapi import FastAPI
 from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, pool, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
@@ -407,3 +409,42 @@ def test_a_single_line_of_megabytes_and_deep_html_are_bounded(
         article = db_session.get(Article, response.json()["id"])
         assert article is not None
         assert "SCRIPT-" not in article.text
+
+
+def test_concurrent_retries_with_one_idempotency_key_store_one_article(
+    fresh_database: Any, redis_url: str
+) -> None:
+    """Real concurrent transactions (not the rolled-back test transaction): the unique index settles it."""
+    from services.ingest.app import create_app
+    from shared.auth import service
+
+    engine = create_engine(fresh_database("idempotency_race"), poolclass=pool.NullPool)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    try:
+        with factory() as session:
+            key = service.create_key(session=session, name="race", scopes=["ingest"]).key
+            session.commit()
+        app = create_app(run_relay=False)
+        app.state.session_factory = factory
+        payload = article_payload()
+        headers = {**bearer(key), "Idempotency-Key": "race-1"}
+        with _client(app, headers) as client, ThreadPoolExecutor(max_workers=4) as pool_:
+            responses = list(pool_.map(lambda _: client.post("/v1/articles", json=payload), range(4)))
+        answers = {(r.status_code, json.dumps(r.json(), sort_keys=True)) for r in responses}
+        assert len(answers) == 1, answers
+        assert responses[0].status_code == 202
+        assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 3
+        with factory() as session:
+            count = session.scalar(select(func.count()).select_from(Article))
+        assert count == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_documented_status_values_are_the_models() -> None:
+    from typing import get_args
+
+    from services.api.articles.endpoints import StatusName
+    from shared.models import ArticleStatus
+
+    assert set(get_args(StatusName)) == {s.value for s in ArticleStatus}

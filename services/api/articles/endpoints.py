@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.api.articles import service
 from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, SessionDep
+from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
+
+StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[RequireRead], responses=ERROR_RESPONSES
@@ -36,7 +38,7 @@ def list_articles(
     source: Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])] = [],  # noqa: B006
     language: Annotated[list[str], Query(description="Detected language (ISO 639-1).", examples=["en"])] = [],  # noqa: B006
     status: Annotated[
-        list[str],
+        list[StatusName],
         Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"]),
     ] = [],  # noqa: B006
     published_from: Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")] = None,
@@ -64,5 +66,5 @@ def list_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> ArticleDetail:
+def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
     return service.get_article(session=session, article_id=article_id)

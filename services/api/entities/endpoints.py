@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.api.entities import service
 from services.api.entities.schemas import EntityOut, EntityPage
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, SessionDep
+from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
 
 router = APIRouter(
@@ -45,5 +45,5 @@ def list_entities(
 @router.get(
     "/{entity_id}", response_model=EntityOut, summary="One canonical entity with its aliases and counts"
 )
-def get_entity(session: SessionDep, entity_id: Annotated[int, Path(ge=1)]) -> EntityOut:
+def get_entity(session: SessionDep, entity_id: RowId) -> EntityOut:
     return service.get_entity(session=session, entity_id=entity_id)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.api.ops import service
 from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
 from services.enrich.celery_app import celery_app
 from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import RequireAdmin
-from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, app_session_factory
+from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep, app_session_factory
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES)
@@ -104,7 +104,7 @@ def retry_failed(
 
 
 @router.get("/failed/{article_id}", response_model=FailedDetail, summary="One article's failure and stages")
-def get_failed(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> FailedDetail:
+def get_failed(session: SessionDep, article_id: RowId) -> FailedDetail:
     return service.get_failed(session=session, article_id=article_id)
 
 
@@ -115,7 +115,7 @@ def get_failed(session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> F
     summary="Retry one failed article",
     responses={409: {"model": ErrorBody, "description": "The article is not failed"}},
 )
-def retry_one(request: Request, session: SessionDep, article_id: Annotated[int, Path(ge=1)]) -> RetryResult:
+def retry_one(request: Request, session: SessionDep, article_id: RowId) -> RetryResult:
     return service.retry_one(
         session=session,
         article_id=article_id,
