@@ -48,7 +48,13 @@ FAULTS = ("worker", "redis", "postgres", "ingest")
 """The faults of a default run, in order."""
 EXTRA_FAULTS = ("worker-child",)
 """Faults available on request (``--fault worker-child``)."""
-SOURCE = "chaos"
+
+
+def source_of(run_id: str) -> str:
+    """The feed name of one run: a reused ``--data-dir`` keeps earlier runs' articles apart."""
+    return f"chaos-{run_id}"
+
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -194,7 +200,7 @@ def make_article(run_id: str, serial: int) -> dict[str, Any]:
         "url": f"https://chaos.newswire.invalid/{run_id}/{serial}?utm_source=chaos",
         "title": f"{person} and {org} on {subject} ({ref})",
         "text": text,
-        "source": SOURCE,
+        "source": source_of(run_id),
         "external_id": ref,
         "published_at": f"2024-05-{1 + serial % 28:02d}T{serial % 24:02d}:00:00Z",
     }
@@ -479,7 +485,9 @@ def _kill_mid_task(platform: Platform, event: FaultEvent, kill: Callable[[Child]
     is known to be interrupted when its enrichment started before the kill and has not finished a
     second later; when none was, the kill is tried again (up to five times)."""
     for attempt in range(1, 6):
-        if not _wait_for(lambda: platform.try_scalar(_IN_PROGRESS) is not None, 30.0, interval=0.005):
+        with platform.db() as conn:  # one connection for the tight poll
+            seen = _wait_for(lambda: conn.execute(_IN_PROGRESS).fetchone() is not None, 30.0, interval=0.005)
+        if not seen:
             event.detail = "no task seen in progress"
             continue
         victims = platform.workers()
@@ -686,14 +694,14 @@ def verify_enrichment(platform: Platform, limit: int) -> tuple[int, int, int]:
     return len(articles), doubled, mismatched
 
 
-def _api_enriched(platform: Platform, headers: dict[str, str]) -> int | None:
+def _api_enriched(platform: Platform, headers: dict[str, str], source: str) -> int | None:
     """Enriched chaos articles as the read API lists them (paged)."""
     count = 0
     cursor: str | None = None
     try:
         with httpx.Client(base_url=platform.api_url, timeout=10, headers=headers) as client:
             for _ in range(10_000):
-                params: dict[str, Any] = {"source": SOURCE, "status": "enriched", "limit": 200}
+                params: dict[str, Any] = {"source": source, "status": "enriched", "limit": 200}
                 if cursor:
                     params["cursor"] = cursor
                 response = client.get("/v1/articles", params=params)
@@ -719,7 +727,7 @@ def measure(platform: Platform, feed: Feed, report: ChaosReport, *, verify: int)
     report.responses = feed.responses
     with platform.db() as conn:
         rows = conn.execute(
-            "select external_id, id, status from articles where source = %s", (SOURCE,)
+            "select external_id, id, status from articles where source = %s", (source_of(feed.run_id),)
         ).fetchall()
         report.doubled_articles = int(
             conn.execute(
@@ -755,7 +763,7 @@ def measure(platform: Platform, feed: Feed, report: ChaosReport, *, verify: int)
     report.verified = checked
     report.doubled_enrichment += doubled
     report.verify_mismatch = mismatched
-    report.api_enriched = _api_enriched(platform, feed.headers)
+    report.api_enriched = _api_enriched(platform, feed.headers, source_of(feed.run_id))
 
 
 # --------------------------------------------------------------------------------------------------
