@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=None, help="articles to evaluate (default: all)")
     parser.add_argument("--no-titles", action="store_true", help="headline in the body, no title")
+    parser.add_argument("--show-lost", type=int, default=0, metavar="N", help="print N lost spans")
     args = parser.parse_args()
 
     path = args.eval_dir / "ner" / "eng.testa"
@@ -234,6 +235,16 @@ def main() -> int:
     width = max(len(line) for line in raw_lines) + 4
     for left, right in zip(raw_lines, our_lines, strict=True):
         print(f"{left:<{width}}{right}")
+    lost, gained = (raw & gold) - ours, (ours & gold) - raw
+    print(
+        f"correct spans of raw spaCy the pipeline lost: {len(lost)} of {len(raw & gold)} "
+        f"(by type: {dict(sorted(Counter(s[4] for s in lost).items()))}); correct spans gained: {len(gained)}"
+    )
+    if args.show_lost:
+        for article, field, first, last, kind in sorted(lost)[: args.show_lost]:
+            source = fields[article][0 if field == "title" else 1]
+            assert source is not None
+            print(f"  lost {kind}: {source.text[source.starts[first] : source.ends[last - 1]]!r}")
     return 0
 
 

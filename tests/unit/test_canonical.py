@@ -207,6 +207,29 @@ def test_headline_title_case_spans_are_trimmed_or_dropped() -> None:
     assert (title_mention.start, title_mention.end) == (0, len("Clinton"))
 
 
+def test_headline_leftover_common_word_is_dropped_and_unrepeated_name_kept() -> None:
+    title = "Clinton Seeks Better U.S.-Pakistan Relations With Larry Fine"
+    text = (
+        "Rocky Relations\n\nThe secretary said relations with Islamabad were improving, U.S. officials said."
+    )
+    found = canonicalise(
+        title=title,
+        text=text,
+        spans=[
+            at(
+                title, "U.S.-Pakistan Relations", "ORG", field="title"
+            ),  # trimmed to "Relations": a common word
+            at(title, "Larry Fine", "PERSON", field="title"),  # not in the body, no common word: kept
+            *spans(text, Rocky_Relations="ORG", Islamabad="GPE", **{"U.S.": "GPE"}),
+        ],
+    )
+    by_name = names(found)
+    assert by_name["Larry Fine"] == ("PERSON", ["Larry Fine"])
+    assert by_name["Rocky Relations"] == ("ORG", ["Rocky Relations"])
+    assert "Relations" not in by_name
+    assert "U.S.-Pakistan Relations" not in by_name
+
+
 def test_title_only_entity_kept_when_there_is_no_body() -> None:
     title = "Obama Wins Nobel Prize"
     found = canonicalise(title=title, text="", spans=[at(title, "Obama", "PERSON", field="title")])

@@ -11,7 +11,9 @@ Rules, in order:
 2. **Headlines.**  Titles are title-cased, so a small model often runs a name into the next word
    ("Clinton Looks" as a PERSON).  A title span loses leading and trailing words that are not name words
    of the body (words of body entities, or words capitalised mid-sentence in the body); a title span with
-   no such word left is dropped unless it occurs verbatim in the body.  (Skipped when there is no body.)
+   no such word is dropped when one of its words is a common word of the body (used there in lower case),
+   and kept otherwise (a name the body does not repeat); a trimmed span left with common words only is
+   dropped too.  (Skipped when there is no body.)
 3. **Names.**  Courtesy titles and ranks ("Mrs.", "Dr.", "Sen.") are stripped for matching.
 4. **Alias table** (:mod:`.aliases`): "U.S.", "US", "the United States", "America" (as a GPE) -> "United
    States"; "UK", "Britain" -> "United Kingdom"; "U.N." -> "United Nations" ...; the table sets the type.
@@ -235,15 +237,25 @@ def body_name_words(text: str, spans: Iterable[tuple[int, int]]) -> set[str]:
     return words
 
 
+def _is_common_word(word: str, body: str) -> bool:
+    """The body uses the word in lower case ("looks" for a headline's "Looks")."""
+    key = _word_key(word)
+    return key.isalpha() and re.search(rf"(?<![\w'’-]){re.escape(key)}(?![\w'’-])", body) is not None
+
+
 def trim_title_span(title: str, start: int, end: int, *, name_words: set[str], body: str) -> tuple[int, int]:
     """Trim a title span to the words that are names in the body (see rule 2); ``(s, s)`` drops it."""
     words = [(m.start() + start, m.end() + start) for m in _WORD_RE.finditer(title[start:end])]
     known = [_word_key(title[s:e]) in name_words for s, e in words]
-    if not any(known):
-        return (start, end) if title[start:end] in body else (start, start)
+    if not any(known):  # a common word of the body, capitalised by the headline: not a name
+        common = any(_is_common_word(title[s:e], body) for s, e in words)
+        return (start, start) if common else (start, end)
     first = known.index(True)
     last = len(known) - 1 - known[::-1].index(True)
-    return clean_span(title, words[first][0], words[last][1])
+    kept = words[first : last + 1]
+    if (first, last) != (0, len(words) - 1) and all(_is_common_word(title[s:e], body) for s, e in kept):
+        return (start, start)  # what is left of a run-on span is a common word ("Relations")
+    return clean_span(title, kept[0][0], kept[-1][1])
 
 
 # --- clustering ---------------------------------------------------------------------------------------
