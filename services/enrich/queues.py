@@ -4,11 +4,13 @@ Used by `newswire queues`, `GET /v1/ops/queues` and the API's scrape-time Promet
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
 from celery import Celery
+from celery.exceptions import DuplicateNodenameWarning
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -116,9 +118,11 @@ def collect(
     if celery is not None:
         try:
             inspect = celery.control.inspect(timeout=timeout)
-            active = inspect.active() or {}
-            reserved = inspect.reserved() or {}
-            scheduled = inspect.scheduled() or {}
+            with warnings.catch_warnings():  # a warning on stderr would tear `newswire queues --watch`
+                warnings.simplefilter("ignore", DuplicateNodenameWarning)
+                active = inspect.active() or {}
+                reserved = inspect.reserved() or {}
+                scheduled = inspect.scheduled() or {}
             stats.workers = sorted(set(active) | set(reserved) | set(scheduled))
             stats.active = sum(len(v) for v in active.values())
             stats.reserved = sum(len(v) for v in reserved.values())

@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
@@ -52,6 +52,29 @@ def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> No
         if any(outcome != "rejected" for _, outcome in outcomes):
             raise
         log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+DEADLOCK = "40P01"
+BATCH_ITEM_ATTEMPTS = 3
+
+
+def _deadlocked(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == DEADLOCK
+
+
+def _ingest_in_savepoint(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
+    """One batch item in its own savepoint. A batch holds its rows' locks until it commits, so two
+    concurrent batches of one source can deadlock on the source's line counts: PostgreSQL aborts one
+    statement, the savepoint is rolled back (releasing that item's locks) and the item is tried again."""
+    for attempt in range(1, BATCH_ITEM_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return _ingest_one(request, session, payload)
+        except OperationalError as exc:
+            if not _deadlocked(exc) or attempt == BATCH_ITEM_ATTEMPTS:
+                raise
+            log.warning("batch_item_deadlock_retried", attempt=attempt)
+    raise AssertionError("unreachable")
 
 
 def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
@@ -145,8 +168,7 @@ def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchRes
     for index, item in enumerate(items):
         try:
             payload = _parse(item)
-            with session.begin_nested():
-                result = _ingest_one(request, session, payload)
+            result = _ingest_in_savepoint(request, session, payload)
             results.append(BatchItemResult(index=index, ok=True, result=result))
             outcomes.append((payload.source, "accepted" if result.status == "queued" else "duplicate"))
         except NewswireError as exc:
