@@ -120,13 +120,17 @@ def collect(
             inspect = celery.control.inspect(timeout=timeout)
             with warnings.catch_warnings():  # a warning on stderr would tear `newswire queues --watch`
                 warnings.simplefilter("ignore", DuplicateNodenameWarning)
+                consumers = inspect.active_queues() or {}
                 active = inspect.active() or {}
                 reserved = inspect.reserved() or {}
                 scheduled = inspect.scheduled() or {}
-            stats.workers = sorted(set(active) | set(reserved) | set(scheduled))
-            stats.active = sum(len(v) for v in active.values())
-            stats.reserved = sum(len(v) for v in reserved.values())
-            stats.retrying = sum(len(v) for v in scheduled.values())
+            # every worker on the broker answers a broadcast: count those consuming this queue only
+            # (another app's, or another queue's, workers may share the Redis)
+            ours = {node for node, queues in consumers.items() if any(q.get("name") == queue for q in queues)}
+            stats.workers = sorted(ours)
+            stats.active = sum(len(v) for node, v in active.items() if node in ours)
+            stats.reserved = sum(len(v) for node, v in reserved.items() if node in ours)
+            stats.retrying = sum(len(v) for node, v in scheduled.items() if node in ours)
         except Exception as exc:  # a monitoring view reports what it cannot see
             stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
     if session is not None:

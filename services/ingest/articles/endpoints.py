@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
@@ -16,8 +16,9 @@ from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchRe
 from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
 from services.ingest.outbox.service import publish_now
 from shared.body import json_body
+from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import SessionDep, error_body
+from shared.http import SessionDep, app_session_factory, error_body
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["articles"])
@@ -52,29 +53,6 @@ def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> No
         if any(outcome != "rejected" for _, outcome in outcomes):
             raise
         log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-
-
-DEADLOCK = "40P01"
-BATCH_ITEM_ATTEMPTS = 3
-
-
-def _deadlocked(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == DEADLOCK
-
-
-def _ingest_in_savepoint(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
-    """One batch item in its own savepoint. A batch holds its rows' locks until it commits, so two
-    concurrent batches of one source can deadlock on the source's line counts: PostgreSQL aborts one
-    statement, the savepoint is rolled back (releasing that item's locks) and the item is tried again."""
-    for attempt in range(1, BATCH_ITEM_ATTEMPTS + 1):
-        try:
-            with session.begin_nested():
-                return _ingest_one(request, session, payload)
-        except OperationalError as exc:
-            if not _deadlocked(exc) or attempt == BATCH_ITEM_ATTEMPTS:
-                raise
-            log.warning("batch_item_deadlock_retried", attempt=attempt)
-    raise AssertionError("unreachable")
 
 
 def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
@@ -154,7 +132,9 @@ def post_article(request: Request, raw: JsonBody, session: SessionDep) -> JSONRe
         }
     },
 )
-def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchResult:
+def post_batch(request: Request, raw: JsonBody) -> BatchResult:
+    """Each article is stored in a transaction of its own: one holds only its own rows' locks, so
+    concurrent batches of one source never deadlock, and a failure part-way keeps what was answered."""
     settings = get_settings()
     if not isinstance(raw, dict) or set(raw) != {"articles"} or not isinstance(raw["articles"], list):
         raise ValidationFailed('the body must be {"articles": [...]}')
@@ -163,19 +143,23 @@ def post_batch(request: Request, raw: JsonBody, session: SessionDep) -> BatchRes
         raise ValidationFailed("the batch is empty")
     if len(items) > settings.max_batch_size:
         raise PayloadTooLarge(f"a batch holds at most {settings.max_batch_size} articles, got {len(items)}")
+    factory = app_session_factory(request.app)
     results: list[BatchItemResult] = []
-    outcomes: list[tuple[Any, service.Outcome]] = []
+    rejected: list[tuple[Any, service.Outcome]] = []
     for index, item in enumerate(items):
         try:
             payload = _parse(item)
-            result = _ingest_in_savepoint(request, session, payload)
+            with session_scope(factory) as session:
+                result = _ingest_one(request, session, payload)
+                _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
             results.append(BatchItemResult(index=index, ok=True, result=result))
-            outcomes.append((payload.source, "accepted" if result.status == "queued" else "duplicate"))
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
             results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
-            outcomes.append((_source_of(item), "rejected"))
-    _record(session, outcomes)
+            rejected.append((_source_of(item), "rejected"))
+    if rejected:
+        with session_scope(factory) as session:
+            _record(session, rejected)
     return BatchResult(
         items=results,
         accepted=sum(1 for r in results if r.result and r.result.status == "queued"),
