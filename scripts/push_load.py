@@ -2,7 +2,7 @@
 
     python scripts/push_load.py --url http://127.0.0.1:8001 --count 400
 
-Each variant is a sample article (samples/) under its own URL with its own dateline paragraph, from one
+Each variant is a sample article (samples/) under its own URL, each paragraph marked as its own, from one
 of a few sources; about one in ten is pushed again (a duplicate) and one in twenty-five is invalid (a
 rejection), so every outcome shows up in the metrics, `newswire queues` and `newswire sources`."""
 
@@ -26,11 +26,13 @@ def variants(texts: list[tuple[str, str]], count: int) -> list[dict[str, Any]]:
     for i in range(count):
         title, body = texts[i % len(texts)]
         source = SOURCES[i % len(SOURCES)]
+        # every paragraph made unique: a line repeated across a source's articles is its boilerplate
+        paragraphs = [f"{p} (Report {i}.{k}.)" for k, p in enumerate(body.split("\n\n")) if p.strip()]
         items.append(
             {
-                "url": f"https://{source}.example/stories/{i:05d}-{abs(hash(title)) % 10**6}",
+                "url": f"https://{source}.example/stories/{i:05d}",
                 "title": f"{title} (update {i})",
-                "text": f"Update {i} from {source}, filed at desk {i % 17}.\n\n{body}",
+                "text": "\n\n".join(paragraphs),
                 "source": source,
                 "external_id": f"{source}-{i}",
             }
