@@ -111,10 +111,6 @@ def collect(
 
     `celery=None` skips asking the workers (a broadcast that waits `timeout` seconds)."""
     stats = QueueStats(queue=queue, depth=None, window_s=window_s)
-    try:
-        stats.depth = broker_depth(redis_url, queue)
-    except (redis.RedisError, ValueError) as exc:  # ValueError: no or a malformed URL
-        stats.errors.append(f"broker: {type(exc).__name__}: {exc}")
     if celery is not None:
         try:
             inspect = celery.control.inspect(timeout=timeout)
@@ -133,6 +129,12 @@ def collect(
             stats.retrying = sum(len(v) for node, v in scheduled.items() if node in ours)
         except Exception as exc:  # a monitoring view reports what it cannot see
             stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
+    # read right before the database figures (after the seconds the broadcasts take), so the depth
+    # and the article counts describe the same moment
+    try:
+        stats.depth = broker_depth(redis_url, queue)
+    except (redis.RedisError, ValueError) as exc:  # ValueError: no or a malformed URL
+        stats.errors.append(f"broker: {type(exc).__name__}: {exc}")
     if session is not None:
         figures = article_figures(session, window_s=window_s)
         stats.database = True
