@@ -114,8 +114,10 @@ def collect(
     if celery is not None:
         try:
             inspect = celery.control.inspect(timeout=timeout)
-            with warnings.catch_warnings():  # a warning on stderr would tear `newswire queues --watch`
-                warnings.simplefilter("ignore", DuplicateNodenameWarning)
+            # two workers with one node name make Celery warn on stderr, which would tear the live view:
+            # the warning is shown as one of the view's errors instead
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DuplicateNodenameWarning)
                 consumers = inspect.active_queues() or {}
                 active = inspect.active() or {}
                 reserved = inspect.reserved() or {}
@@ -124,6 +126,14 @@ def collect(
             # (another app's, or another queue's, workers may share the Redis)
             ours = {node for node, queues in consumers.items() if any(q.get("name") == queue for q in queues)}
             stats.workers = sorted(ours)
+            for warning in caught:
+                if not issubclass(warning.category, DuplicateNodenameWarning):
+                    warnings.warn(warning.message, stacklevel=1)
+                    continue
+                first = str(warning.message).strip().replace("\n", " ").split(". ")[0]
+                error = f"workers: {first}: two workers share a name, give each a unique --hostname"
+                if error not in stats.errors:
+                    stats.errors.append(error)
             stats.active = sum(len(v) for node, v in active.items() if node in ours)
             stats.reserved = sum(len(v) for node, v in reserved.items() if node in ours)
             stats.retrying = sum(len(v) for node, v in scheduled.items() if node in ours)
