@@ -51,7 +51,7 @@ def build(coverage: SourcesOut) -> RenderableType:
             verdict(s),
             age(s.silent_s) if s.silent_s else "-",
             f"{s.this_hour} (usual {usual})",
-            f"{s.usual_per_hour:.1f}",
+            "-" if s.usual_per_hour is None else f"{s.usual_per_hour:.1f}",
             f"{_share(s.duplicate_share)} ({_share(s.usual_duplicate_share)})",
             f"{_share(s.failure_share)} ({_share(s.usual_failure_share)})",
             sparkline(s.hours),

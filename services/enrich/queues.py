@@ -4,11 +4,13 @@ Used by `newswire queues`, `GET /v1/ops/queues` and the API's scrape-time Promet
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
 from celery import Celery
+from celery.exceptions import DuplicateNodenameWarning
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -109,22 +111,40 @@ def collect(
 
     `celery=None` skips asking the workers (a broadcast that waits `timeout` seconds)."""
     stats = QueueStats(queue=queue, depth=None, window_s=window_s)
+    if celery is not None:
+        try:
+            inspect = celery.control.inspect(timeout=timeout)
+            # two workers with one node name make Celery warn on stderr, which would tear the live view:
+            # the warning is shown as one of the view's errors instead
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DuplicateNodenameWarning)
+                consumers = inspect.active_queues() or {}
+                active = inspect.active() or {}
+                reserved = inspect.reserved() or {}
+                scheduled = inspect.scheduled() or {}
+            # every worker on the broker answers a broadcast: count those consuming this queue only
+            # (another app's, or another queue's, workers may share the Redis)
+            ours = {node for node, queues in consumers.items() if any(q.get("name") == queue for q in queues)}
+            stats.workers = sorted(ours)
+            for warning in caught:
+                if not issubclass(warning.category, DuplicateNodenameWarning):
+                    warnings.warn(warning.message, stacklevel=1)
+                    continue
+                first = str(warning.message).strip().replace("\n", " ").split(". ")[0]
+                error = f"workers: {first}: two workers share a name, give each a unique --hostname"
+                if error not in stats.errors:
+                    stats.errors.append(error)
+            stats.active = sum(len(v) for node, v in active.items() if node in ours)
+            stats.reserved = sum(len(v) for node, v in reserved.items() if node in ours)
+            stats.retrying = sum(len(v) for node, v in scheduled.items() if node in ours)
+        except Exception as exc:  # a monitoring view reports what it cannot see
+            stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
+    # read right before the database figures (after the seconds the broadcasts take), so the depth
+    # and the article counts describe the same moment
     try:
         stats.depth = broker_depth(redis_url, queue)
     except (redis.RedisError, ValueError) as exc:  # ValueError: no or a malformed URL
         stats.errors.append(f"broker: {type(exc).__name__}: {exc}")
-    if celery is not None:
-        try:
-            inspect = celery.control.inspect(timeout=timeout)
-            active = inspect.active() or {}
-            reserved = inspect.reserved() or {}
-            scheduled = inspect.scheduled() or {}
-            stats.workers = sorted(set(active) | set(reserved) | set(scheduled))
-            stats.active = sum(len(v) for v in active.values())
-            stats.reserved = sum(len(v) for v in reserved.values())
-            stats.retrying = sum(len(v) for v in scheduled.values())
-        except Exception as exc:  # a monitoring view reports what it cannot see
-            stats.errors.append(f"workers: {type(exc).__name__}: {exc}")
     if session is not None:
         figures = article_figures(session, window_s=window_s)
         stats.database = True

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.ingest.outbox.service import relay_once
+from shared.db import on_commit
 from shared.models import OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload
@@ -65,3 +66,20 @@ def test_fresh_unpublished_events_wait_for_the_grace(
     )
     relay_once(db_session, redeliver_after=None, unpublished_grace=timedelta(minutes=10))
     assert _event(db_session, article_id).published_at is None
+
+
+def test_on_commit_waits_for_the_real_commit_not_a_savepoint(db_session: Session) -> None:
+    """A savepoint released after a job was registered must not publish it: the row is not committed,
+    so a publisher on another connection would not see it (the relay would publish it seconds later)."""
+    calls: list[str] = []
+    db_session.execute(select(1))
+    on_commit(db_session, lambda: calls.append("published"))
+    with db_session.begin_nested():  # e.g. the ledger count written after the article
+        db_session.execute(select(1))
+    assert calls == []
+    db_session.commit()
+    assert calls == ["published"]
+    with db_session.begin_nested():
+        on_commit(db_session, lambda: calls.append("inner"))
+    db_session.rollback()
+    assert calls == ["published"], "rolled back with the outer transaction: never run"

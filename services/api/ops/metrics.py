@@ -145,7 +145,8 @@ class SourceCollector(Collector):
         for s in coverage.items:
             f["newswire_source_silent"].add_metric([s.source], 1 if s.silent else 0)
             f["newswire_source_silent_seconds"].add_metric([s.source], s.silent_s)
-            f["newswire_source_usual_per_hour"].add_metric([s.source], s.usual_per_hour)
+            if s.usual_per_hour is not None:
+                f["newswire_source_usual_per_hour"].add_metric([s.source], s.usual_per_hour)
             f["newswire_source_rate_jump"].add_metric([s.source, "duplicates"], 1 if s.duplicates_jump else 0)
             f["newswire_source_rate_jump"].add_metric([s.source, "failures"], 1 if s.failures_jump else 0)
         yield from f.values()

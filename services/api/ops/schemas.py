@@ -95,7 +95,9 @@ class SourceOut(BaseModel):
     expected_since_last: float = Field(
         description="Articles its usual rate (same hours on earlier days) would have sent meanwhile."
     )
-    usual_per_hour: float = Field(description="Mean articles per hour over its complete hours in the window.")
+    usual_per_hour: float | None = Field(
+        description="Mean articles per hour over its complete hours in the window (null: none yet)."
+    )
     this_hour: int = Field(description="Articles pushed in the current hour so far.")
     usual_this_hour: float | None = Field(
         description="Mean pushed in this hour of the day on earlier days (null: no earlier day)."

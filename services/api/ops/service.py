@@ -285,7 +285,7 @@ def assess_source(
         fraction = 1.0 if hour < current else (now - current) / HOUR
         expected += (usual_at(hour) or 0.0) * fraction
         hour += HOUR
-    complete = max(1, int((current - first) / HOUR))
+    complete = int((current - first) / HOUR)  # hours since its first, the current one left out
     in_window = [c for h, c in hours.items() if first <= h < current]
 
     recent_from = current - (RECENT_HOURS - 1) * HOUR
@@ -303,7 +303,7 @@ def assess_source(
         silent=judged and expected >= rules.silent_expected,
         silent_s=max(0.0, (now - silent_from).total_seconds()),
         expected_since_last=round(expected, 2),
-        usual_per_hour=round(sum(c.pushed for c in in_window) / complete, 2),
+        usual_per_hour=round(sum(c.pushed for c in in_window) / complete, 2) if complete else None,
         this_hour=pushed(current),
         usual_this_hour=usual_at(current),
         recent=recent,

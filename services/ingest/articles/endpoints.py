@@ -20,8 +20,9 @@ from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTIC
 from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import IngestPrincipal, RequireIngest
 from shared.body import json_body
+from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, error_body
+from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, app_session_factory, error_body
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[RequireIngest], responses=ERROR_RESPONSES)
@@ -209,14 +210,17 @@ def post_batch(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def compute() -> tuple[int, Any]:
-        return 200, _batch(request, session, raw).model_dump(mode="json")
+        return 200, _batch(request, raw).model_dump(mode="json")
 
+    # the Idempotency-Key claim lives in the request's session, committed with the answer after the items
     return _idempotent(
         request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
     )
 
 
-def _batch(request: Request, session: Session, raw: Any) -> BatchResult:
+def _batch(request: Request, raw: Any) -> BatchResult:
+    """Each article is stored in a transaction of its own: one holds only its own rows' locks, so
+    concurrent batches of one source never deadlock, and a failure part-way keeps what was answered."""
     settings = get_settings()
     if not isinstance(raw, dict) or set(raw) != {"articles"} or not isinstance(raw["articles"], list):
         raise ValidationFailed('the body must be {"articles": [...]}')
@@ -225,20 +229,23 @@ def _batch(request: Request, session: Session, raw: Any) -> BatchResult:
         raise ValidationFailed("the batch is empty")
     if len(items) > settings.max_batch_size:
         raise PayloadTooLarge(f"a batch holds at most {settings.max_batch_size} articles, got {len(items)}")
+    factory = app_session_factory(request.app)
     results: list[BatchItemResult] = []
-    outcomes: list[tuple[Any, service.Outcome]] = []
+    rejected: list[tuple[Any, service.Outcome]] = []
     for index, item in enumerate(items):
         try:
             payload = _parse(item)
-            with session.begin_nested():
+            with session_scope(factory) as session:
                 result = _ingest_one(request, session, payload)
+                _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
             results.append(BatchItemResult(index=index, ok=True, result=result))
-            outcomes.append((payload.source, "accepted" if result.status == "queued" else "duplicate"))
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
             results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
-            outcomes.append((_source_of(item), "rejected"))
-    _record(session, outcomes)
+            rejected.append((_source_of(item), "rejected"))
+    if rejected:
+        with session_scope(factory) as session:
+            _record(session, rejected)
     return BatchResult(
         items=results,
         accepted=sum(1 for r in results if r.result and r.result.status == "queued"),
