@@ -140,6 +140,9 @@ def run_platform(*, samples: Path | None) -> int:
     env = dict(os.environ)
     children: list[Child] = []
     previous = signal.signal(signal.SIGTERM, _raise_stop)
+    # Ctrl-C must stop the platform even when SIGINT was ignored by whoever started us (a shell's background
+    # job inherits SIG_IGN for SIGINT, and Python then never raises KeyboardInterrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     with ExitStack() as stack:
         try:
             database_url = settings.database_url
@@ -225,3 +228,4 @@ def run_platform(*, samples: Path | None) -> int:
             return 1
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)

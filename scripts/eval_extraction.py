@@ -107,7 +107,6 @@ def main() -> int:
         i: gzip.decompress((html_dir / f"{i}.html.gz").read_bytes()).decode("utf-8", "replace") for i in ids
     }
     dated = {i: d for i in ids if (d := parse_date(str(truth[i].get("datePublished") or ""))) is not None}
-    _html_path(pages[ids[0]], "") if ids else None  # start the extractor process before timing
 
     print(f"{len(ids)} pages from {root}; {len(dated)} with a ground-truth date")
     header = (
@@ -116,26 +115,32 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
-    reference_cost = 0.0
-    for name, system in SYSTEMS.items():
-        rows = []
-        empty = dates_right = 0
-        elapsed = 0.0
-        for i in ids:
+    # Pages go through every system in turn (interleaved), so a change in the machine's load during the
+    # run weighs on every system alike; each system is warmed on the first page before timing.
+    for system in SYSTEMS.values():
+        system(pages[ids[0]], truth[ids[0]].get("url", "")) if ids else None
+    rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in SYSTEMS}
+    empty = dict.fromkeys(SYSTEMS, 0)
+    dates_right = dict.fromkeys(SYSTEMS, 0)
+    elapsed = dict.fromkeys(SYSTEMS, 0.0)
+    for i in ids:
+        for name, system in SYSTEMS.items():
             start = time.perf_counter()
             pred, date = system(pages[i], truth[i].get("url", ""))
-            elapsed += time.perf_counter() - start
-            empty += not pred.strip()
-            rows.append(score(truth[i]["articleBody"], pred))
+            elapsed[name] += time.perf_counter() - start
+            empty[name] += not pred.strip()
+            rows[name].append(score(truth[i]["articleBody"], pred))
             if i in dated and date is not None and date.date() == dated[i].date():
-                dates_right += 1
-        n = max(len(rows), 1)
-        p, r, f = (sum(x[k] for x in rows) / n for k in range(3))
-        per_page = elapsed / n
+                dates_right[name] += 1
+    reference_cost = 0.0
+    for name in SYSTEMS:
+        n = max(len(rows[name]), 1)
+        p, r, f = (sum(x[k] for x in rows[name]) / n for k in range(3))
+        per_page = elapsed[name] / n
         reference_cost = reference_cost or per_page
-        date_acc = f"{dates_right / len(dated):9.3f}" if dated else f"{'n/a':>9s}"
+        date_acc = f"{dates_right[name] / len(dated):9.3f}" if dated else f"{'n/a':>9s}"
         print(
-            f"{name:28s} {p:6.3f} {r:6.3f} {f:6.3f} {date_acc} {empty:6d} {1 / per_page:8.1f} "
+            f"{name:28s} {p:6.3f} {r:6.3f} {f:6.3f} {date_acc} {empty[name]:6d} {1 / per_page:8.1f} "
             f"{per_page / reference_cost:5.2f}x"
         )
     if not dated:

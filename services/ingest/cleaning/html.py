@@ -8,6 +8,7 @@ published/modified timestamps from ``<meta>`` / JSON-LD.  When trafilatura finds
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -226,7 +227,7 @@ def visible_text(html: str) -> str:
 
 
 def _visible_text(tree: Any) -> str:
-    tree = lxml.html.fromstring(lxml.html.tostring(tree))  # work on a copy
+    tree = copy.deepcopy(tree)  # work on a copy: the caller's tree goes on to trafilatura
     etree.strip_elements(tree, *_INVISIBLE_TAGS, with_tail=False)
     etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     for el in tree.iter():
@@ -253,7 +254,8 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def _trafilatura(html: str, url: str | None, mode: ExtractionMode) -> Any | None:
+def _trafilatura(html: Any, url: str | None, mode: ExtractionMode) -> Any | None:
+    """trafilatura on the page's markup or its already parsed tree (which trafilatura copies)."""
     try:
         return trafilatura.bare_extraction(
             html,
@@ -275,7 +277,8 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
     if tree is None:
         return HtmlExtraction(text="")
     meta = page_metadata(tree, url)
-    doc = _trafilatura(html, url, mode)
+    visible = _visible_text(tree)
+    doc = _trafilatura(tree, url, mode)  # parsed once, here
 
     paragraphs = _paragraphs(getattr(doc, "text", None))
     title = getattr(doc, "title", None) or meta.title
@@ -285,7 +288,6 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
     modified = meta.modified_at
     site_name = getattr(doc, "sitename", None) or meta.site_name or getattr(doc, "hostname", None)
 
-    visible = _visible_text(tree)
     flags: list[str] = []
     if sum(len(p) for p in paragraphs) < _MIN_BODY_CHARS:
         flags.append("fallback_extractor")
