@@ -254,8 +254,7 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def _trafilatura(html: Any, url: str | None, mode: ExtractionMode) -> Any | None:
-    """trafilatura on the page's markup or its already parsed tree (which trafilatura copies)."""
+def _trafilatura(html: str, url: str | None, mode: ExtractionMode) -> Any | None:
     try:
         return trafilatura.bare_extraction(
             html,
@@ -278,7 +277,9 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
         return HtmlExtraction(text="")
     meta = page_metadata(tree, url)
     visible = _visible_text(tree)
-    doc = _trafilatura(tree, url, mode)  # parsed once, here
+    # trafilatura gets the markup, not our tree: its own loading keeps more of the body (measured: handing it
+    # the parsed tree cost 0.006 recall on the extraction benchmark for ~3 ms a page)
+    doc = _trafilatura(html, url, mode)
 
     paragraphs = _paragraphs(getattr(doc, "text", None))
     title = getattr(doc, "title", None) or meta.title
