@@ -4,7 +4,6 @@ Each test has its own database and its own queue, and starts (and always stops) 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -23,14 +22,10 @@ from sqlalchemy.orm import Session
 from shared.embedded import EmbeddedRedis
 from shared.models import OutboxEvent
 from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.test_pipeline import _free_port, _wait_ready
+from tests.e2e.harness import ROOT, Processes, check_alive, free_port, log_tails, running, start, wait_ready
 from tests.factories import article_payload
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-
-Processes = dict[str, subprocess.Popen[bytes]]
 
 
 def _env(*, database_url: str, redis_url: str, queue: str, **extra: str) -> dict[str, str]:
@@ -52,49 +47,6 @@ def _auth(env: dict[str, str]) -> dict[str, str]:
     return bearer(env["NEWSWIRE_API_KEY"])
 
 
-def _log_tails(logs: Path, lines: int = 40) -> str:
-    parts = []
-    for log in sorted(logs.glob("*.log")):
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-        parts.append(f"--- {log.name} (last {len(tail)} lines) ---\n" + "\n".join(tail))
-    return "\n".join(parts) or f"(no logs in {logs})"
-
-
-def _start(processes: Processes, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
-    with (logs / f"{name}.log").open("wb") as log:
-        processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "newswire_cli", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-@contextlib.contextmanager
-def _running(logs: Path) -> Iterator[Processes]:
-    """Processes started into the yielded dict are terminated (then killed) on the way out."""
-    processes: Processes = {}
-    try:
-        yield processes
-    finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-def _check_alive(processes: Processes, logs: Path) -> None:
-    for name, proc in processes.items():
-        if proc.poll() is not None:
-            pytest.fail(f"{name} exited with {proc.returncode}\n{_log_tails(logs)}")
-
-
 def _wait_status(
     api_url: str, article_id: int, want: str, processes: Processes, logs: Path, timeout: float, *, key: str
 ) -> dict[str, Any]:
@@ -103,7 +55,7 @@ def _wait_status(
     detail: dict[str, Any] = {}
     with httpx.Client(base_url=api_url, timeout=10, headers=bearer(key)) as api:
         while time.monotonic() < deadline:
-            _check_alive(processes, logs)
+            check_alive(processes, logs)
             response = api.get(f"/v1/articles/{article_id}")
             assert response.status_code == 200, response.text
             detail = response.json()
@@ -112,23 +64,23 @@ def _wait_status(
             if detail["status"] in {"enriched", "failed", "duplicate"}:
                 pytest.fail(
                     f"article {article_id} is {detail['status']!r} (error {detail.get('error')!r}), "
-                    f"wanted {want!r}\n{_log_tails(logs)}"
+                    f"wanted {want!r}\n{log_tails(logs)}"
                 )
             time.sleep(0.5)
     pytest.fail(
         f"article {article_id} still {detail.get('status')!r} after {timeout:g} s, wanted {want!r}\n"
-        f"{_log_tails(logs)}"
+        f"{log_tails(logs)}"
     )
 
 
 def _wait_log(logs: Path, name: str, event: str, count: int, processes: Processes, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _check_alive(processes, logs)
+        check_alive(processes, logs)
         if (logs / f"{name}.log").read_text(errors="replace").count(f'"{event}"') >= count:
             return
         time.sleep(0.25)
-    pytest.fail(f"{name} did not log {event!r} {count} time(s) in {timeout:g} s\n{_log_tails(logs)}")
+    pytest.fail(f"{name} did not log {event!r} {count} time(s) in {timeout:g} s\n{log_tails(logs)}")
 
 
 def _outbox_rows(database_url: str, article_id: int) -> list[OutboxEvent]:
@@ -197,21 +149,21 @@ def test_permanent_failure_is_recorded(
     )
     logs = tmp_path / "logs"
     logs.mkdir()
-    ingest_port, api_port = _free_port(), _free_port()
+    ingest_port, api_port = free_port(), free_port()
     ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
 
-    with _running(logs) as processes:
-        _start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-        _start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-        _start(
+    with running() as processes:
+        start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
+        start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+        start(
             processes,
             "worker",
             ["worker", "--concurrency", "1", "--hostname", f"fail-model-{RUN_ID}@%h"],
             env,
             logs,
         )
-        _wait_ready(f"{ingest_url}/readyz", processes, logs)
-        _wait_ready(f"{api_url}/readyz", processes, logs)
+        wait_ready(f"{ingest_url}/readyz", processes, logs)
+        wait_ready(f"{api_url}/readyz", processes, logs)
 
         accepted = httpx.post(
             f"{ingest_url}/v1/articles", json=article_payload(), timeout=30, headers=_auth(env)
@@ -255,7 +207,7 @@ def test_permanent_failure_is_recorded(
 
 def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
     database_url: str = fresh_database("redis_down")
-    redis_port = _free_port()  # nothing listens here until the test starts a Redis on it
+    redis_port = free_port()  # nothing listens here until the test starts a Redis on it
     queue = f"enrich-redis-down-{RUN_ID}"
     env = _env(
         database_url=database_url,
@@ -265,21 +217,21 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
     )
     logs = tmp_path / "logs"
     logs.mkdir()
-    ingest_port, api_port = _free_port(), _free_port()
+    ingest_port, api_port = free_port(), free_port()
     ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
     embedded_redis = EmbeddedRedis(tmp_path / "redis-data", redis_port)
 
     try:
-        with _running(logs) as processes:
-            _start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-            _start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-            _wait_ready(f"{ingest_url}/readyz", processes, logs)
-            _wait_ready(f"{api_url}/readyz", processes, logs)
+        with running() as processes:
+            start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
+            start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+            wait_ready(f"{ingest_url}/readyz", processes, logs)
+            wait_ready(f"{api_url}/readyz", processes, logs)
 
             # --- Redis is down: the article is accepted and kept in the outbox ----------------------
             payload = article_payload()
             accepted = httpx.post(f"{ingest_url}/v1/articles", json=payload, timeout=60, headers=_auth(env))
-            assert accepted.status_code == 202, f"{accepted.text}\n{_log_tails(logs)}"
+            assert accepted.status_code == 202, f"{accepted.text}\n{log_tails(logs)}"
             body = accepted.json()
             assert body["status"] == "queued", body
             article_id = body["id"]
@@ -303,7 +255,7 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
 
             # --- Redis comes back, a worker starts: the relay publishes, the worker enriches --------
             embedded_redis.start()
-            _start(
+            start(
                 processes,
                 "worker",
                 ["worker", "--concurrency", "1", "--hostname", f"redis-down-{RUN_ID}@%h"],

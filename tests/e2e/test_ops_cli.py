@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.test_ops_metrics import forget_queue, running, scrape, start, stop, value, wait_statuses
-from tests.e2e.test_pipeline import ROOT, _free_port, _wait_ready
+from tests.e2e.harness import ROOT, forget_queue, free_port, running, start, stop, wait_ready
+from tests.e2e.test_ops_metrics import scrape, value, wait_statuses
 from tests.factories import article_payload
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +93,7 @@ def test_operator_sees_and_retries_failures(
     queue = f"enrich-ops-cli-{RUN_ID}"
     logs = tmp_path / "logs"
     logs.mkdir()
-    ingest_port, api_port, worker_port = _free_port(), _free_port(), _free_port()
+    ingest_port, api_port, worker_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "NEWSWIRE_DATABASE_URL": database_url,
@@ -119,9 +119,9 @@ def test_operator_sees_and_retries_failures(
                 broken,
                 logs,
             )
-            _wait_ready(f"{ingest_url}/readyz", processes, logs)
-            _wait_ready(f"{api_url}/readyz", processes, logs)
-            _wait_ready(worker_metrics, processes, logs)
+            wait_ready(f"{ingest_url}/readyz", processes, logs)
+            wait_ready(f"{api_url}/readyz", processes, logs)
+            wait_ready(worker_metrics, processes, logs)
 
             # --- the live view, in a real terminal, from before anything happens ----------------
             script = tmp_path / "queues.sh"

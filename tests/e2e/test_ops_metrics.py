@@ -6,10 +6,7 @@ show less."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,16 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.test_pipeline import ROOT, _free_port, _wait_ready
+from tests.e2e.harness import Processes, forget_queue, free_port, log_tails, running, start, stop, wait_ready
 from tests.factories import article_payload
 
 pytestmark = pytest.mark.e2e
 
-Processes = dict[str, subprocess.Popen[bytes]]
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -45,56 +40,6 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     """The sum of `name` over the samples whose labels include `labels` (0 when there is none)."""
     want = set(labels.items())
     return sum(v for (n, ls), v in samples.items() if n == name and want <= ls)
-
-
-def log_tails(logs: Path, lines: int = 40) -> str:
-    parts = []
-    for log in sorted(logs.glob("*.log")):
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-        parts.append(f"--- {log.name} ---\n" + "\n".join(tail))
-    return "\n".join(parts)
-
-
-def start(processes: Processes, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
-    with (logs / f"{name}.log").open("ab") as log:
-        processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "newswire_cli", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def stop(processes: Processes, *names: str) -> None:
-    chosen = [processes.pop(n) for n in (names or list(processes))]
-    for proc in chosen:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in chosen:
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-@contextlib.contextmanager
-def running() -> Iterator[Processes]:
-    processes: Processes = {}
-    try:
-        yield processes
-    finally:
-        stop(processes)
-
-
-def forget_queue(redis_url: str, queue: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = [queue, *client.scan_iter(match=f"*{queue}*")]
-        client.delete(*keys)
-    finally:
-        client.close()
 
 
 def wait_statuses(
@@ -145,7 +90,7 @@ def platform(
     database_url: str = fresh_database("ops_metrics")  # type: ignore[operator]
     logs = tmp_path_factory.mktemp("ops-metrics-logs")
     queue = f"enrich-ops-metrics-{RUN_ID}"
-    ingest_port, api_port, worker_port = _free_port(), _free_port(), _free_port()
+    ingest_port, api_port, worker_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "NEWSWIRE_DATABASE_URL": database_url,
@@ -171,9 +116,9 @@ def platform(
         )
         ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
         worker_metrics_url = f"http://127.0.0.1:{worker_port}/metrics"
-        _wait_ready(f"{ingest_url}/readyz", processes, logs)
-        _wait_ready(f"{api_url}/readyz", processes, logs)
-        _wait_ready(worker_metrics_url, processes, logs)
+        wait_ready(f"{ingest_url}/readyz", processes, logs)
+        wait_ready(f"{api_url}/readyz", processes, logs)
+        wait_ready(worker_metrics_url, processes, logs)
         try:
             yield Platform(ingest_url, api_url, worker_metrics_url, env, logs, queue, processes)
         finally:
@@ -252,6 +197,6 @@ def test_queue_depth_and_backlog_follow_a_stopped_worker(platform: Platform) -> 
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 0
     assert value(api, "newswire_outbox_backlog") == 0
     # a new worker process group starts its counts from zero (its own multiprocess directory)
-    _wait_ready(platform.worker_metrics_url, platform.processes, platform.logs)
+    wait_ready(platform.worker_metrics_url, platform.processes, platform.logs)
     worker = scrape(platform.worker_metrics_url)
     assert value(worker, "newswire_enrich_tasks_total", outcome="enriched") == 3, worker

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +15,11 @@ import httpx
 import pytest
 
 from tests.conftest import RUN_ID, bearer, cli_api_key
+from tests.e2e.harness import ROOT, Processes, free_port, start, stop, wait_ready
 from tests.factories import SAMPLES
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 JUNK_ONLY_NAMES = {
     "Russia",
     "Ukraine",
@@ -32,12 +31,6 @@ JUNK_ONLY_NAMES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Platform:
     ingest_url: str
@@ -46,32 +39,13 @@ class Platform:
     logs: Path
 
 
-def _wait_ready(
-    url: str, processes: dict[str, subprocess.Popen[bytes]], logs: Path, timeout: float = 90
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for name, proc in processes.items():
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"{name} exited with {proc.returncode}:\n{(logs / f'{name}.log').read_text()[-3000:]}"
-                )
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"{url} not ready after {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def platform(
     fresh_database: object, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     database_url: str = fresh_database("e2e")  # type: ignore[operator]
     logs = tmp_path_factory.mktemp("e2e-logs")
-    ingest_port, api_port = _free_port(), _free_port()
+    ingest_port, api_port = free_port(), free_port()
     env = {
         **os.environ,
         "NEWSWIRE_DATABASE_URL": database_url,
@@ -85,30 +59,17 @@ def platform(
         "api": ["serve", "api", "--port", str(api_port)],
         "worker": ["worker", "--concurrency", "1", "--hostname", f"e2e-{RUN_ID}@%h"],
     }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes: Processes = {}
     for name, args in commands.items():
-        with (logs / f"{name}.log").open("wb") as log:
-            processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "newswire_cli", *args],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        start(processes, name, args, env, logs)
     try:
         env["NEWSWIRE_API_KEY"] = cli_api_key(env, "ingest", "read")  # `newswire ingest` sends it too
         ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
-        _wait_ready(f"{ingest_url}/readyz", processes, logs)
-        _wait_ready(f"{api_url}/readyz", processes, logs)
+        wait_ready(f"{ingest_url}/readyz", processes, logs)
+        wait_ready(f"{api_url}/readyz", processes, logs)
         yield Platform(ingest_url, api_url, env, logs)
     finally:
-        for proc in processes.values():
-            proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(processes)
 
 
 def _push_samples(platform: Platform) -> dict[str, object]:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import bearer
-from tests.e2e.test_pipeline import ROOT, _free_port
+from tests.e2e.harness import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def _wait_for_line(proc: subprocess.Popen[bytes], log: Path, needle: str, timeou
 
 
 def test_run_starts_everything_enriches_the_samples_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = {name: _free_port() for name in ("pg", "redis", "ingest", "api", "flower")}
+    ports = {name: free_port() for name in ("pg", "redis", "ingest", "api", "flower")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     env.update(
         {

@@ -1,0 +1,100 @@
+"""What every end-to-end test needs: free ports, real `newswire` processes with their own log files,
+readiness checks that fail with the processes' logs, and a clean stop."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+Processes = dict[str, subprocess.Popen[bytes]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def log_tails(logs: Path, lines: int = 40) -> str:
+    parts = []
+    for log in sorted(logs.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log.name} (last {len(tail)} lines) ---\n" + "\n".join(tail))
+    return "\n".join(parts) or f"(no logs in {logs})"
+
+
+def start(processes: Processes, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
+    """Start ``python -m newswire_cli *args`` as ``processes[name]``, appending to ``logs/name.log``."""
+    with (logs / f"{name}.log").open("ab") as log:
+        processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "newswire_cli", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(processes: Processes, *names: str, timeout: float = 30) -> None:
+    """Terminate the named processes (all when none is named), then kill what is still running."""
+    chosen = [processes.pop(n) for n in (names or list(processes))]
+    for proc in chosen:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in chosen:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextlib.contextmanager
+def running() -> Iterator[Processes]:
+    """Processes started into the yielded dict are stopped on the way out."""
+    processes: Processes = {}
+    try:
+        yield processes
+    finally:
+        stop(processes)
+
+
+def check_alive(processes: Processes, logs: Path) -> None:
+    for name, proc in processes.items():
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}\n{log_tails(logs)}")
+
+
+def wait_ready(url: str, processes: Processes, logs: Path, timeout: float = 90) -> None:
+    """Poll ``url`` until it answers 200; fail with the logs if a process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check_alive(processes, logs)
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"{url} not ready after {timeout} s\n{log_tails(logs)}")
+
+
+def forget_queue(redis_url: str, queue: str) -> None:
+    """Delete a test queue and every key that names it (Celery's unacked entries included)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = [queue, *client.scan_iter(match=f"*{queue}*")]
+        client.delete(*keys)
+    finally:
+        client.close()
