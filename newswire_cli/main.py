@@ -11,6 +11,8 @@ import typer
 
 from newswire_cli.failed import app as failed_app
 from newswire_cli.keys import app as keys_app
+from newswire_cli.reprocess import completeness as completeness_command
+from newswire_cli.reprocess import reprocess as reprocess_command
 from shared.settings import get_settings
 
 app = typer.Typer(
@@ -268,17 +270,31 @@ def clean(
 
 
 @app.command()
-def enrich(files: FilesArg) -> None:
+def enrich(
+    files: FilesArg,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Skip cleaning: run the models on each file's text as given (no title, no HTML parsing).",
+        ),
+    ] = False,
+) -> None:
     """Clean and enrich files offline (language, entities, topics); one JSON object per article."""
-    from newswire_cli.files import clean_file
+    from newswire_cli.files import clean_file, read_text
     from newswire_cli.output import enrichment_dict
     from services.enrich.nlp import Enricher
 
     enricher = Enricher(get_settings().spacy_model)
     for path in _expand(files):
-        cleaned = clean_file(path)
-        result = enricher.enrich(title=cleaned.title, text=cleaned.text)
-        out = {"file": str(path), **cleaned.to_dict(), **enrichment_dict(result)}
+        if raw:
+            text = read_text(path)
+            result = enricher.enrich(title=None, text=text)
+            out = {"file": str(path), "raw": True, "text": text, "title": None, **enrichment_dict(result)}
+        else:
+            cleaned = clean_file(path)
+            result = enricher.enrich(title=cleaned.title, text=cleaned.text)
+            out = {"file": str(path), **cleaned.to_dict(), **enrichment_dict(result)}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
@@ -325,6 +341,8 @@ def sources(
         raise typer.Exit(1)
 
 
+app.command("reprocess")(reprocess_command)
+app.command("completeness")(completeness_command)
 app.add_typer(failed_app, name="failed")
 app.add_typer(keys_app, name="keys")
 

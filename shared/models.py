@@ -79,6 +79,7 @@ class Article(TimestampMixin, Base):
         Index("ix_articles_source_id", "source", "id"),
         Index("ix_articles_status_id", "status", "id"),
         Index("ix_articles_language_id", "language", "id"),
+        Index("ix_articles_enrichment_version_id", "enrichment_version", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -103,6 +104,8 @@ class Article(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     model_versions: Mapped[dict[str, Any] | None]
+    # services.enrich.versions.version_key(model_versions): what reprocessing compares (0006)
+    enrichment_version: Mapped[str | None] = mapped_column(Text)
     enriched_at: Mapped[datetime | None]
 
     entities: Mapped[list[ArticleEntity]] = relationship(

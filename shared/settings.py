@@ -155,6 +155,18 @@ class Settings(BaseSettings):
         description="Parent of the per-process-group Prometheus multiprocess directories "
         "(unset: `<tmp>/newswire-metrics`).",
     )
+    reprocess_max_per_request: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Most articles one `POST /v1/ops/reprocess` queues (a larger `limit` is cut to it; "
+        "the answer says how many remain).",
+    )
+    reprocess_rate: float = Field(
+        default=20.0,
+        ge=0,
+        description="Articles per second `newswire reprocess` queues by default (0: no limit; `--rate`).",
+    )
     ops_rate_window: float = Field(
         default=300.0,
         gt=0,

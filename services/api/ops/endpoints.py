@@ -8,7 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from services.api.ops import service
 from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
+from services.api.reprocess import service as reprocess_service
+from services.api.reprocess.schemas import CompletenessOut, ReprocessRequest, ReprocessResult
 from services.enrich.celery_app import celery_app
+from services.enrich.versions import current_version
 from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import RequireAdmin
 from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep, app_session_factory
@@ -122,3 +125,43 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
         request_id=request.state.request_id,
         publish=_publisher(request),
     )
+
+
+@router.post(
+    "/reprocess",
+    response_model=ReprocessResult,
+    status_code=202,
+    summary="Re-enrich articles enriched at an older version (or matching the filters), oldest first",
+)
+def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> ReprocessResult:
+    settings = get_settings()
+    current = current_version(settings.spacy_model)
+    matched = reprocess_service.count_matching(session=session, selection=body, current=current)
+    limit = min(body.limit or settings.reprocess_max_per_request, settings.reprocess_max_per_request)
+    ids: list[int] = []
+    if not body.dry_run:
+        ids = reprocess_service.queue_batch(
+            session=session,
+            selection=body,
+            current=current,
+            limit=limit,
+            request_id=request.state.request_id,
+            publish=_publisher(request),
+        )
+    return ReprocessResult(
+        current_version=current,
+        matched=matched,
+        queued=len(ids),
+        remaining=matched - len(ids),
+        article_ids=reprocess_service.ids_preview(ids),
+        dry_run=body.dry_run,
+    )
+
+
+@router.get(
+    "/completeness",
+    response_model=CompletenessOut,
+    summary="Articles enriched at the current version, at an older one, or not at all; per version",
+)
+def completeness(session: SessionDep) -> CompletenessOut:
+    return reprocess_service.completeness(session=session, model=get_settings().spacy_model)

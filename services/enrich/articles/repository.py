@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.enrich.versions import version_key
 from shared.models import (
     Article,
     ArticleEntity,
@@ -114,6 +115,7 @@ def replace_enrichment(
             language=language,
             language_confidence=language_confidence,
             model_versions=model_versions,
+            enrichment_version=version_key(model_versions),
             enriched_at=func.clock_timestamp(),  # when written, not when the transaction began
             error=None,
             attempts=attempts,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from importlib.metadata import version
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from services.enrich.versions import current_versions
+
 from .entities import extract_entities
-from .language import LANGID_VERSION, detect_language
+from .language import detect_language
 from .models import Enrichment, LanguageGuess
-from .topics import TOPICS_VERSION, score_topics
+from .topics import score_topics
 
 ENRICH_CODE_VERSION = "2"
 
@@ -55,13 +56,8 @@ class Enricher:
         self._nlp = _load_model(model, exclude)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
         self._use_lemmas = USE_LEMMAS and "lemmatizer" in self._nlp.pipe_names
-        self.versions: dict[str, str] = {
-            "spacy": version("spacy"),
-            "ner_model": f"{model}-{self._nlp.meta.get('version', 'unknown')}",
-            "langid": LANGID_VERSION,
-            "topics": TOPICS_VERSION,
-            "code": ENRICH_CODE_VERSION,
-        }
+        # the same dict `newswire reprocess` compares stored enrichments with
+        self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
 
     @property
     def nlp(self) -> Language:

@@ -1,0 +1,1 @@
+"""Reprocessing: re-enqueue articles whose enrichment is older than the current version; completeness."""
