@@ -19,8 +19,11 @@ SAMPLE_004 = "samples/004_2f71f833eff9ab30.txt"
 CLEAN_KEYS = {"file", "title", "text", "published_at", "modified_at", "authors", "removed"}
 
 
-def _newswire(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _newswire(
+    *args: str, timeout: float = 120, env_overrides: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "NEWSWIRE_LOG_JSON": "false"}
+    env.update(env_overrides or {})
     return subprocess.run(
         [sys.executable, "-m", "newswire_cli", *args],
         cwd=ROOT,

@@ -4,9 +4,7 @@ through the outbox, the rate limit, completeness, re-enrichment without duplicat
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from shared.db import session_scope
 from shared.models import Article, ArticleEntity, ArticleTopic, Entity, OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload
+from tests.integration.test_cli import _newswire as run_newswire
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = "code=1;langid=0.1;ner_model=en_core_web_sm-3.7.0;spacy=3.7.0;topics=old"
@@ -320,15 +319,7 @@ def test_reprocess_then_re_enrich_leaves_no_duplicate_rows(
 
 
 def _newswire(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newswire_cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_newswire(*args, timeout=180, env_overrides=env)
 
 
 def test_cli_reprocess_dry_run_rate_and_completeness(fresh_database: Any, redis_client: redis.Redis) -> None:
@@ -339,7 +330,7 @@ def test_cli_reprocess_dry_run_rate_and_completeness(fresh_database: Any, redis_
             old = [_article(session, version=OLD, source="cli") for _ in range(5)]
             _article(session, source="cli")
             session.commit()
-        env = {**os.environ, "NEWSWIRE_DATABASE_URL": url, "NEWSWIRE_LOG_JSON": "false", "NO_COLOR": "1"}
+        env = {"NEWSWIRE_DATABASE_URL": url}
         queue = get_settings().enrich_queue
         depth = redis_client.llen(queue)
 
@@ -376,7 +367,7 @@ def test_cli_enrich_raw_runs_the_models_on_the_text_as_given(tmp_path: Path) -> 
     text = "See all newsletters\nBRUSSELS - NATO leaders met Hillary Clinton in Brussels on Tuesday.\n"
     path = tmp_path / "raw.txt"
     path.write_text(text, encoding="utf-8")
-    env = {**os.environ, "NEWSWIRE_LOG_JSON": "false"}
+    env: dict[str, str] = {}
     result = _newswire(env, "enrich", "--raw", str(path))
     assert result.returncode == 0, result.stderr
     (article,) = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
