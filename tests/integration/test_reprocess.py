@@ -378,3 +378,33 @@ def test_cli_enrich_raw_runs_the_models_on_the_text_as_given(tmp_path: Path) -> 
     for entity in article["entities"]:
         for mention in entity["mentions"]:
             assert text[mention["start"] : mention["end"]] == mention["text"]
+
+
+def test_migration_0006_back_fills_the_version_key(fresh_database: Any) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from shared.migrate import alembic_config, upgrade
+
+    url: str = fresh_database("backfill_0006")
+    command.downgrade(alembic_config(url), "0005")
+    versions = current_versions(get_settings().spacy_model)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for n, stored in enumerate((json.dumps(versions), None)):
+                conn.execute(
+                    text(
+                        "INSERT INTO articles (url, canonical_url, title, text, content_hash, raw_format, "
+                        "raw_content, status, model_versions) VALUES (:u, :u, 't', 'x', :h, 'text', 'x', "
+                        "'enriched', CAST(:v AS jsonb))"
+                    ),
+                    {"u": f"https://example.com/{n}", "h": f"{n:064d}", "v": stored},
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            keys = conn.execute(text("SELECT enrichment_version FROM articles ORDER BY id")).scalars().all()
+        assert keys == [version_key(versions), None]
+        assert keys[0] == current_version(get_settings().spacy_model)
+    finally:
+        engine.dispose()
