@@ -46,8 +46,9 @@ def affected_articles(
     in_text: bool = False,
 ) -> list[int]:
     """Enriched articles an override touches: with an entity named ``surface_key`` (of ``entity_type``),
-    or a mention with that surface; with ``target``, also those with the target entity; with ``in_text``,
-    also those whose title or body contains the surface (an ignored surface left no mention behind)."""
+    or a mention with that surface; with ``target``, also those with the target entity (where a removed
+    alias or merge moved the mentions); with ``in_text``, also those whose title or body contains the
+    surface (an ignored surface left no mention behind)."""
     mention = text("lower(m->>'text') = :surface_key").bindparams(surface_key=surface_key)
     has_mention = exists(
         select(literal_column("1"))

@@ -61,7 +61,7 @@ def _requeue(
 ) -> int:
     """Queue the enriched articles ``row`` affects for re-enrichment; how many."""
     target = None
-    if row.kind == "merge" and removed and row.target_name is not None:  # its mentions are under the target
+    if removed and row.target_name is not None:  # the mentions it moved are under the target entity
         target = (row.target_name, row.target_type or row.type)
     ids = repository.affected_articles(
         session,
