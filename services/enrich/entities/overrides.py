@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .models import ExtractedEntity, Mention
@@ -53,6 +53,13 @@ class OverrideSet:
     """The overrides in force, indexed for matching, and a version naming exactly this set."""
 
     overrides: tuple[Override, ...] = ()
+    _index: dict[tuple[str, str], dict[str | None, Override]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for o in self.overrides:
+            self._index.setdefault((o.kind, normalise_surface(o.surface)), {})[o.type] = o
 
     @property
     def version(self) -> str:
@@ -68,16 +75,10 @@ class OverrideSet:
 
     def find(self, kind: OverrideKind, name: str, entity_type: str) -> Override | None:
         """The rule of ``kind`` for ``name`` of ``entity_type``: a type-specific rule first."""
-        key = normalise_surface(name)
-        typed = any_type = None
-        for o in self.overrides:
-            if o.kind != kind or normalise_surface(o.surface) != key:
-                continue
-            if o.type == entity_type:
-                typed = o
-            elif o.type is None:
-                any_type = o
-        return typed or any_type
+        rules = self._index.get((kind, normalise_surface(name)))
+        if not rules:
+            return None
+        return rules.get(entity_type) or rules.get(None)
 
 
 def _sorted(mentions: Iterable[Mention]) -> tuple[Mention, ...]:
