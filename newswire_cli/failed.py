@@ -29,6 +29,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 @app.callback()
 def _setup() -> None:
     """Log lines go to stderr: stdout carries the table or the JSON."""
+    setup_logging()
+
+
+def setup_logging() -> None:
+    """CLI log lines to stderr, as the settings say."""
     from shared.logging import configure_logging
     from shared.settings import get_settings
 
@@ -36,7 +41,8 @@ def _setup() -> None:
     configure_logging(level=settings.log_level, json=settings.log_json, service="cli")
 
 
-def _publish(ids: list[int]) -> None:
+def publish(ids: list[int]) -> None:
+    """Publish outbox events (called after the commit)."""
     from services.ingest.outbox.service import publish_now
 
     publish_now(ids=ids)
@@ -143,7 +149,7 @@ def retry(
                 sources=source or [],
                 error_types=error_type or [],
                 limit=limit,
-                publish=_publish,
+                publish=publish,
             )
         retried, remaining = result.retried, result.remaining
     else:
@@ -152,7 +158,7 @@ def retry(
             try:
                 with session_scope() as session:
                     retried += service.retry_one(
-                        session=session, article_id=article_id, publish=_publish
+                        session=session, article_id=article_id, publish=publish
                     ).retried
             except NewswireError as exc:
                 problems.append(f"{article_id}: {exc}")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from newswire_cli.entities import app as entities_app
 from newswire_cli.failed import app as failed_app
 from newswire_cli.keys import app as keys_app
 from newswire_cli.reprocess import completeness as completeness_command
@@ -345,6 +346,7 @@ app.command("reprocess")(reprocess_command)
 app.command("completeness")(completeness_command)
 app.add_typer(failed_app, name="failed")
 app.add_typer(keys_app, name="keys")
+app.add_typer(entities_app, name="entities")
 
 
 if __name__ == "__main__":  # pragma: no cover

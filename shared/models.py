@@ -276,3 +276,33 @@ class IdempotencyRecord(Base):
     response: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime]
+
+
+class EntityOverride(Base):
+    """An operator's correction of entity canonicalisation (migration 0007): ``alias`` sets the canonical
+    name (and type) of a surface form, ``merge`` makes entity ``surface`` entity ``target_name``, ``ignore``
+    says a surface form is no entity.  ``type`` None: any type.  One rule per (kind, surface_key, type)."""
+
+    __tablename__ = "entity_overrides"
+    __table_args__ = (
+        Index(
+            "uq_entity_overrides_kind_surface_key_type",
+            "kind",
+            "surface_key",
+            sql_text("coalesce(type, '')"),
+            unique=True,
+        ),
+        CheckConstraint("kind IN ('alias', 'merge', 'ignore')", name="kind_valid"),
+        CheckConstraint("kind = 'ignore' OR target_name IS NOT NULL", name="target_given"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    surface: Mapped[str] = mapped_column(Text)
+    surface_key: Mapped[str] = mapped_column(Text)  # normalise_surface(surface)
+    type: Mapped[str | None] = mapped_column(String(32))
+    target_name: Mapped[str | None] = mapped_column(Text)
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

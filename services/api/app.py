@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
+from services.api.entity_overrides.endpoints import router as entity_overrides_router
 from services.api.ops.endpoints import router as ops_router
 from services.api.ops.metrics import queue_collector, source_collector
 from services.api.topics.endpoints import router as topics_router
@@ -27,5 +28,6 @@ def create_app() -> FastAPI:
     app.include_router(entities_router)
     app.include_router(topics_router)
     app.include_router(ops_router)
+    app.include_router(entity_overrides_router)
     app.state.metrics_collectors = [queue_collector, source_collector]
     return app

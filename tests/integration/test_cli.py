@@ -209,3 +209,33 @@ def test_run_keeps_its_admin_key_while_the_database_knows_it(database_url: str, 
     user, _, password = flower_credentials(tmp_path).partition(":")
     assert (user, len(password) >= 12) == ("admin", True)
     assert flower_credentials(tmp_path) == f"{user}:{password}"
+
+
+def test_entities_override_add_list_remove(database_url: str) -> None:
+    surface = "Zyxw Qorp Holdings"  # matches no article of the shared test database
+    added = _newswire(
+        "entities", "override", "add", "--kind", "alias", "--surface", surface,
+        "--canonical", "Zyxw Group", "--type", "ORG", "--note", "cli test", "--json",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    saved = json.loads(added.stdout)
+    override_id = saved["override"]["id"]
+    try:
+        assert saved["requeued"] == 0
+        assert saved["override"]["canonical_type"] == "ORG"
+        assert saved["override"]["created_by"].startswith("cli:")
+        listed = json.loads(_newswire("entities", "override", "list", "--json").stdout)
+        assert override_id in [o["id"] for o in listed["items"]]
+        assert surface in _newswire("entities", "override", "list").stdout
+        again = _newswire("entities", "override", "add", "--kind", "alias", "--surface", surface.lower(),
+                          "--canonical", "Other")  # fmt: skip
+        assert again.returncode == 1
+        assert "exists" in again.stderr
+        bad = _newswire("entities", "override", "add", "--kind", "merge", "--surface", "X Qorp")
+        assert bad.returncode != 0
+        assert "canonical" in bad.stderr
+    finally:
+        removed = _newswire("entities", "override", "remove", str(override_id))
+    assert removed.returncode == 0, removed.stderr
+    assert f"override {override_id} removed; 0 articles" in removed.stdout
+    assert _newswire("entities", "override", "remove", str(override_id)).returncode == 1

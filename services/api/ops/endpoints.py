@@ -26,7 +26,8 @@ ErrorTypeQuery = Annotated[
 ]
 
 
-def _publisher(request: Request) -> service.Publisher:
+def publisher(request: Request) -> service.Publisher:
+    """Publishes outbox events after the commit, with the app's session factory."""
     factory = app_session_factory(request.app)
 
     def publish(ids: list[int]) -> None:
@@ -102,7 +103,7 @@ def retry_failed(
         error_types=error_type,
         limit=limit,
         request_id=request.state.request_id,
-        publish=_publisher(request),
+        publish=publisher(request),
     )
 
 
@@ -123,7 +124,7 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
         session=session,
         article_id=article_id,
         request_id=request.state.request_id,
-        publish=_publisher(request),
+        publish=publisher(request),
     )
 
 
@@ -146,7 +147,7 @@ def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> 
             current=current,
             limit=limit,
             request_id=request.state.request_id,
-            publish=_publisher(request),
+            publish=publisher(request),
         )
     return ReprocessResult(
         current_version=current,

@@ -17,6 +17,7 @@ from shared.models import (
     ArticleTopic,
     Entity,
     EntityAlias,
+    EntityOverride,
     OutboxEvent,
 )
 
@@ -159,3 +160,16 @@ def complete_outbox(session: Session, *, article_id: int) -> None:
         .where(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None))
         .values(completed_at=func.now())
     )
+
+
+def list_overrides(session: Session) -> list[EntityOverride]:
+    return list(session.scalars(select(EntityOverride).order_by(EntityOverride.id)))
+
+
+def override_version_key(session: Session) -> tuple[int, int]:
+    """``(count, max id)`` of the entity overrides: ids are never reused and rows are only added or
+    deleted, so any change of the table changes this pair (a cheap check per task)."""
+    count, top = session.execute(
+        select(func.count(), func.coalesce(func.max(EntityOverride.id), 0)).select_from(EntityOverride)
+    ).one()
+    return int(count), int(top)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import structlog
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from services.enrich.articles import repository
 from services.enrich.entities import ExtractedEntity, ledger
+from services.enrich.entities.overrides import Override, OverrideSet, apply_overrides
 from services.enrich.nlp import Enricher, Enrichment
-from shared.models import ArticleStatus
+from shared.models import ArticleStatus, EntityOverride
 
 log = structlog.get_logger("newswire.enrich")
 
@@ -25,13 +26,52 @@ class EnrichInput:
     title: str
     text: str
     content_hash: str
+    overrides: OverrideSet = OverrideSet()  # the entity overrides in force when the article was read
+
+
+def override_set(rows: Sequence[EntityOverride]) -> OverrideSet:
+    return OverrideSet(
+        tuple(
+            Override(
+                kind=row.kind,  # type: ignore[arg-type]  # the table's check constraint keeps it a kind
+                surface=row.surface,
+                type=row.type,
+                target_name=row.target_name,
+                target_type=row.target_type,
+            )
+            for row in rows
+        )
+    )
+
+
+_overrides: tuple[tuple[int, int], OverrideSet] | None = None
+
+
+def current_overrides(*, session: Session) -> OverrideSet:
+    """The entity overrides in force, cached per process and reloaded when the table's version key
+    changes (one cheap query per call), so a re-enrichment queued by a change always sees it."""
+    global _overrides
+    key = repository.override_version_key(session)
+    if _overrides is None or _overrides[0] != key:
+        _overrides = (key, override_set(repository.list_overrides(session)))
+    return _overrides[1]
+
+
+def with_overrides(*, enrichment: Enrichment, overrides: OverrideSet, text: str) -> Enrichment:
+    """The enrichment with the operator's overrides applied, and their version recorded."""
+    entities = apply_overrides(entities=enrichment.entities, overrides=overrides, text=text)
+    return replace(
+        enrichment, entities=entities, versions={**enrichment.versions, "entity_overrides": overrides.version}
+    )
 
 
 def load_input(*, session: Session, article_id: int) -> EnrichInput | None:
     article = repository.get_for_enrichment(session, article_id=article_id)
     if article is None or article.status == ArticleStatus.DUPLICATE:
         return None
-    return EnrichInput(article.id, article.title, article.text, article.content_hash)
+    return EnrichInput(
+        article.id, article.title, article.text, article.content_hash, current_overrides(session=session)
+    )
 
 
 def save_enrichment(
@@ -99,12 +139,18 @@ def _entity_rows(
     ]
 
 
+def enrich_input(*, item: EnrichInput, enricher: Enricher) -> Enrichment:
+    """Run the models on the article (outside any transaction), then apply the operator's overrides."""
+    enrichment = enricher.enrich(title=item.title, text=item.text)
+    return with_overrides(enrichment=enrichment, overrides=item.overrides, text=item.text)
+
+
 def enrich_article(*, session: Session, article_id: int, enricher: Enricher) -> Outcome:
     """Read, enrich and write in one session (used by the CLI and tests; the task splits the steps)."""
     item = load_input(session=session, article_id=article_id)
     if item is None:
         return "missing"
-    enrichment = enricher.enrich(title=item.title, text=item.text)
+    enrichment = enrich_input(item=item, enricher=enricher)
     return save_enrichment(session=session, item=item, enrichment=enrichment)
 
 

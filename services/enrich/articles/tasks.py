@@ -78,7 +78,7 @@ def run_enrich(article_id: int, *, attempts: int = 1) -> str:
             service.mark_started(session=session, article_id=article_id)
     if item is None:
         return "missing"
-    enrichment = get_enricher().enrich(title=item.title, text=item.text)
+    enrichment = service.enrich_input(item=item, enricher=get_enricher())
     lags = None
     with session_scope() as session:
         outcome = service.save_enrichment(

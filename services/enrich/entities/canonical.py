@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from .aliases import ALIAS_TABLE
 from .models import ExtractedEntity, Mention, MentionField
-from .salience import lead_end, salience_of
+from .salience import ranked_entities
 
 #: Kept labels by priority; numeric ones (DATE, TIME, PERCENT, MONEY, QUANTITY, ORDINAL, CARDINAL) are not.
 TYPE_PRIORITY: tuple[str, ...] = (
@@ -454,16 +454,4 @@ def canonicalise(*, title: str | None, text: str, spans: Sequence[RawSpan]) -> t
             kind = majority(Counter(m.label for m in mentions))
         built.append((name, kind, tuple(Mention(m.field, m.start, m.end, m.surface) for m in mentions)))
 
-    max_mentions = max((len(m) for _, _, m in built), default=0)
-    lead = lead_end(text)
-    entities = [
-        ExtractedEntity(
-            name=name,
-            type=kind,
-            mentions=mentions,
-            salience=salience_of(mentions=mentions, text=text, max_mentions=max_mentions, lead=lead),
-        )
-        for name, kind, mentions in built
-    ]
-    entities.sort(key=lambda e: (-e.salience.score, -e.count, e.name, e.type))
-    return tuple(entities)
+    return ranked_entities(built, text=text)

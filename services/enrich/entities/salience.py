@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .models import Mention, Salience
+from .models import ExtractedEntity, Mention, Salience
 
 W_TITLE, W_LEAD, W_FREQUENCY, W_EARLY = 0.35, 0.20, 0.30, 0.15
 LEAD_MIN_CHARS = 100
@@ -53,3 +53,22 @@ def salience_of(
         first_offset=first,
         score=round(min(1.0, max(0.0, score)), 4),
     )
+
+
+def ranked_entities(
+    built: Sequence[tuple[str, str, tuple[Mention, ...]]], *, text: str
+) -> tuple[ExtractedEntity, ...]:
+    """``(name, type, mentions)`` of one article's entities with their salience, most salient first."""
+    max_mentions = max((len(m) for _, _, m in built), default=0)
+    lead = lead_end(text)
+    entities = [
+        ExtractedEntity(
+            name=name,
+            type=kind,
+            mentions=mentions,
+            salience=salience_of(mentions=mentions, text=text, max_mentions=max_mentions, lead=lead),
+        )
+        for name, kind, mentions in built
+    ]
+    entities.sort(key=lambda e: (-e.salience.score, -e.count, e.name, e.type))
+    return tuple(entities)
