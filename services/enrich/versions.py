@@ -45,11 +45,18 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
     }
 
 
+#: Recorded with an enrichment but not part of its version key: a change of operator entity overrides
+#: re-enqueues the articles it affects itself, and must not make every article stale.
+NOT_IN_KEY = frozenset({"entity_overrides"})
+
+
 def version_key(versions: Mapping[str, Any] | None) -> str | None:
-    """A stable string for a versions dict: ``code=2;langid=...;ner_model=...`` (keys sorted)."""
-    if not versions:
+    """A stable string for a versions dict: ``code=2;langid=...;ner_model=...`` (keys sorted; the
+    operator overrides' version is left out, see `NOT_IN_KEY`)."""
+    names = sorted(name for name in versions or {} if name not in NOT_IN_KEY)
+    if not names:
         return None
-    return ";".join(f"{name}={versions[name]}" for name in sorted(versions))
+    return ";".join(f"{name}={versions[name]}" for name in names)  # type: ignore[index]
 
 
 @lru_cache(maxsize=8)

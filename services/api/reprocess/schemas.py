@@ -1,12 +1,31 @@
 from __future__ import annotations
 
-from typing import Literal, Self
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from shared.http import MAX_ROW_ID
 
 Reprocessable = Literal["enriched", "failed"]
+
+
+def _iso_string(value: Any) -> Any:
+    """JSON dates are ISO 8601 strings: a number (pydantic would read it as a Unix time) is refused."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("a date must be an ISO 8601 string with a time zone")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
 
 
 class ReprocessFilter(BaseModel):
@@ -24,8 +43,8 @@ class ReprocessFilter(BaseModel):
         default=[], max_length=2, description="Statuses (any of; default: enriched and failed)."
     )
     ids: list[int] = Field(default=[], max_length=1000, description="Only these articles.")
-    since: AwareDatetime | None = Field(default=None, description="Date (see `date_field`) at or after.")
-    until: AwareDatetime | None = Field(default=None, description="Date (see `date_field`) before.")
+    since: IsoDatetime | None = Field(default=None, description="Date (see `date_field`) at or after.")
+    until: IsoDatetime | None = Field(default=None, description="Date (see `date_field`) before.")
     date_field: Literal["published", "received"] = Field(
         default="published", description="Which date `since`/`until` filter on."
     )
