@@ -4,6 +4,7 @@ readiness checks that fail with the processes' logs, and a clean stop."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import cli_api_key
+
 ROOT = Path(__file__).resolve().parents[2]
 
 Processes = dict[str, subprocess.Popen[bytes]]
@@ -24,6 +27,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def platform_env(
+    *, database_url: str, redis_url: str, queue: str, scopes: tuple[str, ...] = ("admin",), **extra: str
+) -> dict[str, str]:
+    """The environment of a test platform's processes, with a key of `scopes` made by `newswire keys
+    create` in NEWSWIRE_API_KEY (`newswire ingest` and the other CLI commands send it)."""
+    env = {
+        **os.environ,
+        "NEWSWIRE_DATABASE_URL": database_url,
+        "NEWSWIRE_REDIS_URL": redis_url,
+        "NEWSWIRE_ENRICH_QUEUE": queue,
+        "NEWSWIRE_LOG_JSON": "true",
+        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
+        **extra,
+    }
+    env["NEWSWIRE_API_KEY"] = cli_api_key(env, *scopes)
+    return env
 
 
 def log_tails(logs: Path, lines: int = 40) -> str:

@@ -5,7 +5,6 @@ Each test has its own database and its own queue, and starts (and always stops) 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,32 +14,27 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import create_engine, pool, select
 from sqlalchemy.orm import Session
 
 from shared.embedded import EmbeddedRedis
 from shared.models import OutboxEvent
-from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.harness import ROOT, Processes, check_alive, free_port, log_tails, running, start, wait_ready
+from tests.conftest import RUN_ID, bearer
+from tests.e2e import harness
+from tests.e2e.harness import (
+    ROOT,
+    Processes,
+    check_alive,
+    free_port,
+    log_tails,
+    platform_env,
+    running,
+    start,
+    wait_ready,
+)
 from tests.factories import article_payload
 
 pytestmark = pytest.mark.e2e
-
-
-def _env(*, database_url: str, redis_url: str, queue: str, **extra: str) -> dict[str, str]:
-    """The processes' environment, with an admin key made by `newswire keys create` (NEWSWIRE_API_KEY)."""
-    env = {
-        **os.environ,
-        "NEWSWIRE_DATABASE_URL": database_url,
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_ENRICH_QUEUE": queue,
-        "NEWSWIRE_LOG_JSON": "true",
-        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
-        **extra,
-    }
-    env["NEWSWIRE_API_KEY"] = cli_api_key(env, "admin")
-    return env
 
 
 def _auth(env: dict[str, str]) -> dict[str, str]:
@@ -98,13 +92,8 @@ def forget_queue(redis_url: str) -> Iterator[list[str]]:
     """Queue names appended here are deleted from the shared Redis after the test."""
     names: list[str] = []
     yield names
-    client = redis.Redis.from_url(redis_url)
-    try:
-        for name in names:  # the queue list and kombu's binding keys: every key naming the queue
-            keys = [name, *client.scan_iter(match=f"*{name}*")]
-            client.delete(*keys)
-    finally:
-        client.close()
+    for name in names:
+        harness.forget_queue(redis_url, name)
 
 
 def _queues_table(env: dict[str, str], queue: str) -> dict[str, str]:
@@ -144,7 +133,7 @@ def test_permanent_failure_is_recorded(
     database_url: str = fresh_database("fail_model")
     queue = f"enrich-fail-model-{RUN_ID}"
     forget_queue.append(queue)
-    env = _env(
+    env = platform_env(
         database_url=database_url, redis_url=redis_url, queue=queue, NEWSWIRE_SPACY_MODEL="no_such_model"
     )
     logs = tmp_path / "logs"
@@ -209,7 +198,7 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
     database_url: str = fresh_database("redis_down")
     redis_port = free_port()  # nothing listens here until the test starts a Redis on it
     queue = f"enrich-redis-down-{RUN_ID}"
-    env = _env(
+    env = platform_env(
         database_url=database_url,
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
         queue=queue,

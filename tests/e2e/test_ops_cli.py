@@ -5,7 +5,6 @@ worker runs; the live view follows."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -17,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.harness import ROOT, forget_queue, free_port, running, start, stop, wait_ready
+from tests.conftest import RUN_ID, bearer
+from tests.e2e.harness import ROOT, forget_queue, free_port, platform_env, running, start, stop, wait_ready
 from tests.e2e.test_ops_metrics import scrape, value, wait_statuses
 from tests.factories import article_payload
 
@@ -94,17 +93,15 @@ def test_operator_sees_and_retries_failures(
     logs = tmp_path / "logs"
     logs.mkdir()
     ingest_port, api_port, worker_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "NEWSWIRE_DATABASE_URL": database_url,
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_ENRICH_QUEUE": queue,
-        "NEWSWIRE_LOG_JSON": "true",
-        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
-        "NEWSWIRE_WORKER_METRICS_PORT": str(worker_port),
-        "NEWSWIRE_METRICS_DIR": str(tmp_path / "metrics"),
-    }
-    env["NEWSWIRE_API_KEY"] = key = cli_api_key(env, "ingest", "read")
+    env = platform_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue=queue,
+        scopes=("ingest", "read"),
+        NEWSWIRE_WORKER_METRICS_PORT=str(worker_port),
+        NEWSWIRE_METRICS_DIR=str(tmp_path / "metrics"),
+    )
+    key = env["NEWSWIRE_API_KEY"]
     ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
     worker_metrics = f"http://127.0.0.1:{worker_port}/metrics"
     try:

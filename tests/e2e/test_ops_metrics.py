@@ -6,7 +6,6 @@ show less."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +15,18 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.harness import Processes, forget_queue, free_port, log_tails, running, start, stop, wait_ready
+from tests.conftest import RUN_ID, bearer
+from tests.e2e.harness import (
+    Processes,
+    forget_queue,
+    free_port,
+    log_tails,
+    platform_env,
+    running,
+    start,
+    stop,
+    wait_ready,
+)
 from tests.factories import article_payload
 
 pytestmark = pytest.mark.e2e
@@ -91,17 +100,13 @@ def platform(
     logs = tmp_path_factory.mktemp("ops-metrics-logs")
     queue = f"enrich-ops-metrics-{RUN_ID}"
     ingest_port, api_port, worker_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "NEWSWIRE_DATABASE_URL": database_url,
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_ENRICH_QUEUE": queue,
-        "NEWSWIRE_LOG_JSON": "true",
-        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
-        "NEWSWIRE_WORKER_METRICS_PORT": str(worker_port),
-        "NEWSWIRE_METRICS_DIR": str(tmp_path_factory.mktemp("metrics")),
-    }
-    env["NEWSWIRE_API_KEY"] = cli_api_key(env, "admin")
+    env = platform_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue=queue,
+        NEWSWIRE_WORKER_METRICS_PORT=str(worker_port),
+        NEWSWIRE_METRICS_DIR=str(tmp_path_factory.mktemp("metrics")),
+    )
     with running() as processes:
         start(
             processes, "ingest", ["serve", "ingest", "--port", str(ingest_port), "--workers", "2"], env, logs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.harness import ROOT, Processes, free_port, start, stop, wait_ready
+from tests.conftest import RUN_ID, bearer
+from tests.e2e.harness import ROOT, Processes, free_port, platform_env, start, stop, wait_ready
 from tests.factories import SAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -46,14 +45,13 @@ def platform(
     database_url: str = fresh_database("e2e")  # type: ignore[operator]
     logs = tmp_path_factory.mktemp("e2e-logs")
     ingest_port, api_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "NEWSWIRE_DATABASE_URL": database_url,
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_ENRICH_QUEUE": f"enrich-e2e-{RUN_ID}",
-        "NEWSWIRE_LOG_JSON": "true",
-        "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
-    }
+    # `newswire ingest` sends the key too
+    env = platform_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        queue=f"enrich-e2e-{RUN_ID}",
+        scopes=("ingest", "read"),
+    )
     commands = {
         "ingest": ["serve", "ingest", "--port", str(ingest_port)],
         "api": ["serve", "api", "--port", str(api_port)],
@@ -63,7 +61,6 @@ def platform(
     for name, args in commands.items():
         start(processes, name, args, env, logs)
     try:
-        env["NEWSWIRE_API_KEY"] = cli_api_key(env, "ingest", "read")  # `newswire ingest` sends it too
         ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
         wait_ready(f"{ingest_url}/readyz", processes, logs)
         wait_ready(f"{api_url}/readyz", processes, logs)
