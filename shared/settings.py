@@ -142,6 +142,21 @@ class Settings(BaseSettings):
         description="... and in at least this share of the source's articles (a developing story is not).",
     )
 
+    # --- duplicates ---------------------------------------------------------------------
+    neardup_threshold: float = Field(
+        default=0.45,
+        gt=0,
+        le=1,
+        description="An article is a near-duplicate of a stored one (an LSH candidate) when the estimated "
+        "Jaccard similarity of their word-shingle sets reaches this (chosen by `scripts/eval_dedup.py`).",
+    )
+    neardup_min_words: int = Field(
+        default=50,
+        ge=1,
+        description="Cleaned texts with fewer words are not checked for near-duplicates (their estimate is "
+        "noise); the exact hash still applies.",
+    )
+
     # --- operations (metrics, ops views) ----------------------------------------------
     worker_metrics_port: int = Field(
         default=0,
