@@ -16,6 +16,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -66,7 +67,19 @@ class Article(TimestampMixin, Base):
         CheckConstraint("status IN ('queued', 'enriched', 'failed', 'duplicate')", name="status_valid"),
         CheckConstraint("raw_format IN ('html', 'text')", name="raw_format_valid"),
         Index("uq_articles_canonical_url", "canonical_url", unique=True),
-        Index("uq_articles_content_hash", "content_hash", unique=True),
+        # unique among originals: a duplicate row repeats its original's text (0008)
+        Index(
+            "uq_articles_content_hash",
+            "content_hash",
+            unique=True,
+            postgresql_where=sql_text("duplicate_of IS NULL"),
+        ),
+        Index(
+            "ix_articles_duplicate_of", "duplicate_of", postgresql_where=sql_text("duplicate_of IS NOT NULL")
+        ),
+        CheckConstraint(
+            "duplicate_method IS NULL OR duplicate_method IN ('exact', 'near')", name="duplicate_method_valid"
+        ),
         Index(  # NULLS NOT DISTINCT (0004): two articles without a source but with one external_id clash
             "uq_articles_source_external_id",
             "source",
@@ -107,6 +120,12 @@ class Article(TimestampMixin, Base):
     # services.enrich.versions.version_key(model_versions): what reprocessing compares (0006)
     enrichment_version: Mapped[str | None] = mapped_column(Text)
     enriched_at: Mapped[datetime | None]
+    # duplicates (0008): a duplicate row (status 'duplicate') names its original, how it was found
+    # ('exact': the same text, 'near': MinHash/LSH) and the similarity; never enriched
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    duplicate_method: Mapped[str | None] = mapped_column(String(16))
+    duplicate_score: Mapped[float | None] = mapped_column(Float)
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")  # see ArticleRevision
 
     entities: Mapped[list[ArticleEntity]] = relationship(
         back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
@@ -122,6 +141,46 @@ class Article(TimestampMixin, Base):
     queued_at: Mapped[datetime | None]  # the job reached the broker (first publish; reset by a retry)
     enrich_started_at: Mapped[datetime | None]  # a worker picked it up (latest attempt)
     failed_at: Mapped[datetime | None]  # marked failed (dead-lettered)
+
+
+class ArticleMinHash(Base):
+    """The MinHash signature of an original article's cleaned text (``services.ingest.articles.neardup``;
+    migration 0008): what an LSH candidate is verified against."""
+
+    __tablename__ = "article_minhash"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleLshBand(Base):
+    """One LSH band key of an original article (migration 0008): articles sharing a key are candidates.
+    No foreign key: the look-up joins ``article_minhash``, and bands are deleted by key."""
+
+    __tablename__ = "article_lsh_bands"
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class ArticleRevision(Base):
+    """A version of an article's text (migration 0008).  Written when the canonical URL arrives again with
+    other content: then revision 1 (the text first stored) and the new one, with a unified diff from the
+    previous revision; an article never revised has no rows here."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (
+        Index("uq_article_revisions_article_id_revision", "article_id", "revision", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    diff: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Entity(TimestampMixin, Base):

@@ -62,11 +62,14 @@ def test_exact_duplicates_by_url_and_by_text(ingest_client: httpx.Client, db_ses
 
     same_text_other_url = {**first, "url": first["url"] + "-syndicated", "text": first["text"].upper() + "  "}
     dup = ingest_client.post("/v1/articles", json=same_text_other_url).json()
-    assert dup["status"] == "duplicate"
-    assert dup["id"] == original["id"]
-    assert dup["duplicate_method"] == "content_hash"
+    assert (dup["status"], dup["duplicate_of"]) == ("duplicate", original["id"])
+    assert (dup["duplicate_method"], dup["similarity"]) == ("exact", 1.0)
+    row = db_session.get(Article, dup["id"])  # the copy is kept, linked to its original, never queued
+    assert row is not None
+    assert (row.status, row.duplicate_of, row.duplicate_method) == ("duplicate", original["id"], "exact")
+    assert not db_session.scalars(select(OutboxEvent).where(OutboxEvent.article_id == row.id)).all()
 
-    stored = db_session.scalars(select(Article).where(Article.content_hash.is_not(None))).all()
+    stored = db_session.scalars(select(Article).where(Article.duplicate_of.is_(None))).all()
     assert len([a for a in stored if a.title == first["title"]]) == 1
 
 

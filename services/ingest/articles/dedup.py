@@ -16,13 +16,27 @@ _TRACKING_PARAMS = re.compile(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# Host prefixes of the mobile, AMP and "www" editions of a site: one article, one canonical host.
+_EDITION_HOST = re.compile(r"^(?:www|m|mobile|amp)\.(?=[^.]+\.[^.]+)")
+# An AMP edition's path: ``/story/amp``, ``/story.amp``, ``/amp/story``.
+_AMP_SUFFIX = re.compile(r"(?:/amp|\.amp)$", re.IGNORECASE)
+_AMP_PREFIX = re.compile(r"^/amp(?=/.)", re.IGNORECASE)
+
+
+def _is_amp_param(key: str, value: str) -> bool:
+    key = key.lower()
+    return key == "amp" or (key == "outputtype" and value.lower() == "amp")
+
+
 def canonical_url(url: str) -> str:
     """A stable form of `url`: scheme and host lower-cased, default port, fragment and tracking
-    parameters dropped, remaining parameters sorted, `www.` kept (sites differ), trailing slash
-    of a non-root path dropped."""
+    parameters dropped, remaining parameters sorted, trailing slash of a non-root path dropped, and the
+    site's editions folded into one: a leading ``www.``, ``m.``, ``mobile.`` or ``amp.`` of a host with
+    two more labels goes, and so do AMP paths (``/amp`` or ``.amp`` at the end, ``/amp/`` at the start)
+    and AMP parameters (``amp``, ``outputType=amp``)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower() or "http"
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = _EDITION_HOST.sub("", (parts.hostname or "").lower().rstrip("."))
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
@@ -30,8 +44,11 @@ def canonical_url(url: str) -> str:
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
+    path = _AMP_PREFIX.sub("", _AMP_SUFFIX.sub("", path)) or "/"
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k) and not _is_amp_param(k, v)
     ]
     query.sort()
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))

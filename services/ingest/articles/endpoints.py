@@ -140,12 +140,17 @@ def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> Inges
     },
     responses={
         200: {
-            "description": "A duplicate of a stored article (same source and external_id, canonical URL or "
-            "text): its id, `status: duplicate`",
+            "description": "A duplicate: the same text at the same feed id or canonical URL (`id`: the "
+            "stored row), or the text (`exact`) or a near-duplicate (`near`) of another article, stored as a "
+            "duplicate row (`id`) linked to its original (`duplicate_of`) with the `similarity`",
             "model": IngestResult,
             "headers": REPLAYED_HEADER,
         },
-        202: {"description": "Accepted and queued for enrichment", "headers": REPLAYED_HEADER},
+        202: {
+            "description": "Accepted and queued for enrichment: a new article (`queued`), or changed text at "
+            "a stored feed id or canonical URL (`revised`: its next revision, with a diff)",
+            "headers": REPLAYED_HEADER,
+        },
         **IN_PROGRESS,
     },
 )
@@ -159,7 +164,7 @@ def post_article(
     def compute() -> tuple[int, Any]:
         payload = _parse(raw)
         result = _ingest_one(request, session, payload)
-        _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
+        _record(session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")])
         return (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
 
     try:
@@ -237,7 +242,9 @@ def _batch(request: Request, raw: Any) -> BatchResult:
             payload = _parse(item)
             with session_scope(factory) as session:
                 result = _ingest_one(request, session, payload)
-                _record(session, [(payload.source, "accepted" if result.status == "queued" else "duplicate")])
+                _record(
+                    session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")]
+                )
             results.append(BatchItemResult(index=index, ok=True, result=result))
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
@@ -248,7 +255,7 @@ def _batch(request: Request, raw: Any) -> BatchResult:
             _record(session, rejected)
     return BatchResult(
         items=results,
-        accepted=sum(1 for r in results if r.result and r.result.status == "queued"),
+        accepted=sum(1 for r in results if r.result and r.result.status != "duplicate"),
         duplicates=sum(1 for r in results if r.result and r.result.status == "duplicate"),
         rejected=sum(1 for r in results if not r.ok),
     )

@@ -3,46 +3,141 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.models import Article, SourceHour
-
-Existing = tuple[int, str, str]  # (id, canonical_url, method)
+from shared.models import Article, ArticleLshBand, ArticleMinHash, ArticleRevision, SourceHour
 
 
-def find_duplicate(
-    session: Session,
-    *,
-    source: str | None,
-    external_id: str | None,
-    canonical_url: str,
-    content_hash: str,
-) -> Existing | None:
-    """The stored article this one repeats, by feed id, canonical URL or text hash (in that order)."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored article an incoming one is matched to."""
+
+    id: int
+    canonical_url: str
+    content_hash: str
+    duplicate_of: int | None
+    method: str  # "external_id" | "url" | "exact"
+
+
+def _stored(row: Any, method: str) -> Stored:
+    return Stored(row.id, row.canonical_url, row.content_hash, row.duplicate_of, method)
+
+
+_COLUMNS = (Article.id, Article.canonical_url, Article.content_hash, Article.duplicate_of)
+
+
+def find_same_document(
+    session: Session, *, source: str | None, external_id: str | None, canonical_url: str
+) -> Stored | None:
+    """The stored article this one is another copy or revision of: same feed id, else same canonical URL."""
     if external_id is not None:
         row = session.execute(
-            select(Article.id, Article.canonical_url).where(
+            select(*_COLUMNS).where(
                 and_(Article.source.is_not_distinct_from(source), Article.external_id == external_id)
             )
         ).first()
         if row is not None:
-            return row.id, row.canonical_url, "external_id"
+            return _stored(row, "external_id")
+    row = session.execute(select(*_COLUMNS).where(Article.canonical_url == canonical_url)).first()
+    return None if row is None else _stored(row, "url")
+
+
+def find_original_by_hash(session: Session, *, content_hash: str) -> Stored | None:
+    """The original (not a duplicate row) with exactly this text."""
     row = session.execute(
-        select(Article.id, Article.canonical_url).where(Article.canonical_url == canonical_url)
+        select(*_COLUMNS).where(Article.content_hash == content_hash, Article.duplicate_of.is_(None))
     ).first()
-    if row is not None:
-        return row.id, row.canonical_url, "url"
-    row = session.execute(
-        select(Article.id, Article.canonical_url).where(Article.content_hash == content_hash)
-    ).first()
-    if row is not None:
-        return row.id, row.canonical_url, "content_hash"
-    return None
+    return None if row is None else _stored(row, "exact")
+
+
+def lock_band_keys(session: Session, *, keys: Sequence[int]) -> None:
+    """Take a transaction-scoped advisory lock on each LSH band key, in ascending order.
+
+    Why locks and not a serialisable retry: two near-identical articles always share a band key (that is
+    what makes them candidates), so whoever locks a shared key second waits until the first has committed
+    its bands and then finds them: exactly one original, with no retry loop and no serialisation failures
+    for the many unrelated articles ingested at the same time (they share no key).  Ascending order: two
+    transactions wanting overlapping keys never wait on each other in a cycle."""
+    if keys:
+        session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(k)) "
+                "FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted_keys"
+            ),
+            {"keys": sorted(set(keys))},
+        )
+
+
+def lsh_candidates(session: Session, *, keys: Sequence[int]) -> list[tuple[int, bytes]]:
+    """(article_id, signature) of the originals sharing at least one band key."""
+    if not keys:
+        return []
+    rows = session.execute(
+        select(ArticleMinHash.article_id, ArticleMinHash.signature)
+        .where(
+            ArticleMinHash.article_id.in_(
+                select(ArticleLshBand.article_id).where(ArticleLshBand.band_key.in_(list(set(keys))))
+            )
+        )
+        .order_by(ArticleMinHash.article_id)
+    )
+    return [(row.article_id, row.signature) for row in rows]
+
+
+def add_fingerprint(session: Session, *, article_id: int, signature: bytes, keys: Sequence[int]) -> None:
+    """Store an original's signature (replacing an earlier one) and its band keys."""
+    stmt = pg_insert(ArticleMinHash).values(article_id=article_id, signature=signature)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=[ArticleMinHash.article_id], set_={"signature": signature})
+    )
+    if keys:
+        session.execute(
+            pg_insert(ArticleLshBand)
+            .values([{"band_key": k, "article_id": article_id} for k in sorted(set(keys))])
+            .on_conflict_do_nothing()
+        )
+
+
+def signature_of(session: Session, *, article_id: int) -> bytes | None:
+    return session.scalar(select(ArticleMinHash.signature).where(ArticleMinHash.article_id == article_id))
+
+
+def remove_fingerprint(session: Session, *, article_id: int, keys: Sequence[int]) -> None:
+    """Forget an article's band keys (found by key: the primary key) and signature."""
+    if keys:
+        session.execute(
+            delete(ArticleLshBand).where(
+                ArticleLshBand.band_key.in_(list(set(keys))), ArticleLshBand.article_id == article_id
+            )
+        )
+    session.execute(delete(ArticleMinHash).where(ArticleMinHash.article_id == article_id))
+
+
+def lock_article(session: Session, *, article_id: int) -> Article | None:
+    return session.scalar(select(Article).where(Article.id == article_id).with_for_update())
+
+
+def count_revisions(session: Session, *, article_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(ArticleRevision).where(ArticleRevision.article_id == article_id)
+        )
+        or 0
+    )
+
+
+def add_revision(session: Session, *, values: dict[str, Any]) -> None:
+    session.execute(insert(ArticleRevision).values(**values))
+
+
+def update_article(session: Session, *, article_id: int, values: dict[str, Any]) -> None:
+    session.execute(update(Article).where(Article.id == article_id).values(**values))
 
 
 def insert_article(session: Session, *, values: dict[str, Any]) -> int | None:

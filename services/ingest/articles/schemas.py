@@ -10,8 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from shared.settings import get_settings
 
-IngestStatus = Literal["queued", "duplicate"]
-DuplicateMethod = Literal["url", "content_hash", "external_id"]
+IngestStatus = Literal["queued", "revised", "duplicate"]
+DuplicateMethod = Literal["external_id", "url", "exact", "near"]
 
 
 class ArticleIn(BaseModel):
@@ -99,11 +99,25 @@ class ArticleIn(BaseModel):
 
 
 class IngestResult(BaseModel):
-    id: int
-    status: IngestStatus
+    id: int = Field(description="The stored article (for a duplicate: its own row, or the row it repeats).")
+    status: IngestStatus = Field(
+        description="queued: a new article; revised: a new revision of the article at this URL (queued for "
+        "enrichment again); duplicate: nothing new to enrich."
+    )
     canonical_url: str
-    duplicate_of: int | None = Field(default=None, description="For a duplicate: the article it repeats.")
-    duplicate_method: DuplicateMethod | None = None
+    duplicate_of: int | None = Field(default=None, description="For a duplicate: the original it repeats.")
+    duplicate_method: DuplicateMethod | None = Field(
+        default=None,
+        description="How the duplicate was found: external_id (same source and feed id, same text), url "
+        "(same canonical URL, same text), exact (same cleaned text elsewhere), near (MinHash/LSH).",
+    )
+    similarity: float | None = Field(
+        default=None,
+        description="For a duplicate: estimated Jaccard similarity of the texts (1.0: same text).",
+    )
+    revision: int | None = Field(
+        default=None, description="The article's revision number (1: as first stored)."
+    )
 
 
 class BatchItemResult(BaseModel):
@@ -116,7 +130,7 @@ class BatchItemResult(BaseModel):
 
 class BatchResult(BaseModel):
     items: list[BatchItemResult]
-    accepted: int
+    accepted: int = Field(description="New articles and new revisions.")
     duplicates: int
     rejected: int
 
