@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.api.articles import service
-from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort
+from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort, RevisionList
 from shared.auth.dependencies import RequireRead
 from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
@@ -68,3 +68,12 @@ def list_articles(
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
 def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
     return service.get_article(session=session, article_id=article_id)
+
+
+@router.get(
+    "/{article_id}/revisions",
+    response_model=RevisionList,
+    summary="The revisions of an article's text, oldest first, each with a diff from the previous one",
+)
+def list_revisions(session: SessionDep, article_id: RowId) -> RevisionList:
+    return service.list_revisions(session=session, article_id=article_id)

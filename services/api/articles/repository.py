@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import Article, ArticleEntity, ArticleTopic, Entity, EntityAlias, Topic
+from shared.models import Article, ArticleEntity, ArticleRevision, ArticleTopic, Entity, EntityAlias, Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,8 @@ def _filtered(f: ArticleFilter) -> Select[Any]:
         stmt = stmt.where(Article.language.in_(f.languages))
     if f.statuses:
         stmt = stmt.where(Article.status.in_(f.statuses))
+    else:  # one record per article: duplicate rows only when asked for (status=duplicate)
+        stmt = stmt.where(Article.duplicate_of.is_(None))
     if f.published_from is not None:
         stmt = stmt.where(Article.published_at >= f.published_from)
     if f.published_to is not None:
@@ -123,3 +125,17 @@ def topic_codes_matching(session: Session, *, values: Sequence[str]) -> list[str
     lowered = [v.lower() for v in values]
     rows = session.scalars(select(Topic.code).where(or_(Topic.code.in_(values), Topic.label.in_(lowered))))
     return list(rows)
+
+
+def revisions_of(session: Session, *, article_id: int) -> list[ArticleRevision]:
+    return list(
+        session.scalars(
+            select(ArticleRevision)
+            .where(ArticleRevision.article_id == article_id)
+            .order_by(ArticleRevision.revision)
+        )
+    )
+
+
+def count_duplicates_of(session: Session, *, article_id: int) -> int:
+    return session.scalar(select(func.count()).where(Article.duplicate_of == article_id)) or 0

@@ -90,6 +90,16 @@ class ArticleStages(BaseModel):
     )
 
 
+class DuplicateOut(BaseModel):
+    """Why this row is a duplicate (decided at ingest)."""
+
+    duplicate_of: int = Field(description="The original article.")
+    method: Literal["exact", "near"] = Field(
+        description="exact: the same cleaned text; near: MinHash/LSH near-duplicate."
+    )
+    score: float | None = Field(description="Estimated Jaccard similarity (1.0: same text).", examples=[0.82])
+
+
 class ArticleDetail(ArticleSummary):
     text: str
     authors: list[str]
@@ -113,8 +123,29 @@ class ArticleDetail(ArticleSummary):
     )
     raw_format: str
     stages: ArticleStages = Field(description="Stage timestamps: where the time to availability went.")
+    revision_count: int = Field(
+        default=1, description="Revisions of the text (1: never changed); see `/v1/articles/{id}/revisions`."
+    )
+    duplicate: DuplicateOut | None = Field(default=None, description="For a duplicate row: its original.")
+    duplicate_count: int = Field(default=0, description="Duplicate rows linked to this article.")
 
 
 class ArticlePage(BaseModel):
     items: list[ArticleSummary]
     next_cursor: str | None
+
+
+class RevisionOut(BaseModel):
+    revision: int = Field(examples=[2])
+    title: str
+    text: str
+    content_hash: str
+    created_at: datetime
+    diff: str | None = Field(
+        description="Unified diff of the text from the previous revision (null: the first)."
+    )
+
+
+class RevisionList(BaseModel):
+    article_id: int
+    revisions: list[RevisionOut] = Field(description="Oldest first.")

@@ -18,8 +18,11 @@ from services.api.articles.schemas import (
     ArticleSort,
     ArticleStages,
     ArticleSummary,
+    DuplicateOut,
     MentionOut,
     RemovedOut,
+    RevisionList,
+    RevisionOut,
     SalienceOut,
     TopicOut,
 )
@@ -171,4 +174,42 @@ def get_article(*, session: Session, article_id: int) -> ArticleDetail:
         extraction_flags=list((article.cleaning or {}).get("flags", [])),
         raw_format=article.raw_format,
         stages=stages(article),
+        revision_count=article.revision,
+        duplicate=None
+        if article.duplicate_of is None
+        else DuplicateOut(
+            duplicate_of=article.duplicate_of,
+            method=article.duplicate_method,  # type: ignore[arg-type]
+            score=article.duplicate_score,
+        ),
+        duplicate_count=repository.count_duplicates_of(session, article_id=article.id),
     )
+
+
+def list_revisions(*, session: Session, article_id: int) -> RevisionList:
+    """The article's revisions, oldest first; an article never revised has one, its current text."""
+    article = repository.get_article(session, article_id=article_id)
+    if article is None:
+        raise NotFound(f"article {article_id} does not exist")
+    rows = repository.revisions_of(session, article_id=article.id)
+    revisions = [
+        RevisionOut(
+            revision=r.revision,
+            title=r.title,
+            text=r.text,
+            content_hash=r.content_hash,
+            created_at=r.created_at,
+            diff=r.diff,
+        )
+        for r in rows
+    ] or [
+        RevisionOut(
+            revision=article.revision,
+            title=article.title,
+            text=article.text,
+            content_hash=article.content_hash,
+            created_at=article.stored_at or article.created_at,
+            diff=None,
+        )
+    ]
+    return RevisionList(article_id=article.id, revisions=revisions)
