@@ -301,9 +301,10 @@ def test_invalid_idempotency_keys(ingest_client: httpx.Client, key: bytes) -> No
 def test_source_and_external_id_answer_the_first_article(
     ingest_client: httpx.Client, db_session: Session
 ) -> None:
-    first = ingest_client.post("/v1/articles", json=article_payload(source=None, external_id="x-1"))
+    payload = article_payload(source=None, external_id="x-1")
+    first = ingest_client.post("/v1/articles", json=payload)
     assert first.status_code == 202
-    retried = ingest_client.post("/v1/articles", json=article_payload(source=None, external_id="x-1"))
+    retried = ingest_client.post("/v1/articles", json={**payload, "url": payload["url"] + "-moved"})
     assert retried.status_code == 200
     assert (retried.json()["id"], retried.json()["duplicate_method"]) == (first.json()["id"], "external_id")
     # the unique index settles a race even without a source (NULLS NOT DISTINCT)
