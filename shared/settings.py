@@ -151,10 +151,10 @@ class Settings(BaseSettings):
         "Jaccard similarity of their word-shingle sets reaches this (chosen by `scripts/eval_dedup.py`).",
     )
     neardup_min_words: int = Field(
-        default=50,
+        default=80,
         ge=1,
-        description="Cleaned texts with fewer words are not checked for near-duplicates (their estimate is "
-        "noise); the exact hash still applies.",
+        description="Cleaned texts with fewer words are not checked for near-duplicates, only for the exact "
+        "hash: in a short templated brief a few changed facts leave different articles near the threshold.",
     )
 
     # --- operations (metrics, ops views) ----------------------------------------------
