@@ -11,7 +11,7 @@ help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
 	@echo "make test   - install into .venv and run the whole test suite"
 	@echo "make chaos  - push 2000 articles while killing and restarting parts; print what survived"
-	@echo "make lint / typecheck / eval"
+	@echo "make lint / typecheck / eval / bench"
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -56,6 +56,9 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_ner.py
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_dedup.py
 
 clean-data:
 	rm -rf .newswire

@@ -74,19 +74,23 @@ def lock_band_keys(session: Session, *, keys: Sequence[int]) -> None:
         )
 
 
+_CANDIDATES = text(
+    "SELECT m.article_id, m.signature FROM article_minhash m WHERE m.article_id IN "
+    "(SELECT b.article_id FROM article_lsh_bands b WHERE b.band_key = ANY(CAST(:keys AS bigint[]))) "
+    "ORDER BY m.article_id"
+)
+_ADD_BANDS = text(
+    "INSERT INTO article_lsh_bands (band_key, article_id) "
+    "SELECT k, :article_id FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k ON CONFLICT DO NOTHING"
+)
+
+
 def lsh_candidates(session: Session, *, keys: Sequence[int]) -> list[tuple[int, bytes]]:
-    """(article_id, signature) of the originals sharing at least one band key."""
+    """(article_id, signature) of the originals sharing at least one band key (one statement, one
+    array parameter: the band index is probed once per key)."""
     if not keys:
         return []
-    rows = session.execute(
-        select(ArticleMinHash.article_id, ArticleMinHash.signature)
-        .where(
-            ArticleMinHash.article_id.in_(
-                select(ArticleLshBand.article_id).where(ArticleLshBand.band_key.in_(list(set(keys))))
-            )
-        )
-        .order_by(ArticleMinHash.article_id)
-    )
+    rows = session.execute(_CANDIDATES, {"keys": list(keys)})
     return [(row.article_id, row.signature) for row in rows]
 
 
@@ -97,11 +101,7 @@ def add_fingerprint(session: Session, *, article_id: int, signature: bytes, keys
         stmt.on_conflict_do_update(index_elements=[ArticleMinHash.article_id], set_={"signature": signature})
     )
     if keys:
-        session.execute(
-            pg_insert(ArticleLshBand)
-            .values([{"band_key": k, "article_id": article_id} for k in sorted(set(keys))])
-            .on_conflict_do_nothing()
-        )
+        session.execute(_ADD_BANDS, {"article_id": article_id, "keys": list(keys)})
 
 
 def signature_of(session: Session, *, article_id: int) -> bytes | None:
