@@ -186,20 +186,19 @@ def _revise(
                     ),
                 },
             )
-            repository.update_article(
-                session,
-                article_id=article.id,
-                values={
-                    **content,
-                    "revision": number,
-                    "status": ArticleStatus.QUEUED,
-                    "error": None,
-                    "attempts": 0,
-                    "queued_at": None,
-                    "enrich_started_at": None,
-                    "failed_at": None,
-                },
-            )
+            values = {
+                **content,
+                "revision": number,
+                "status": ArticleStatus.QUEUED,
+                "error": None,
+                "attempts": 0,
+                "queued_at": None,
+                "enrich_started_at": None,
+                "failed_at": None,
+            }
+            if values["published_at"] is None:  # a revision without a date keeps the article's
+                del values["published_at"]
+            repository.update_article(session, article_id=article.id, values=values)
             if old_signature is not None:
                 old_keys = neardup.band_keys(neardup.decode_signature(old_signature))
                 repository.remove_fingerprint(session, article_id=article.id, keys=old_keys)
