@@ -101,6 +101,8 @@ def measure(
     threshold = get_settings().neardup_threshold
     engine = create_engine(url, poolclass=pool.NullPool)
     times: list[float] = []
+    lookups: list[float] = []  # locks, LSH look-up, verification
+    inserts: list[float] = []  # a new original's signature and bands
     candidates = found = sent_near = false_found = 0
     try:
         with engine.connect() as connection:
@@ -115,6 +117,7 @@ def measure(
                     best = neardup.best_match(
                         fp, ((i, neardup.decode_signature(s)) for i, s in rows), threshold=threshold
                     )
+                    looked_up = time.perf_counter()
                     if best is None:
                         repository.add_fingerprint(
                             session,
@@ -122,7 +125,11 @@ def measure(
                             signature=neardup.encode_signature(sig),
                             keys=fp.band_keys,
                         )
-                    times.append(time.perf_counter() - started)
+                    ended = time.perf_counter()
+                    times.append(ended - started)
+                    lookups.append(looked_up - started)
+                    if best is None:
+                        inserts.append(ended - looked_up)
                     session.commit()  # the ingest transaction's own commit: paid without dedup too
                 candidates += len(rows)
                 sent_near += near
@@ -135,6 +142,8 @@ def measure(
         "median_ms": statistics.median(times) * 1000,
         "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
         "mean_ms": statistics.fmean(times) * 1000,
+        "lookup_ms": statistics.median(lookups) * 1000,
+        "insert_ms": statistics.median(inserts) * 1000,
         "candidates": candidates / queries,
         "found": found,
         "sent_near": sent_near,
@@ -198,13 +207,14 @@ def main() -> int:
         f"a size, {NEAR_SHARE:.0%} near-duplicates of stored ones"
     )
     print(
-        f"{'stored':>10} {'median ms':>10} {'p95 ms':>8} {'mean ms':>8} {'candidates':>10} "
-        f"{'near found':>10} {'false':>5} {'load s':>7}"
+        f"{'stored':>10} {'median ms':>10} {'p95 ms':>8} {'mean ms':>8} {'look-up':>8} {'insert':>7} "
+        f"{'candidates':>10} {'near found':>10} {'false':>5} {'load s':>7}"
     )
     for size, r, loaded in results:
         print(
             f"{size:>10,} {r['median_ms']:>10.2f} {r['p95_ms']:>8.2f} {r['mean_ms']:>8.2f} "
-            f"{r['candidates']:>10.2f} {r['found']:>4.0f}/{r['sent_near']:<5.0f} {r['false_found']:>5.0f} "
+            f"{r['lookup_ms']:>8.2f} {r['insert_ms']:>7.2f} {r['candidates']:>10.2f} "
+            f"{r['found']:>4.0f}/{r['sent_near']:<5.0f} {r['false_found']:>5.0f} "
             f"{loaded:>7.0f}"
         )
     if len(results) > 1:

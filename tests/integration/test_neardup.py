@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, pool, select, text
 from sqlalchemy.orm import Session
 
 from shared.models import Article, ArticleLshBand, ArticleMinHash, OutboxEvent
@@ -146,3 +148,48 @@ def test_batch_answers_carry_duplicate_information(ingest_client: httpx.Client) 
     assert (result["accepted"], result["duplicates"]) == (1, 1)
     first, second = (item["result"] for item in result["items"])
     assert (second["duplicate_method"], second["duplicate_of"]) == ("near", first["id"])
+
+
+def test_migration_0008_folds_stored_hosts_and_downgrades(fresh_database: Any) -> None:
+    from alembic import command
+
+    from shared.migrate import alembic_config, upgrade
+
+    url: str = fresh_database("fold_0008")
+    command.downgrade(alembic_config(url), "0007")
+    stored = [
+        "https://www.example.com/a",  # folds
+        "https://m.example.com/b",  # folds
+        "https://example.com/c",
+        "https://www.example.com/c",  # would take /c: stays
+        "https://www.example.net/d",  # two rows fold to one URL: the older takes it
+        "https://m.example.net/d",
+        "https://m.co/e",  # the site itself
+    ]
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for n, canonical in enumerate(stored):
+                conn.execute(
+                    text(
+                        "INSERT INTO articles (url, canonical_url, title, text, content_hash, raw_format, "
+                        "raw_content) VALUES (:u, :u, 't', 'x', :h, 'text', 'x')"
+                    ),
+                    {"u": canonical, "h": f"{n:064d}"},
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT canonical_url FROM articles ORDER BY id")).scalars().all()
+        assert after == [
+            "https://example.com/a",
+            "https://example.com/b",
+            "https://example.com/c",
+            "https://www.example.com/c",
+            "https://example.net/d",
+            "https://m.example.net/d",
+            "https://m.co/e",
+        ]
+        command.downgrade(alembic_config(url), "0007")
+        upgrade(url)
+    finally:
+        engine.dispose()
