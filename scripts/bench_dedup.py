@@ -2,10 +2,11 @@
 
     python scripts/bench_dedup.py [--sizes 10000,1000000] [--queries 1000]
 
-Creates a throw-away database on the NEWSWIRE_TEST_DATABASE_URL server (dropped at the end), migrates it,
-and fills it with synthetic originals (random MinHash signatures, their 32 band keys from
+Creates one throw-away database per size on the NEWSWIRE_TEST_DATABASE_URL server (dropped at the end),
+migrates it and fills it with synthetic originals (random MinHash signatures, their 32 band keys from
 ``neardup.band_keys``; loaded with COPY).  At each store size it times ``--queries`` articles, each in its
-own committed transaction doing what ingest does for near-duplicates, with the same functions: the
+own committed transaction, taking turns between the sizes (so the load of a shared machine weighs on
+every size alike), doing what ingest does for near-duplicates, with the same functions: the
 advisory locks on its band keys, the LSH look-up, the verification of the candidates' stored signatures
 and, for a new article, the insert of its signature and bands.  One article in ten is a near-duplicate of
 a stored one (30% of its signature values changed: estimated Jaccard about 0.7), so candidates are found
@@ -21,12 +22,13 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -93,62 +95,80 @@ def load(conn: psycopg.Connection, *, start: int, count: int, seed: int) -> list
     return sample
 
 
-def measure(
-    url: str, *, first_id: int, queries: int, stored: list[tuple[int, ...]], seed: int
-) -> dict[str, float]:
-    """Time `queries` articles (ids from first_id on, rows already present), each in its own transaction."""
-    rng = random.Random(seed)
-    threshold = get_settings().neardup_threshold
-    engine = create_engine(url, poolclass=pool.NullPool)
-    times: list[float] = []
-    lookups: list[float] = []  # locks, LSH look-up, verification
-    inserts: list[float] = []  # a new original's signature and bands
-    candidates = found = sent_near = false_found = 0
-    try:
-        with engine.connect() as connection:
-            for n in range(queries):
-                near = rng.random() < NEAR_SHARE
-                sig = _near_copy(rng, rng.choice(stored)) if near else _random_signature(rng)
-                fp = neardup.Fingerprint(signature=sig, band_keys=neardup.band_keys(sig))
-                with Session(bind=connection) as session:
-                    started = time.perf_counter()
-                    repository.lock_band_keys(session, keys=fp.band_keys)
-                    rows = repository.lsh_candidates(session, keys=fp.band_keys)
-                    best = neardup.best_match(
-                        fp, ((i, neardup.decode_signature(s)) for i, s in rows), threshold=threshold
-                    )
-                    looked_up = time.perf_counter()
-                    if best is None:
-                        repository.add_fingerprint(
-                            session,
-                            article_id=first_id + n,
-                            signature=neardup.encode_signature(sig),
-                            keys=fp.band_keys,
-                        )
-                    ended = time.perf_counter()
-                    times.append(ended - started)
-                    lookups.append(looked_up - started)
-                    if best is None:
-                        inserts.append(ended - looked_up)
-                    session.commit()  # the ingest transaction's own commit: paid without dedup too
-                candidates += len(rows)
-                sent_near += near
-                found += near and best is not None
-                false_found += not near and best is not None
-    finally:
-        engine.dispose()
-    times.sort()
-    return {
-        "median_ms": statistics.median(times) * 1000,
-        "p95_ms": times[int(0.95 * (len(times) - 1))] * 1000,
-        "mean_ms": statistics.fmean(times) * 1000,
-        "lookup_ms": statistics.median(lookups) * 1000,
-        "insert_ms": statistics.median(inserts) * 1000,
-        "candidates": candidates / queries,
-        "found": found,
-        "sent_near": sent_near,
-        "false_found": false_found,
-    }
+@dataclass
+class Store:
+    """One database holding `size` originals, and what its timed articles measured."""
+
+    size: int
+    url: str
+    sample: list[tuple[int, ...]]
+    loaded_s: float
+    rng: random.Random
+    next_id: int
+    times: list[float] = field(default_factory=list)
+    lookups: list[float] = field(default_factory=list)  # locks, LSH look-up, verification
+    inserts: list[float] = field(default_factory=list)  # a new original's signature and bands
+    candidates: int = 0
+    sent_near: int = 0
+    found: int = 0
+    false_found: int = 0
+
+
+def time_one(store: Store, connection: Connection, *, threshold: float) -> None:
+    """One article through the near-duplicate check in its own transaction (the commit is not timed: the
+    ingest transaction pays it without dedup too)."""
+    near = store.rng.random() < NEAR_SHARE
+    sig = _near_copy(store.rng, store.rng.choice(store.sample)) if near else _random_signature(store.rng)
+    fp = neardup.Fingerprint(signature=sig, band_keys=neardup.band_keys(sig))
+    with Session(bind=connection) as session:
+        started = time.perf_counter()
+        repository.lock_band_keys(session, keys=fp.band_keys)
+        rows = repository.lsh_candidates(session, keys=fp.band_keys)
+        best = neardup.best_match(
+            fp, ((i, neardup.decode_signature(s)) for i, s in rows), threshold=threshold
+        )
+        looked_up = time.perf_counter()
+        if best is None:
+            repository.add_fingerprint(
+                session, article_id=store.next_id, signature=neardup.encode_signature(sig), keys=fp.band_keys
+            )
+            store.next_id += 1
+        ended = time.perf_counter()
+        session.commit()
+    store.times.append(ended - started)
+    store.lookups.append(looked_up - started)
+    if best is None:
+        store.inserts.append(ended - looked_up)
+    store.candidates += len(rows)
+    store.sent_near += near
+    store.found += near and best is not None
+    store.false_found += not near and best is not None
+
+
+def build(admin: str, *, size: int, queries: int, seed: int) -> Store:
+    name = f"nw_bench_dedup_{uuid.uuid4().hex[:8]}_{size}"
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(url)
+    started = time.perf_counter()
+    with psycopg.connect(_libpq(url)) as conn:
+        sample = load(conn, start=0, count=size, seed=seed)
+        with conn.cursor() as cur, cur.copy(COPY_ARTICLES) as copy:  # rows for the timed originals
+            for row in _article_rows(size, queries, "q"):
+                copy.write_row(row)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+    loaded = time.perf_counter() - started
+    print(f"stored {size:,} originals in {loaded:.0f}s", flush=True)
+    return Store(size, url, sample, loaded, random.Random(100 + seed), size + 1)
+
+
+def drop(admin: str, url: str) -> None:
+    name = make_url(url).database
+    with create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> int:
@@ -160,68 +180,49 @@ def main() -> int:
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     admin = get_settings().test_database_url
-    name = f"nw_bench_dedup_{uuid.uuid4().hex[:8]}"
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    results: list[tuple[int, dict[str, float], float]] = []
+    threshold = get_settings().neardup_threshold
+    stores: list[Store] = []
     try:
-        upgrade(url)
-        stored_count = 0
-        sample: list[tuple[int, ...]] = []
-        with psycopg.connect(_libpq(url)) as conn:
-            for index, size in enumerate(sizes):
-                started = time.perf_counter()
-                sample += load(conn, start=stored_count, count=size - stored_count, seed=index)
-                stored_count = size
-                # the rows the timed articles' signatures belong to (a new original has its article row)
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(COPY_ARTICLES) as copy,
-                ):
-                    for row in _article_rows(stored_count, args.queries, f"q{index}"):
-                        copy.write_row(row)
-                conn.commit()
-                conn.autocommit = True
-                conn.execute("VACUUM ANALYZE")
-                conn.autocommit = False
-                loaded = time.perf_counter() - started
-                first_id = stored_count + 1
-                result = measure(
-                    url, first_id=first_id, queries=args.queries, stored=sample, seed=100 + index
-                )
-                results.append((size, result, loaded))
-                stored_count += args.queries
-                print(
-                    f"stored {size:,}: loaded in {loaded:.0f}s, median {result['median_ms']:.2f} ms",
-                    flush=True,
-                )
+        for index, size in enumerate(sizes):
+            stores.append(build(admin, size=size, queries=args.queries, seed=index))
+        engines = [create_engine(s.url, poolclass=pool.NullPool) for s in stores]
+        connections = [e.connect() for e in engines]
+        try:
+            for _ in range(args.queries):  # interleaved: the machine's load weighs on every size alike
+                for store, connection in zip(stores, connections, strict=True):
+                    time_one(store, connection, threshold=threshold)
+        finally:
+            for connection, engine in zip(connections, engines, strict=True):
+                connection.close()
+                engine.dispose()
     finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+        for store in stores:
+            drop(admin, store.url)
 
     print(
-        f"\nnear-duplicate check per article (lock + LSH look-up + verify + insert), {args.queries} articles "
-        f"a size, {NEAR_SHARE:.0%} near-duplicates of stored ones"
+        f"\nnear-duplicate check per article (advisory locks + LSH look-up + verification, then for a new "
+        f"original the insert of its signature and 32 bands; commit not counted), {args.queries} articles "
+        f"a size, interleaved, {NEAR_SHARE:.0%} near-duplicates of stored ones"
     )
     print(
         f"{'stored':>10} {'median ms':>10} {'p95 ms':>8} {'mean ms':>8} {'look-up':>8} {'insert':>7} "
         f"{'candidates':>10} {'near found':>10} {'false':>5} {'load s':>7}"
     )
-    for size, r, loaded in results:
+    for s in stores:
+        ordered = sorted(s.times)
+        p95 = ordered[int(0.95 * (len(ordered) - 1))]
         print(
-            f"{size:>10,} {r['median_ms']:>10.2f} {r['p95_ms']:>8.2f} {r['mean_ms']:>8.2f} "
-            f"{r['lookup_ms']:>8.2f} {r['insert_ms']:>7.2f} {r['candidates']:>10.2f} "
-            f"{r['found']:>4.0f}/{r['sent_near']:<5.0f} {r['false_found']:>5.0f} "
-            f"{loaded:>7.0f}"
+            f"{s.size:>10,} {statistics.median(ordered) * 1000:>10.2f} "
+            f"{p95 * 1000:>8.2f} {statistics.fmean(ordered) * 1000:>8.2f} "
+            f"{statistics.median(s.lookups) * 1000:>8.2f} {statistics.median(s.inserts) * 1000:>7.2f} "
+            f"{s.candidates / len(s.times):>10.2f} {s.found:>4}/{s.sent_near:<5} {s.false_found:>5} "
+            f"{s.loaded_s:>7.0f}"
         )
-    if len(results) > 1:
-        ratio = results[-1][1]["median_ms"] / results[0][1]["median_ms"]
+    if len(stores) > 1:
+        ratio = statistics.median(stores[-1].times) / statistics.median(stores[0].times)
         verdict = "flat" if ratio <= 1.5 else "NOT flat"
         print(
-            f"\nmedian at {results[-1][0]:,} / at {results[0][0]:,}: {ratio:.2f}x ({verdict}: goal <= 1.5x)"
+            f"\nmedian at {stores[-1].size:,} / at {stores[0].size:,}: {ratio:.2f}x ({verdict}: goal <= 1.5x)"
         )
     return 0
 
