@@ -90,11 +90,13 @@ def push_files(
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             results = list(pool.map(push, items))
     queued = [r for r in results if r.get("status") == "queued"]
+    revised = [r for r in results if r.get("status") == "revised"]
     duplicates = [r for r in results if r.get("status") == "duplicate"]
     failed = [r for r in results if r.get("http_status") not in (200, 202)] + errors
     return {
         "pushed": len(items),
         "queued": len(queued),
+        "revised": len(revised),
         "duplicates": len(duplicates),
         "failed": len(failed),
         "ids": [r["id"] for r in results if "id" in r],
