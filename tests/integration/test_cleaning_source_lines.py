@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.ingest.cleaning.text import line_hash
 from shared.models import Article, SourceLine
 from shared.settings import get_settings
-from tests.factories import article_payload
+from tests.factories import article_payload, story_text
 
 FOOTER = "Harbour Daily reporters cover the coast from four newsrooms, every day of the year."
 
@@ -25,8 +25,9 @@ def _story(n: int) -> str:
         f"The ferry company said on Monday that the {island} route would reopen after repairs to the pier, "
         f"ending a closure that had cut off several {island} villages from the mainland.\n\n"
         f"Residents of {island} had complained that the replacement bus took far longer than "
-        f"the crossing, and local {shop} said trade had fallen by a third during the closure. The council "
-        f"said a second pier on {island} would be built within five years if the funding is found.\n\n"
+        f"the crossing, and local {shop} said trade had fallen by a third during the closure.\n\n"
+        # each article's own report: one template with other names is a near-duplicate, not another article
+        f"{story_text(f'harbour-{n}', paragraphs=2)}\n\n"
         f"{FOOTER}"
     )
 
