@@ -55,6 +55,7 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_extraction.py
 	$(BIN)/python scripts/eval_ner.py
 	$(BIN)/python scripts/eval_topics.py
+	$(BIN)/python scripts/eval_stories.py
 
 clean-data:
 	rm -rf .newswire
