@@ -45,3 +45,24 @@ def push_samples(ingest_client: Any, *, host: str) -> list[int]:
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])
     return ids
+
+
+def stored_article(session: Any, *, title: str, text: str, published_at: Any, source: str = "wire") -> Any:
+    """An article row (queued) with a unique URL and hash, flushed in ``session``; returns the row."""
+    from shared.models import Article
+
+    token = uuid.uuid4().hex
+    article = Article(
+        url=f"https://{source}.test/{token}",
+        canonical_url=f"https://{source}.test/{token}",
+        source=source,
+        title=title,
+        text=text,
+        content_hash=token + token,
+        raw_format="text",
+        raw_content=text,
+        published_at=published_at,
+    )
+    session.add(article)
+    session.flush()
+    return article

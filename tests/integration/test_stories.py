@@ -5,7 +5,6 @@ workers assigning related articles make one story."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from services.enrich.nlp import Enricher, Enrichment, LanguageGuess
 from services.enrich.stories import service as stories
 from services.enrich.stories.scoring import StoryRules
 from shared.models import Article, Story, StorySignature
+from tests.factories import stored_article
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -47,21 +47,7 @@ def enricher() -> Enricher:
 
 
 def _article(session: Session, title: str, text: str, *, at: datetime, source: str = "wire") -> int:
-    token = uuid.uuid4().hex
-    article = Article(
-        url=f"https://stories.test/{token}",
-        canonical_url=f"https://stories.test/{token}",
-        source=source,
-        title=title,
-        text=text,
-        content_hash=token + token,
-        raw_format="text",
-        raw_content=text,
-        published_at=at,
-    )
-    session.add(article)
-    session.flush()
-    return article.id
+    return int(stored_article(session, title=title, text=text, published_at=at, source=source).id)
 
 
 def _story(session: Session, article_id: int) -> int | None:
