@@ -4,6 +4,7 @@ workers assigning related articles make one story."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from services.enrich.stories import service as stories
 from services.enrich.stories.scoring import StoryRules
 from shared.models import Article, Story, StorySignature
 from tests.factories import stored_article
+from tests.integration.test_cli import _newswire as run_newswire
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -169,5 +171,50 @@ def test_concurrent_workers_assigning_related_articles_make_one_story(
             assert len({_story(session, i) for i in ids}) == 1
             (story,) = session.scalars(select(Story)).all()
             assert (story.article_count, story.source_count) == (8, 1)  # the same lead: syndicated copies
+    finally:
+        engine.dispose()
+
+
+def test_cli_reassign_after_a_settings_change(fresh_database: Callable[[str], str]) -> None:
+    url = fresh_database("stories_cli")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    no_entities = Enrichment(LanguageGuess("en", 0.99), (), (), {"code": "test"})
+    try:
+        with factory.begin() as session:
+            ids = [
+                _article(session, *text, at=T0 + timedelta(hours=i))
+                for i, text in enumerate((QUAKE_A, QUAKE_B, FOOTBALL))
+            ]
+            for article_id in ids:
+                title, text, digest = session.execute(
+                    select(Article.title, Article.text, Article.content_hash).where(Article.id == article_id)
+                ).one()
+                item = EnrichInput(article_id, title, text, digest)
+                assert (
+                    service.save_enrichment(session=session, item=item, enrichment=no_entities) == "enriched"
+                )
+        env = {"NEWSWIRE_DATABASE_URL": url}
+        args = ("stories", "reassign", "--since", "2024-03-04", "--until", "2024-03-05T00:00:00Z")
+
+        strict = run_newswire(*args, env_overrides={**env, "NEWSWIRE_STORY_THRESHOLD": "1"})
+        assert strict.returncode == 0, strict.stderr
+        assert json.loads(strict.stdout)["stories"] == 3
+        with factory() as session:
+            assert len({_story(session, i) for i in ids}) == 3
+
+        loose = run_newswire(*args, env_overrides={**env, "NEWSWIRE_STORY_THRESHOLD": "0.2"})
+        assert loose.returncode == 0, loose.stderr
+        out = json.loads(loose.stdout)
+        assert (out["articles"], out["stories"], out["joined"], out["threshold"]) == (3, 2, 1, 0.2)
+        with factory() as session:
+            stories_now = [_story(session, i) for i in ids]
+        assert stories_now[0] == stories_now[1] != stories_now[2]
+
+        bad = run_newswire(
+            "stories", "reassign", "--since", "2024-03-05", "--until", "2024-03-04", env_overrides=env
+        )
+        assert bad.returncode != 0
+        assert "Traceback" not in bad.stdout + bad.stderr
     finally:
         engine.dispose()
