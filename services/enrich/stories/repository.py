@@ -24,8 +24,11 @@ def lock_for_assignment(session: Session, *, keys: Sequence[int]) -> None:
     second sees the first's story once it has the lock."""
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:ns, 0)"), {"ns": LOCK_NAMESPACE})
     folded = sorted({(k % (_INT4 - 1)) + 1 for k in keys})  # 1..2^31-1: never the global lock's 0
-    for key in folded:  # one statement each: the order is ours, not the planner's
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": LOCK_NAMESPACE, "key": key})
+    if folded:  # a function scan over the array yields its elements in order: the locks are taken ascending
+        session.execute(
+            text("SELECT count(pg_advisory_xact_lock(:ns, k)) FROM unnest(CAST(:keys AS integer[])) AS k"),
+            {"ns": LOCK_NAMESPACE, "keys": folded},
+        )
 
 
 def lock_for_reassignment(session: Session) -> None:
