@@ -1,15 +1,17 @@
 """Cost of story assignment as the store grows, and of a reassignment.
 
-    python scripts/bench_stories.py --database-url URL [--sizes 10000,100000] [--probes 200]
+    python scripts/bench_stories.py --database-url URL1 --database-url URL2 \
+        [--sizes 10000,100000] [--probes 200]
 
-URL names an empty, migrated database of its own (``createdb`` + ``newswire migrate``); the script fills
-it.  For each size it adds synthetic enriched articles (events of 1-5 articles, each article 60 words:
+Each URL names an empty, migrated database of its own (``createdb`` + ``newswire migrate``), one per size;
+the script fills them.  Each gets synthetic enriched articles (events of 1-5 articles, each article 60 words:
 25 of its event's 40 words and 35 background words drawn with a Zipf-like skew from 50,000; no entities,
 so the text alone decides) spread over 365 days, with their signatures and keys as the worker stores
 them, written with COPY.  Then it times ``lock_signature`` + ``assign_story`` (what the worker adds to
 an enrichment) for ``--probes`` new articles, half from stored events and half new, each in its own
-transaction rolled back afterwards so the store keeps its size; and a reassignment of one day of
-articles (rolled back).  Prints the median and 90th percentile per article and the candidates read.
+transaction rolled back afterwards so the store keeps its size, alternating between the stores so that
+the machine's load weighs on all sizes alike; and a reassignment of one day of articles of the largest
+store (rolled back).  Prints the median and 90th percentile per article and the candidates read.
 """
 
 from __future__ import annotations
@@ -147,90 +149,90 @@ def probe(
     corpus: Corpus,
     events: list[tuple[list[str], datetime]],
     *,
-    probes: int,
+    number: int,
     rules: StoryRules,
-) -> tuple[list[float], list[int], int]:
-    """Seconds per assignment, candidates read per assignment, articles that joined a story."""
-    seconds: list[float] = []
-    candidates: list[int] = []
-    joined = 0
-    for i in range(probes):
-        event = corpus.rng.choice(events) if i % 2 == 0 else corpus.event()
-        title, body, at = corpus.article(event)
-        with factory() as session:
-            article = Article(
-                url=f"https://probe.test/{i}",
-                canonical_url=f"https://probe.test/{i}",
-                title=title,
-                text=body,
-                content_hash=f"{i:064x}",
-                raw_format="text",
-                raw_content=body,
-                status="enriched",
-                published_at=at,
-            )
-            session.add(article)
-            session.flush()
-            started = time.perf_counter()
-            signature = stories.lock_signature(session=session, title=title, text=body, entities=[])
-            assignment = stories.assign_story(
-                session=session, article_id=article.id, signature=signature, rules=rules
-            )
-            seconds.append(time.perf_counter() - started)
-            window = timedelta(hours=rules.window_hours)
-            candidates.append(
-                len(
-                    repository.candidates(
-                        session,
-                        keys=signature.keys,
-                        lo=at - window,
-                        hi=at + window,
-                        article_id=article.id,
-                        per_key=stories.CANDIDATES_PER_KEY,
-                    )
-                )
-            )
-            joined += assignment.match is not None
-            session.rollback()
-    return seconds, candidates, joined
+) -> tuple[float, int, bool]:
+    """One assignment, rolled back: seconds, candidates read, whether it joined a story."""
+    event = corpus.rng.choice(events) if number % 2 == 0 else corpus.event()
+    title, body, at = corpus.article(event)
+    with factory() as session:
+        article = Article(
+            url=f"https://probe.test/{number}",
+            canonical_url=f"https://probe.test/{number}",
+            title=title,
+            text=body,
+            content_hash=f"{number:064x}",
+            raw_format="text",
+            raw_content=body,
+            status="enriched",
+            published_at=at,
+        )
+        session.add(article)
+        session.flush()
+        started = time.perf_counter()
+        signature = stories.lock_signature(session=session, title=title, text=body, entities=[])
+        assignment = stories.assign_story(
+            session=session, article_id=article.id, signature=signature, rules=rules
+        )
+        seconds = time.perf_counter() - started
+        window = timedelta(hours=rules.window_hours)
+        read = repository.candidates(
+            session,
+            keys=signature.keys,
+            lo=at - window,
+            hi=at + window,
+            article_id=article.id,
+            per_key=stories.CANDIDATES_PER_KEY,
+        )
+        session.rollback()
+    return seconds, len(read), assignment.match is not None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--database-url", required=True, help="an empty, migrated database of its own")
-    parser.add_argument("--sizes", default="10000,100000", help="store sizes to measure at, ascending")
+    parser.add_argument(
+        "--database-url", action="append", required=True, help="an empty, migrated database per size"
+    )
+    parser.add_argument("--sizes", default="10000,100000", help="store sizes, one per --database-url")
     parser.add_argument("--probes", type=int, default=200, help="assignments timed per size")
     args = parser.parse_args()
-    engine = create_engine(args.database_url)
-    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-    with factory() as session:
-        if session.scalar(select(func.count()).select_from(Article)):
-            print("the database is not empty: give the benchmark a database of its own", file=sys.stderr)
-            return 2
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if len(sizes) != len(args.database_url):
+        print("give one --database-url per size", file=sys.stderr)
+        return 2
+    engines = [create_engine(url) for url in args.database_url]
+    factories = [sessionmaker(bind=e, expire_on_commit=False, autoflush=False) for e in engines]
+    for factory in factories:
+        with factory() as session:
+            if session.scalar(select(func.count()).select_from(Article)):
+                print("a database is not empty: give the benchmark databases of its own", file=sys.stderr)
+                return 2
     rules = StoryRules()
-    corpus = Corpus(seed=7)
-    events: list[tuple[list[str], datetime]] = []
-    stored = 0
+    stores = []
+    for size, factory in zip(sizes, factories, strict=True):
+        began = time.perf_counter()
+        events = fill(factory, Corpus(seed=7), count=size, first_id=1)
+        stores.append((size, factory, events, Corpus(seed=11), time.perf_counter() - began))
+    timed: list[list[tuple[float, int, bool]]] = [[] for _ in stores]
+    for number in range(args.probes):
+        for results, (_, factory, events, corpus, _) in zip(timed, stores, strict=True):
+            results.append(probe(factory, corpus, events, number=number, rules=rules))
     print("stored    in 72h window  p50 ms  p90 ms  candidates p50  joined  (fill s)")
     medians = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        began = time.perf_counter()
-        events += fill(factory, corpus, count=size - stored, first_id=stored + 1)
-        filled = time.perf_counter() - began
-        stored = size
-        seconds, candidates, joined = probe(factory, corpus, events, probes=args.probes, rules=rules)
-        ms = sorted(s * 1000 for s in seconds)
-        medians.append(statistics.median(ms))
-        per_window = stored * 2 * rules.window_hours / (365 * 24)
+    for results, (size, _, _, _, filled) in zip(timed, stores, strict=True):
+        ms = sorted(r[0] * 1000 for r in results)
         p50, p90 = statistics.median(ms), ms[int(len(ms) * 0.9)]
+        medians.append(p50)
+        per_window = size * 2 * rules.window_hours / (365 * 24)
         print(
-            f"{stored:<9} {per_window:>13.0f}  {p50:>6.2f}  {p90:>6.2f}  "
-            f"{statistics.median(candidates):>14.0f}  {joined:>3}/{args.probes}  ({filled:.1f})"
+            f"{size:<9} {per_window:>13.0f}  {p50:>6.2f}  {p90:>6.2f}  "
+            f"{statistics.median(r[1] for r in results):>14.0f}  "
+            f"{sum(r[2] for r in results):>3}/{args.probes}  ({filled:.1f})"
         )
     print(f"largest / smallest store, median per assignment: {medians[-1] / medians[0]:.2f}x")
-    with factory() as session:
+    with factories[-1]() as session:
         day = START + timedelta(days=100)
         began = time.perf_counter()
         result = stories.reassign(session=session, since=day, until=day + timedelta(days=1), rules=rules)
@@ -240,7 +242,8 @@ def main() -> int:
         f"reassign one day: {result.articles} articles into {result.stories} stories in {took:.2f} s "
         f"({took / max(result.articles, 1) * 1000:.1f} ms per article)"
     )
-    engine.dispose()
+    for engine in engines:
+        engine.dispose()
     return 0
 
 
