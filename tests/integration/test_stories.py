@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, pool, select
+from sqlalchemy import create_engine, func, pool, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.enrich.articles import service
@@ -216,5 +216,49 @@ def test_cli_reassign_after_a_settings_change(fresh_database: Callable[[str], st
         )
         assert bad.returncode != 0
         assert "Traceback" not in bad.stdout + bad.stderr
+    finally:
+        engine.dispose()
+
+
+def test_articles_enriched_before_stories_get_them_by_reassignment(
+    fresh_database: Callable[[str], str],
+) -> None:
+    from alembic import command
+
+    from shared.migrate import alembic_config, upgrade
+
+    url = fresh_database("stories_backfill")
+    command.downgrade(alembic_config(url), "0007")  # before stories existed
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for n, (title, body) in enumerate((QUAKE_A, QUAKE_B, FOOTBALL)):
+                conn.execute(
+                    text(
+                        "INSERT INTO articles (url, canonical_url, title, text, content_hash, raw_format, "
+                        "raw_content, status, published_at) "
+                        "VALUES (:u, :u, :t, :x, :h, 'text', :x, 'enriched', :p)"
+                    ),
+                    {
+                        "u": f"https://old.test/{n}",
+                        "t": title,
+                        "x": body,
+                        "h": f"{n:064d}",
+                        "p": T0 + timedelta(hours=n),
+                    },
+                )
+        upgrade(url)
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        with factory.begin() as session:
+            ids = list(session.scalars(select(Article.id).order_by(Article.id)))
+            assert [_story(session, i) for i in ids] == [None, None, None]
+            result = stories.reassign(
+                session=session, since=None, until=None, rules=StoryRules(threshold=0.2)
+            )
+        assert (result.articles, result.stories, result.joined) == (3, 2, 1)
+        with factory() as session:
+            found = [_story(session, i) for i in ids]
+            assert found[0] == found[1] != found[2]
+            assert session.scalar(select(func.count()).select_from(Story)) == 2
     finally:
         engine.dispose()
