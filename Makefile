@@ -56,6 +56,7 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_ner.py
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py
+	$(BIN)/python scripts/eval_stories.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_dedup.py

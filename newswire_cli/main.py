@@ -14,6 +14,7 @@ from newswire_cli.failed import app as failed_app
 from newswire_cli.keys import app as keys_app
 from newswire_cli.reprocess import completeness as completeness_command
 from newswire_cli.reprocess import reprocess as reprocess_command
+from newswire_cli.stories import app as stories_app
 from shared.settings import get_settings
 
 app = typer.Typer(
@@ -347,6 +348,7 @@ app.command("completeness")(completeness_command)
 app.add_typer(failed_app, name="failed")
 app.add_typer(keys_app, name="keys")
 app.add_typer(entities_app, name="entities")
+app.add_typer(stories_app, name="stories")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,6 +93,7 @@ class Article(TimestampMixin, Base):
         Index("ix_articles_status_id", "status", "id"),
         Index("ix_articles_language_id", "language", "id"),
         Index("ix_articles_enrichment_version_id", "enrichment_version", "id"),
+        Index("ix_articles_story_id_id", "story_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -126,6 +127,8 @@ class Article(TimestampMixin, Base):
     duplicate_method: Mapped[str | None] = mapped_column(String(16))
     duplicate_score: Mapped[float | None] = mapped_column(Float)
     revision: Mapped[int] = mapped_column(Integer, server_default="1")  # see ArticleRevision
+    # the story (event) the article covers (0009; services.enrich.stories)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
 
     entities: Mapped[list[ArticleEntity]] = relationship(
         back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
@@ -365,3 +368,46 @@ class EntityOverride(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Story(TimestampMixin, Base):
+    """Articles about one event (migration 0009).  The counts, times, label and top entities are
+    recomputed from the members by the transaction that changes them (services.enrich.stories)."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_last_seen_id", "last_seen", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    label: Mapped[str] = mapped_column(Text, server_default="")  # the title of the earliest article
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    article_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    source_count: Mapped[int] = mapped_column(Integer, server_default="0")  # syndicated copies not counted
+    top_entities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))
+
+
+class StorySignature(Base):
+    """What story matching compares for one article (services.enrich.stories.signature), and how the
+    article's story was decided: ``match`` is the best candidate and its score (null: it started one)."""
+
+    __tablename__ = "story_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime]
+    terms: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    entity_keys: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    entity_weights: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    match: Mapped[dict[str, Any] | None]
+    syndicated: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    assigned_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StoryKey(Base):
+    """The candidate index: one row per lookup key of an article, searched by (key, time range)."""
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index("ix_story_keys_article_id", "article_id"),)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)

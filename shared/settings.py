@@ -213,6 +213,42 @@ class Settings(BaseSettings):
         description="Articles a source must have pushed in the last 3 hours (and before) to judge a jump.",
     )
 
+    # stories: articles about one event share a story id (services/enrich/stories)
+    story_window_hours: float = Field(
+        default=72.0,
+        gt=0,
+        le=24 * 90,
+        description="Stories: an article is compared with articles published (else received) within this "
+        "many hours of it; the time score falls from 1 to 0 across the window.",
+    )
+    story_threshold: float = Field(
+        default=0.35,
+        ge=0,
+        le=1,
+        description="Stories: an article joins the story of its best match when the match score reaches "
+        "this (else it starts a story); see `make eval`.",
+    )
+    story_weight_text: float = Field(
+        default=0.5, ge=0, le=1, description="Stories: weight of the lead-term cosine in the match score."
+    )
+    story_weight_entities: float = Field(
+        default=0.35,
+        ge=0,
+        le=1,
+        description="Stories: weight of the salient-entity cosine (goes to the text when an article has "
+        "no entities).",
+    )
+    story_weight_time: float = Field(
+        default=0.15, ge=0, le=1, description="Stories: weight of the time proximity in the match score."
+    )
+    story_syndication_similarity: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Stories: a member whose lead-term cosine with the article it matched reaches this is "
+        "a syndicated copy (its source is not counted as independent).",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -145,3 +145,24 @@ def syndicated_copy(text: str, *, outlet: str) -> str:
     """What another site makes of a wire story: its own lines around it and the last paragraph cut."""
     kept = text.split("\n\n")[:-1]
     return "\n\n".join([f"By {outlet} staff", *kept, f"Read more news from {outlet} every day."])
+
+
+def stored_article(session: Any, *, title: str, text: str, published_at: Any, source: str = "wire") -> Any:
+    """An article row (queued) with a unique URL and hash, flushed in ``session``; returns the row."""
+    from shared.models import Article
+
+    token = uuid.uuid4().hex
+    article = Article(
+        url=f"https://{source}.test/{token}",
+        canonical_url=f"https://{source}.test/{token}",
+        source=source,
+        title=title,
+        text=text,
+        content_hash=token + token,
+        raw_format="text",
+        raw_content=text,
+        published_at=published_at,
+    )
+    session.add(article)
+    session.flush()
+    return article

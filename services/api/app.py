@@ -9,6 +9,8 @@ from services.api.entities.endpoints import router as entities_router
 from services.api.entity_overrides.endpoints import router as entity_overrides_router
 from services.api.ops.endpoints import router as ops_router
 from services.api.ops.metrics import queue_collector, source_collector
+from services.api.stories.endpoints import ops_router as stories_ops_router
+from services.api.stories.endpoints import router as stories_router
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
@@ -27,7 +29,9 @@ def create_app() -> FastAPI:
     app.include_router(articles_router)
     app.include_router(entities_router)
     app.include_router(topics_router)
+    app.include_router(stories_router)
     app.include_router(ops_router)
     app.include_router(entity_overrides_router)
+    app.include_router(stories_ops_router)
     app.state.metrics_collectors = [queue_collector, source_collector]
     return app

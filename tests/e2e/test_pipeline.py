@@ -134,6 +134,16 @@ def test_samples_flow_through_the_platform(platform: Platform) -> None:
         by_entity = api.get("/v1/articles", params={"entity": "Hillary Clinton"}).json()["items"]
         assert len(by_entity) == clinton[0]["article_count"]
 
+        # the worker gave every article a story; the stories list and detail agree with the articles
+        story_ids = {d["id"]: d["story_id"] for d in details}
+        assert all(story_ids.values()), story_ids
+        stories = api.get("/v1/stories", params={"limit": 50}).json()["items"]
+        assert {s["id"] for s in stories} == set(story_ids.values())
+        assert sum(s["article_count"] for s in stories) == 5
+        for story in stories:
+            members = api.get(f"/v1/stories/{story['id']}").json()["articles"]
+            assert {a["id"] for a in members} == {i for i, s in story_ids.items() if s == story["id"]}
+
     # a re-push is answered as a duplicate and stores nothing new
     again = _push_samples(platform)
     assert again["duplicates"] == 5, again

@@ -193,3 +193,37 @@ def test_migration_0008_folds_stored_hosts_and_downgrades(fresh_database: Any) -
         upgrade(url)
     finally:
         engine.dispose()
+
+
+def test_duplicates_are_in_their_originals_story_and_count_no_source(
+    ingest_client: httpx.Client, db_session: Session
+) -> None:
+    from services.enrich.articles import service as enrich_service
+    from services.enrich.nlp import Enricher
+    from shared.models import Story
+
+    text = story_text("story-copies")
+    original_id = ingest_client.post("/v1/articles", json=article_payload(text=text, source="wire")).json()["id"]
+    early = ingest_client.post(
+        "/v1/articles", json=article_payload(text=syndicated_copy(text, outlet="Early Post"), source="early")
+    ).json()
+    assert early["duplicate_of"] == original_id
+
+    # the copy that came before the original was enriched joins the story at assignment
+    outcome = enrich_service.enrich_article(session=db_session, article_id=original_id, enricher=Enricher())
+    assert outcome == "enriched"
+    story_id = db_session.scalar(select(Article.story_id).where(Article.id == original_id))
+    assert story_id is not None
+    assert db_session.scalar(select(Article.story_id).where(Article.id == early["id"])) == story_id
+
+    # a copy arriving later is stored in the original's story at once
+    late = ingest_client.post(
+        "/v1/articles", json=article_payload(text=syndicated_copy(text, outlet="Late Times"), source="late")
+    ).json()
+    assert late["duplicate_of"] == original_id
+    assert db_session.scalar(select(Article.story_id).where(Article.id == late["id"])) == story_id
+
+    story = db_session.get(Story, story_id)
+    assert story is not None
+    db_session.refresh(story)
+    assert (story.article_count, story.source_count) == (1, 1), "syndicated copies are counted once"

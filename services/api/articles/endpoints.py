@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from services.api.articles import service
 from services.api.articles.schemas import ArticleDetail, ArticlePage, ArticleSort, RevisionList
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, RowId, SessionDep
+from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep
 from shared.settings import get_settings
 
 StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
@@ -43,6 +43,9 @@ def list_articles(
     ] = [],  # noqa: B006
     published_from: Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")] = None,
     published_to: Annotated[datetime | None, Query(description="Published before (ISO 8601).")] = None,
+    story: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="Only articles of this story (its id).")
+    ] = None,
     sort: Annotated[
         ArticleSort, Query(description="ingested (default) or published, newest first.")
     ] = "ingested",
@@ -61,6 +64,7 @@ def list_articles(
         status=status,
         published_from=published_from,
         published_to=published_to,
+        story=story,
     )
     return service.list_articles(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
 

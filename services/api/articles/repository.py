@@ -24,6 +24,7 @@ class ArticleFilter:
     statuses: Sequence[str] = ()
     published_from: datetime | None = None
     published_to: datetime | None = None
+    story_id: int | None = None
 
 
 def _filtered(f: ArticleFilter) -> Select[Any]:
@@ -58,6 +59,8 @@ def _filtered(f: ArticleFilter) -> Select[Any]:
         stmt = stmt.where(Article.status.in_(f.statuses))
     else:  # one record per article: duplicate rows only when asked for (status=duplicate)
         stmt = stmt.where(Article.duplicate_of.is_(None))
+    if f.story_id is not None:
+        stmt = stmt.where(Article.story_id == f.story_id)
     if f.published_from is not None:
         stmt = stmt.where(Article.published_at >= f.published_from)
     if f.published_to is not None:

@@ -68,6 +68,7 @@ class ArticleSummary(BaseModel):
     status: str
     created_at: datetime
     enriched_at: datetime | None
+    story_id: int | None = Field(description="The story (event) the article covers: GET /v1/stories/{id}.")
     topics: list[TopicOut]
 
 

@@ -42,6 +42,7 @@ def build_filter(
     status: Sequence[str],
     published_from: datetime | None,
     published_to: datetime | None,
+    story: int | None = None,
 ) -> ArticleFilter:
     valid_status = {s.value for s in ArticleStatus}
     bad = [s for s in status if s not in valid_status]
@@ -64,6 +65,7 @@ def build_filter(
         statuses=list(status),
         published_from=published_from,
         published_to=published_to,
+        story_id=story,
     )
 
 
@@ -80,6 +82,7 @@ def _summary(article: Article, topics: list[tuple[str, str, float]]) -> ArticleS
         status=article.status,
         created_at=article.created_at,
         enriched_at=article.enriched_at,
+        story_id=article.story_id,
         topics=[TopicOut(code=c, label=label, score=s) for c, label, s in topics],
     )
 

@@ -13,7 +13,10 @@ from services.enrich.articles import repository
 from services.enrich.entities import ExtractedEntity, ledger
 from services.enrich.entities.overrides import Override, OverrideSet, apply_overrides
 from services.enrich.nlp import Enricher, Enrichment
+from services.enrich.stories import service as stories
+from services.enrich.stories.scoring import StoryRules
 from shared.models import ArticleStatus, EntityOverride
+from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.enrich")
 
@@ -80,7 +83,14 @@ def save_enrichment(
     """Write entities, topics, language and versions in the caller's transaction.
 
     The article row is locked, so two workers handling the same article serialise; if its text changed
-    since it was read, nothing is written (the change queued its own job)."""
+    since it was read, nothing is written (the change queued its own job).  Last, the article gets its
+    story (its story locks are taken first, before the article row: one lock order for every worker)."""
+    signature = stories.lock_signature(
+        session=session,
+        title=item.title,
+        text=item.text,
+        entities=[(e.type, e.name, e.salience.score) for e in enrichment.entities],
+    )
     article = repository.lock_article(session, article_id=item.article_id)
     if article is None:
         return "missing"
@@ -103,6 +113,12 @@ def save_enrichment(
         language_confidence=enrichment.language.confidence,
         model_versions=enrichment.versions,
         attempts=attempts,
+    )
+    stories.assign_story(
+        session=session,
+        article_id=item.article_id,
+        signature=signature,
+        rules=StoryRules.from_settings(get_settings()),
     )
     repository.complete_outbox(session, article_id=item.article_id)
     return "enriched"

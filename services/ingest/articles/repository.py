@@ -136,6 +136,10 @@ def add_revision(session: Session, *, values: dict[str, Any]) -> None:
     session.execute(insert(ArticleRevision).values(**values))
 
 
+def story_of(session: Session, *, article_id: int) -> int | None:
+    return session.scalar(select(Article.story_id).where(Article.id == article_id))
+
+
 def update_article(session: Session, *, article_id: int, values: dict[str, Any]) -> None:
     session.execute(update(Article).where(Article.id == article_id).values(**values))
 

@@ -274,7 +274,12 @@ def _store(
         "status": ArticleStatus.QUEUED if match is None else ArticleStatus.DUPLICATE,
     }
     if match is not None:
-        values.update(duplicate_of=match[0], duplicate_score=match[1], duplicate_method=match[2])
+        values.update(
+            duplicate_of=match[0],
+            duplicate_score=match[1],
+            duplicate_method=match[2],
+            story_id=repository.story_of(session, article_id=match[0]),  # a copy is in its original's story
+        )
     article_id = repository.insert_article(session, values=values)
     if article_id is None:  # lost a race with a twin (same URL, feed id or text) committed meanwhile
         return None
