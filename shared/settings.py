@@ -91,6 +91,17 @@ class Settings(BaseSettings):
         description="Republish an outbox job not completed this many seconds after publishing.",
     )
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
+    enrich_batch_size: int = Field(
+        default=16,
+        ge=1,
+        description="Most articles an enrich task runs through the models in one `nlp.pipe` call when the "
+        "queue is deep (it takes over other queued articles' jobs; 1: one article per task).",
+    )
+    enrich_batch_min_depth: int = Field(
+        default=4,
+        ge=1,
+        description="Broker queue depth from which an enrich task batches (below it, one article per task).",
+    )
 
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")
