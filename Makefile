@@ -11,6 +11,7 @@ help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
 	@echo "make test   - install into .venv and run the whole test suite"
 	@echo "make chaos  - push 2000 articles while killing and restarting parts; print what survived"
+	@echo "make bench  - push articles into a fresh platform (1 and 2 workers), compare with the plain libraries"
 	@echo "make lint / typecheck / eval"
 
 $(BIN)/python:
@@ -50,6 +51,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+BENCH_ARGS ?=
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_throughput.py $(BENCH_ARGS)
 
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_extraction.py
