@@ -48,11 +48,7 @@ def apply_entity_deltas(
     rows in one order: no deadlock), increments computed by the database (no lost update)."""
     if not deltas:
         return {}
-    ordered = sorted(deltas)
-    stmt = pg_insert(Entity).values(
-        [{"type": t, "name": n, "article_count": deltas[(t, n)][0], "mention_count": deltas[(t, n)][1]}
-         for t, n in ordered]
-    )  # fmt: skip
+    stmt = pg_insert(Entity)
     upsert = stmt.on_conflict_do_update(
         index_elements=["type", "name"],
         set_={
@@ -61,7 +57,12 @@ def apply_entity_deltas(
             "updated_at": func.now(),
         },
     ).returning(Entity.type, Entity.name, Entity.id)
-    return {(r.type, r.name): r.id for r in session.execute(upsert)}
+    # parameters in sorted order, sent as one multi-row statement (a compiled form cached across calls)
+    rows = [
+        {"type": t, "name": n, "article_count": deltas[(t, n)][0], "mention_count": deltas[(t, n)][1]}
+        for t, n in sorted(deltas)
+    ]
+    return {(r.type, r.name): r.id for r in session.execute(upsert, rows)}
 
 
 def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[int, int]]) -> None:
@@ -70,10 +71,7 @@ def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[
     changed = sorted(key for key, delta in deltas.items() if delta != (0, 0))
     if not changed:
         return
-    stmt = pg_insert(EntityAlias).values(
-        [{"entity_id": e, "alias": a, "mention_count": deltas[(e, a)][0], "article_count": deltas[(e, a)][1]}
-         for e, a in changed]
-    )  # fmt: skip
+    stmt = pg_insert(EntityAlias)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["entity_id", "alias"],
@@ -81,7 +79,16 @@ def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[
                 "mention_count": EntityAlias.mention_count + stmt.excluded.mention_count,
                 "article_count": EntityAlias.article_count + stmt.excluded.article_count,
             },
-        )
+        ),
+        [
+            {
+                "entity_id": e,
+                "alias": a,
+                "mention_count": deltas[(e, a)][0],
+                "article_count": deltas[(e, a)][1],
+            }
+            for e, a in changed
+        ],
     )
     session.execute(
         delete(EntityAlias).where(
@@ -105,9 +112,9 @@ def replace_enrichment(
     session.execute(delete(ArticleEntity).where(ArticleEntity.article_id == article_id))
     session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article_id))
     if entity_rows:
-        session.execute(pg_insert(ArticleEntity).values(entity_rows))
+        session.execute(insert(ArticleEntity), entity_rows)
     if topic_rows:
-        session.execute(pg_insert(ArticleTopic).values(topic_rows))
+        session.execute(insert(ArticleTopic), topic_rows)
     session.execute(
         update(Article)
         .where(Article.id == article_id)
