@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     task_max_retries: int = Field(default=5, ge=0, description="Retries of a transient failure.")
     task_retry_backoff_max: int = Field(default=300, ge=1, description="Cap of the retry backoff (s).")
     worker_concurrency: int = Field(default=1, ge=1, description="Worker processes per `newswire worker`.")
+    worker_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="CPU niceness `newswire worker` adds to its processes: enrichment is batch work, so on "
+        "a shared machine the ingest requests get the CPU first (0: same priority).",
+    )
     outbox_relay_interval: float = Field(
         default=10.0, gt=0, description="Seconds between passes of the outbox relay."
     )
