@@ -161,12 +161,21 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": q[49], "p95": q[94], "p99": q[98]}
 
 
+def own_cpu(pid: int) -> float:
+    """CPU seconds of the process alone (not its children)."""
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return float(t.user + t.system)
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds of a process, its live descendants and the children it has reaped."""
     try:
         proc = psutil.Process(pid)
         t = proc.cpu_times()
-        total = t.user + t.system + t.children_user + t.children_system
+        total: float = t.user + t.system + t.children_user + t.children_system
         for child in proc.children(recursive=True):
             try:
                 c = child.cpu_times()
@@ -220,6 +229,7 @@ def push(
 class RunResult:
     workers: int
     ingest_processes: int
+    prefill: int
     articles: int
     concurrency: int
     rate: float
@@ -231,15 +241,28 @@ class RunResult:
     ingest_latency_text_5kb_s: dict[str, float | None]
     lag_s: dict[str, float | None]
     enriched: int
+    batched_share: float  # articles whose job a batch took over
     enriched_per_s: float
     drained: bool
     cpu_s_per_article: dict[str, float]
     env: dict[str, str]
 
 
+PREFILL_SQL = """
+insert into articles (url, canonical_url, source, external_id, title, text, content_hash, raw_format,
+                      raw_content, status, language, language_confidence, published_at, received_at,
+                      stored_at, queued_at, enrich_started_at, enriched_at)
+select 'https://prefill.invalid/' || g, 'https://prefill.invalid/' || g, 'prefill-' || (g % 50), 'p' || g,
+       'Prefilled article ' || g, 'Prefilled body ' || g || ' about markets in London and Paris.',
+       md5('prefill' || g) || md5(g::text), 'text', '', 'enriched', 'en', 0.99,
+       now() - make_interval(mins => g), now(), now(), now(), now(), now()
+from generate_series(1, %s) as g
+"""
+
+
 def run_platform(
     articles: list[dict[str, Any]], *, workers: int, ingest_processes: int, concurrency: int, rate: float,
-    extra_env: dict[str, str], timeout: float, say: Any,
+    extra_env: dict[str, str], timeout: float, prefill: int, say: Any,
 ) -> RunResult:  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="newswire-bench-"))
     config = ChaosConfig(workers=workers)
@@ -252,6 +275,11 @@ def run_platform(
         if done.returncode != 0:
             raise RuntimeError(f"newswire migrate failed: {done.stderr[-2000:]}")
         headers = {"Authorization": f"Bearer {_create_api_key(platform)}"}
+        if prefill:  # stored, enriched articles the run's lookups and indexes have to live with
+            with platform.db() as conn:
+                conn.execute(PREFILL_SQL, (prefill,))
+                conn.execute("analyze")
+            say(f"  prefilled {prefill} stored articles")
         platform.start_ingest()
         urls = [platform.ingest_url]
         for n in range(2, ingest_processes + 1):
@@ -286,6 +314,8 @@ def run_platform(
         groups["redis"] = [int(redis.Redis.from_url(env["NEWSWIRE_REDIS_URL"]).info("server")["process_id"])]
         groups["load generator"] = [os.getpid()]
         cpu_before = {name: sum(map(tree_cpu, pids)) for name, pids in groups.items()}
+        worker_mains = [pids[0] for name, pids in groups.items() if name.startswith("worker")]
+        mains_before = sum(map(own_cpu, worker_mains))
         say(f"  pushing {len(articles)} articles, {concurrency} connections, {workers} worker(s)")
         result = push(articles, urls=urls, headers=headers, concurrency=concurrency, rate=rate)
         accepted = sum(1 for *_, status in result.latencies if status == 202)
@@ -301,12 +331,18 @@ def run_platform(
                 break
             time.sleep(0.5)
         cpu_after = {name: sum(map(tree_cpu, pids)) for name, pids in groups.items()}
+        mains = sum(map(own_cpu, worker_mains)) - mains_before
         with platform.db() as conn:
             statuses = dict(
                 conn.execute(
                     "select status, count(*) from articles where source = %s group by 1", (source,)
                 ).fetchall()
             )
+            batched = conn.execute(
+                "select count(*) from outbox join articles on articles.id = outbox.article_id "
+                "where articles.source = %s and outbox.payload ? 'batched_into'",
+                (source,),
+            ).fetchone()
             rows = conn.execute(
                 "select extract(epoch from enriched_at - received_at), extract(epoch from enriched_at) "
                 "from articles where source = %s and status = 'enriched' order by enriched_at",
@@ -327,13 +363,15 @@ def run_platform(
             if kind == "text" and status == 202 and TEXT_CHARS[0] <= chars <= TEXT_CHARS[1] + 500
         ]
         n = max(1, accepted)
-        cpu = {}
+        cpu: dict[str, float] = {}
         for name in groups:
             label = "worker" if name.startswith("worker") else "ingest" if name.startswith("ingest") else name
             cpu[label] = cpu.get(label, 0.0) + (cpu_after[name] - cpu_before[name]) / n
+        cpu["worker main processes"] = mains / n  # Celery's consumer, part of "worker"
         return RunResult(
             workers=workers,
             ingest_processes=ingest_processes,
+            prefill=prefill,
             articles=len(articles),
             concurrency=concurrency,
             rate=rate,
@@ -345,6 +383,7 @@ def run_platform(
             ingest_latency_text_5kb_s=percentiles(texts),
             lag_s=percentiles(lags),
             enriched=len(rows),
+            batched_share=round((batched[0] if batched else 0) / n, 3),
             enriched_per_s=steady,
             drained=drained,
             cpu_s_per_article={k: round(v, 4) for k, v in cpu.items()},
@@ -392,15 +431,15 @@ def _ms(value: float | None) -> str:
 
 def table(runs: list[RunResult], baseline: dict[str, Any]) -> str:
     lines = [
-        "| workers | ingest procs | accepted/s | ingest p50/p95/p99 ms | 5 kB text p99 ms "
+        "| workers | ingest procs | stored before | accepted/s | ingest p50/p95/p99 ms | 5 kB text p99 ms "
         "| lag p50/p95/p99 s | enriched/s | ÷ baseline | CPU s/article (ingest, worker, postgres, redis) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lat, lag, cpu = r.ingest_latency_s, r.lag_s, r.cpu_s_per_article
         lag_text = "/".join("-" if lag[k] is None else f"{lag[k]:.1f}" for k in ("p50", "p95", "p99"))
         lines.append(
-            f"| {r.workers} | {r.ingest_processes} | {r.accepted_per_s:.1f} | "
+            f"| {r.workers} | {r.ingest_processes} | {r.prefill} | {r.accepted_per_s:.1f} | "
             f"{_ms(lat['p50'])}/{_ms(lat['p95'])}/{_ms(lat['p99'])} | "
             f"{_ms(r.ingest_latency_text_5kb_s['p99'])} | {lag_text} | {r.enriched_per_s:.1f} | "
             f"{r.enriched_per_s / baseline['per_s']:.2f} | "
@@ -455,6 +494,7 @@ def main() -> int:
     parser.add_argument("--html-share", type=float, default=0.3)
     parser.add_argument("--baseline-articles", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900.0, help="Most seconds to wait for a drain.")
+    parser.add_argument("--prefill", type=int, default=0, help="Stored articles written before the run.")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the platform's processes.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--seed", type=int, default=1)
@@ -481,6 +521,7 @@ def main() -> int:
                 rate=args.rate,
                 extra_env=extra_env,
                 timeout=args.timeout,
+                prefill=args.prefill,
                 say=print,
             )  # fmt: skip
         )
