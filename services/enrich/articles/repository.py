@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from services.enrich.versions import version_key
 from shared.models import (
@@ -21,13 +21,17 @@ from shared.models import (
     OutboxEvent,
 )
 
+#: What enrichment reads of an article: never the raw page (often hundreds of kB of HTML).
+_ENRICH_COLUMNS = load_only(Article.id, Article.title, Article.text, Article.content_hash, Article.status)
+
 
 def get_for_enrichment(session: Session, *, article_id: int) -> Article | None:
-    return session.get(Article, article_id)
+    return session.get(Article, article_id, options=[_ENRICH_COLUMNS])
 
 
 def lock_article(session: Session, *, article_id: int) -> Article | None:
-    return session.scalars(select(Article).where(Article.id == article_id).with_for_update()).one_or_none()
+    stmt = select(Article).options(_ENRICH_COLUMNS).where(Article.id == article_id).with_for_update()
+    return session.scalars(stmt).one_or_none()
 
 
 def article_entities(session: Session, *, article_id: int) -> list[tuple[str, str, list[str]]]:

@@ -183,12 +183,9 @@ def mark_started(*, session: Session, article_id: int) -> None:
     repository.mark_started(session, article_id=article_id)
 
 
-def start(*, session: Session, article_id: int, outbox_id: int | None) -> bool:
-    """Mark the article started, unless a batch took over this message's job (False: nothing to do)."""
-    if outbox_id is not None and repository.is_batched(session, outbox_id=outbox_id):
-        return False
-    repository.mark_started(session, article_id=article_id)
-    return True
+def taken_over(*, session: Session, outbox_id: int) -> bool:
+    """Whether a batch took over this outbox job (its message then has nothing left to do)."""
+    return repository.is_batched(session, outbox_id=outbox_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +196,7 @@ class Claimed:
 
 def claim_batch(*, session: Session, article_id: int, limit: int, task: str) -> list[Claimed]:
     """Take over up to ``limit`` other queued articles whose messages wait in the broker, so one model
-    call enriches them with ``article_id``; their messages become no-ops (see `start`)."""
+    call enriches them with ``article_id``; their messages become no-ops (see `taken_over`)."""
     jobs = repository.claim_queued(session, exclude_article_id=article_id, limit=limit)
     if not jobs:
         return []

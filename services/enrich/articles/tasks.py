@@ -134,11 +134,12 @@ def run_enrich(
     model call. Each article is saved in its own transaction; a batched article that fails is requeued
     alone; this article's own error is raised (the task retries or fails it)."""
     with session_scope(factory) as session:
+        if outbox_id is not None and service.taken_over(session=session, outbox_id=outbox_id):
+            return "batched"
         item = service.load_input(session=session, article_id=article_id)
         if item is None:
             return "missing"
-        if not service.start(session=session, article_id=article_id, outbox_id=outbox_id):
-            return "batched"
+        service.mark_started(session=session, article_id=article_id)
         claimed = service.claim_batch(session=session, article_id=article_id, limit=batch, task=ENRICH_TASK)
     items = [item, *(c.item for c in claimed)]
     results = service.enrich_inputs(
