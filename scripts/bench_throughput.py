@@ -252,7 +252,7 @@ PREFILL_SQL = """
 insert into articles (url, canonical_url, source, external_id, title, text, content_hash, raw_format,
                       raw_content, status, language, language_confidence, published_at, received_at,
                       stored_at, queued_at, enrich_started_at, enriched_at)
-select 'https://prefill.invalid/' || g, 'https://prefill.invalid/' || g, 'prefill-' || (g % 50), 'p' || g,
+select 'https://prefill.invalid/' || g, 'https://prefill.invalid/' || g, 'prefill-' || (g %% 50), 'p' || g,
        'Prefilled article ' || g, 'Prefilled body ' || g || ' about markets in London and Paris.',
        md5('prefill' || g) || md5(g::text), 'text', '', 'enriched', 'en', 0.99,
        now() - make_interval(mins => g), now(), now(), now(), now(), now()
