@@ -11,7 +11,8 @@ help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
 	@echo "make test   - install into .venv and run the whole test suite"
 	@echo "make chaos  - push 2000 articles while killing and restarting parts; print what survived"
-	@echo "make lint / typecheck / eval / bench"
+	@echo "make bench  - throughput (platform vs plain libraries), dedup cost as the store grows"
+	@echo "make lint / typecheck / eval"
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,15 +52,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+BENCH_ARGS ?=
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_throughput.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_dedup.py
+
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_extraction.py
 	$(BIN)/python scripts/eval_ner.py
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py
 	$(BIN)/python scripts/eval_stories.py
-
-bench: $(STAMP)
-	$(BIN)/python scripts/bench_dedup.py
 
 clean-data:
 	rm -rf .newswire

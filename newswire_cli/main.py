@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -115,6 +116,8 @@ def worker(
     ]
     if hostname:
         argv.append(f"--hostname={hostname}")
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # the pool processes inherit it
     celery_app.worker_main(argv)
 
 

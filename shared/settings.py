@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     task_max_retries: int = Field(default=5, ge=0, description="Retries of a transient failure.")
     task_retry_backoff_max: int = Field(default=300, ge=1, description="Cap of the retry backoff (s).")
     worker_concurrency: int = Field(default=1, ge=1, description="Worker processes per `newswire worker`.")
+    worker_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="CPU niceness `newswire worker` adds to its processes: enrichment is batch work, so on "
+        "a shared machine the ingest requests get the CPU first (0: same priority).",
+    )
     outbox_relay_interval: float = Field(
         default=10.0, gt=0, description="Seconds between passes of the outbox relay."
     )
@@ -91,6 +98,17 @@ class Settings(BaseSettings):
         description="Republish an outbox job not completed this many seconds after publishing.",
     )
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
+    enrich_batch_size: int = Field(
+        default=16,
+        ge=1,
+        description="Most articles an enrich task runs through the models in one `nlp.pipe` call when the "
+        "queue is deep (it takes over other queued articles' jobs; 1: one article per task).",
+    )
+    enrich_batch_min_depth: int = Field(
+        default=4,
+        ge=1,
+        description="Broker queue depth from which an enrich task batches (below it, one article per task).",
+    )
 
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")

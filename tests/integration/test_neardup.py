@@ -203,7 +203,9 @@ def test_duplicates_are_in_their_originals_story_and_count_no_source(
     from shared.models import Story
 
     text = story_text("story-copies")
-    original_id = ingest_client.post("/v1/articles", json=article_payload(text=text, source="wire")).json()["id"]
+    original_id = ingest_client.post("/v1/articles", json=article_payload(text=text, source="wire")).json()[
+        "id"
+    ]
     early = ingest_client.post(
         "/v1/articles", json=article_payload(text=syndicated_copy(text, outlet="Early Post"), source="early")
     ).json()

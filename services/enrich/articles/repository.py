@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from services.enrich.versions import version_key
 from shared.models import (
@@ -21,13 +21,17 @@ from shared.models import (
     OutboxEvent,
 )
 
+#: What enrichment reads of an article: never the raw page (often hundreds of kB of HTML).
+_ENRICH_COLUMNS = load_only(Article.id, Article.title, Article.text, Article.content_hash, Article.status)
+
 
 def get_for_enrichment(session: Session, *, article_id: int) -> Article | None:
-    return session.get(Article, article_id)
+    return session.get(Article, article_id, options=[_ENRICH_COLUMNS])
 
 
 def lock_article(session: Session, *, article_id: int) -> Article | None:
-    return session.scalars(select(Article).where(Article.id == article_id).with_for_update()).one_or_none()
+    stmt = select(Article).options(_ENRICH_COLUMNS).where(Article.id == article_id).with_for_update()
+    return session.scalars(stmt).one_or_none()
 
 
 def article_entities(session: Session, *, article_id: int) -> list[tuple[str, str, list[str]]]:
@@ -48,11 +52,7 @@ def apply_entity_deltas(
     rows in one order: no deadlock), increments computed by the database (no lost update)."""
     if not deltas:
         return {}
-    ordered = sorted(deltas)
-    stmt = pg_insert(Entity).values(
-        [{"type": t, "name": n, "article_count": deltas[(t, n)][0], "mention_count": deltas[(t, n)][1]}
-         for t, n in ordered]
-    )  # fmt: skip
+    stmt = pg_insert(Entity)
     upsert = stmt.on_conflict_do_update(
         index_elements=["type", "name"],
         set_={
@@ -61,7 +61,12 @@ def apply_entity_deltas(
             "updated_at": func.now(),
         },
     ).returning(Entity.type, Entity.name, Entity.id)
-    return {(r.type, r.name): r.id for r in session.execute(upsert)}
+    # parameters in sorted order, sent as one multi-row statement (a compiled form cached across calls)
+    rows = [
+        {"type": t, "name": n, "article_count": deltas[(t, n)][0], "mention_count": deltas[(t, n)][1]}
+        for t, n in sorted(deltas)
+    ]
+    return {(r.type, r.name): r.id for r in session.execute(upsert, rows)}
 
 
 def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[int, int]]) -> None:
@@ -70,10 +75,7 @@ def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[
     changed = sorted(key for key, delta in deltas.items() if delta != (0, 0))
     if not changed:
         return
-    stmt = pg_insert(EntityAlias).values(
-        [{"entity_id": e, "alias": a, "mention_count": deltas[(e, a)][0], "article_count": deltas[(e, a)][1]}
-         for e, a in changed]
-    )  # fmt: skip
+    stmt = pg_insert(EntityAlias)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["entity_id", "alias"],
@@ -81,7 +83,16 @@ def apply_alias_deltas(session: Session, *, deltas: dict[tuple[int, str], tuple[
                 "mention_count": EntityAlias.mention_count + stmt.excluded.mention_count,
                 "article_count": EntityAlias.article_count + stmt.excluded.article_count,
             },
-        )
+        ),
+        [
+            {
+                "entity_id": e,
+                "alias": a,
+                "mention_count": deltas[(e, a)][0],
+                "article_count": deltas[(e, a)][1],
+            }
+            for e, a in changed
+        ],
     )
     session.execute(
         delete(EntityAlias).where(
@@ -105,9 +116,9 @@ def replace_enrichment(
     session.execute(delete(ArticleEntity).where(ArticleEntity.article_id == article_id))
     session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article_id))
     if entity_rows:
-        session.execute(pg_insert(ArticleEntity).values(entity_rows))
+        session.execute(insert(ArticleEntity), entity_rows)
     if topic_rows:
-        session.execute(pg_insert(ArticleTopic).values(topic_rows))
+        session.execute(insert(ArticleTopic), topic_rows)
     session.execute(
         update(Article)
         .where(Article.id == article_id)
@@ -136,6 +147,87 @@ def mark_failed(session: Session, *, article_id: int, error: str, attempts: int)
 def mark_started(session: Session, *, article_id: int) -> None:
     session.execute(
         update(Article).where(Article.id == article_id).values(enrich_started_at=func.clock_timestamp())
+    )
+
+
+#: Outbox payload key of a job a batch took over: its message is obsolete (the value is the new job's id).
+BATCHED_INTO = "batched_into"
+#: Outbox payload key of a job that must run alone (an article a batch could not finish).
+ALONE = "alone"
+
+
+def is_batched(session: Session, *, outbox_id: int) -> bool:
+    """Whether a batch took over this outbox job (its message then has nothing left to do)."""
+    return bool(
+        session.scalar(select(OutboxEvent.payload.has_key(BATCHED_INTO)).where(OutboxEvent.id == outbox_id))
+    )
+
+
+def claim_queued(session: Session, *, exclude_article_id: int, limit: int) -> list[tuple[int, int]]:
+    """Lock up to ``limit`` published, unfinished jobs of queued articles nobody has started since the
+    publish (oldest first; jobs another transaction holds are skipped); ``(outbox id, article id)``."""
+    rows = session.execute(
+        select(OutboxEvent.id, OutboxEvent.article_id)
+        .join(Article, Article.id == OutboxEvent.article_id)
+        .where(
+            OutboxEvent.completed_at.is_(None),
+            OutboxEvent.published_at.is_not(None),
+            ~OutboxEvent.payload.has_key(ALONE),
+            OutboxEvent.article_id != exclude_article_id,
+            Article.status == ArticleStatus.QUEUED,
+            or_(Article.enrich_started_at.is_(None), Article.enrich_started_at < OutboxEvent.published_at),
+        )
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(of=OutboxEvent, skip_locked=True)
+    )
+    return [(r.id, r.article_id) for r in rows]
+
+
+def take_over(session: Session, *, jobs: list[tuple[int, int]], task: str, batch_of: int) -> dict[int, int]:
+    """Move the locked ``(outbox id, article id)`` jobs into new jobs owned by the batch (published now, so
+    the relay redelivers them if the batch never finishes); the old ones are completed and marked
+    ``batched_into``. Marks the articles started. Returns ``article id -> new outbox id``."""
+    articles = sorted({article_id for _, article_id in jobs})
+    rows = session.execute(
+        insert(OutboxEvent)
+        .values(
+            [
+                {
+                    "article_id": a,
+                    "task": task,
+                    "payload": {"batch_of": batch_of},
+                    "published_at": func.now(),
+                }
+                for a in articles
+            ]
+        )  # fmt: skip
+        .returning(OutboxEvent.article_id, OutboxEvent.id)
+    )
+    new_ids = {r.article_id: r.id for r in rows}
+    for outbox_id, article_id in jobs:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == outbox_id)
+            .values(
+                completed_at=func.now(),
+                payload=OutboxEvent.payload.op("||")(
+                    func.jsonb_build_object(BATCHED_INTO, new_ids[article_id])
+                ),
+            )
+        )
+    session.execute(
+        update(Article).where(Article.id.in_(articles)).values(enrich_started_at=func.clock_timestamp())
+    )
+    return new_ids
+
+
+def run_alone(session: Session, *, outbox_id: int) -> None:
+    """Unpublish a batch's job and mark it to run alone (the caller publishes it again)."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == outbox_id, OutboxEvent.completed_at.is_(None))
+        .values(published_at=None, payload=OutboxEvent.payload.op("||")(func.jsonb_build_object(ALONE, True)))
     )
 
 

@@ -161,6 +161,30 @@ def enrich_input(*, item: EnrichInput, enricher: Enricher) -> Enrichment:
     return with_overrides(enrichment=enrichment, overrides=item.overrides, text=item.text)
 
 
+def enrich_inputs(
+    *, items: Sequence[EnrichInput], enricher: Enricher, batch_size: int
+) -> list[Enrichment | Exception]:
+    """`enrich_input` of each item, with one ``nlp.pipe`` over the batch. If the batch raises, every item
+    is enriched alone, so one bad article yields its own exception and the others their enrichment."""
+    if len(items) > 1:
+        try:
+            enrichments = enricher.enrich_many([(i.title, i.text) for i in items], batch_size=batch_size)
+        except Exception as exc:
+            log.warning("batch_enrich_failed", size=len(items), error=f"{type(exc).__name__}: {exc}"[:300])
+        else:
+            return [
+                with_overrides(enrichment=e, overrides=i.overrides, text=i.text)
+                for i, e in zip(items, enrichments, strict=True)
+            ]
+    results: list[Enrichment | Exception] = []
+    for item in items:
+        try:
+            results.append(enrich_input(item=item, enricher=enricher))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
 def enrich_article(*, session: Session, article_id: int, enricher: Enricher) -> Outcome:
     """Read, enrich and write in one session (used by the CLI and tests; the task splits the steps)."""
     item = load_input(session=session, article_id=article_id)
@@ -173,6 +197,37 @@ def enrich_article(*, session: Session, article_id: int, enricher: Enricher) -> 
 def mark_started(*, session: Session, article_id: int) -> None:
     """The "enrichment started" stage of the article (the latest attempt)."""
     repository.mark_started(session, article_id=article_id)
+
+
+def taken_over(*, session: Session, outbox_id: int) -> bool:
+    """Whether a batch took over this outbox job (its message then has nothing left to do)."""
+    return repository.is_batched(session, outbox_id=outbox_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    item: EnrichInput
+    outbox_id: int  # the batch's job for the article (completed on save, redelivered if never)
+
+
+def claim_batch(*, session: Session, article_id: int, limit: int, task: str) -> list[Claimed]:
+    """Take over up to ``limit`` other queued articles whose messages wait in the broker, so one model
+    call enriches them with ``article_id``; their messages become no-ops (see `taken_over`)."""
+    jobs = repository.claim_queued(session, exclude_article_id=article_id, limit=limit)
+    if not jobs:
+        return []
+    new_ids = repository.take_over(session, jobs=jobs, task=task, batch_of=article_id)
+    claimed = []
+    for other_id, outbox_id in sorted(new_ids.items()):
+        item = load_input(session=session, article_id=other_id)
+        if item is not None:  # locked jobs of queued articles: always there
+            claimed.append(Claimed(item, outbox_id))
+    return claimed
+
+
+def run_alone(*, session: Session, outbox_id: int) -> None:
+    """Give a batch's job back to the queue as a job of its own (the caller publishes it after commit)."""
+    repository.run_alone(session, outbox_id=outbox_id)
 
 
 @dataclass(frozen=True, slots=True)

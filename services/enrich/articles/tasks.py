@@ -10,8 +10,10 @@ import structlog
 from celery import Task
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.enrich.articles import service
 from services.enrich.celery_app import ENRICH_TASK, celery_app
@@ -26,7 +28,9 @@ from services.enrich.metrics import (
     TASKS,
     error_type,
 )
-from services.enrich.nlp import Enricher
+from services.enrich.nlp import Enricher, Enrichment
+from services.enrich.queues import broker_depth
+from services.ingest.outbox.service import publish_now
 from shared.db import session_scope
 from shared.settings import get_settings
 
@@ -71,27 +75,84 @@ def backoff_seconds(retries: int, *, cap: float) -> float:
     return base * (0.5 + random.random())
 
 
-def run_enrich(article_id: int, *, attempts: int = 1) -> str:
-    with session_scope() as session:
-        item = service.load_input(session=session, article_id=article_id)
-        if item is not None:
-            service.mark_started(session=session, article_id=article_id)
-    if item is None:
-        return "missing"
-    enrichment = service.enrich_input(item=item, enricher=get_enricher())
+def batch_limit() -> int:
+    """How many other queued articles a task takes into its model call: none unless the broker queue is
+    at least NEWSWIRE_ENRICH_BATCH_MIN_DEPTH deep (below that, a batch would only delay its articles)."""
+    settings = get_settings()
+    if settings.enrich_batch_size <= 1:
+        return 0
+    try:
+        depth = broker_depth(settings.redis_url or "", settings.enrich_queue)
+    except (RedisError, ValueError):
+        return 0
+    return settings.enrich_batch_size - 1 if depth >= settings.enrich_batch_min_depth else 0
+
+
+def _save(item: service.EnrichInput, result: Enrichment | Exception, *, attempts: int,
+          factory: sessionmaker[Session] | None) -> str:  # fmt: skip
+    """Write one article's enrichment in its own transaction (or raise the error it got instead)."""
+    if isinstance(result, Exception):
+        raise result
     lags = None
-    with session_scope() as session:
-        outcome = service.save_enrichment(
-            session=session, item=item, enrichment=enrichment, attempts=attempts
-        )
+    with session_scope(factory) as session:
+        outcome = service.save_enrichment(session=session, item=item, enrichment=result, attempts=attempts)
         if outcome == "enriched":
-            lags = service.lags(session=session, article_id=article_id)
+            lags = service.lags(session=session, article_id=item.article_id)
     if lags is not None:  # committed: the article is available now
         if lags.from_received_s is not None:
             LAG_RECEIVED.observe(lags.from_received_s)
         if lags.from_published_s is not None:
             LAG_PUBLISHED.observe(lags.from_published_s)
     return outcome
+
+
+def _requeue_alone(claimed: service.Claimed, exc: Exception, factory: sessionmaker[Session] | None) -> None:
+    """A batched article that failed goes back to the queue as its own job: its own task then retries
+    or fails it alone. If even that fails, the relay redelivers the job (published, never completed)."""
+    log.warning(
+        "batch_article_requeued",
+        other_article_id=claimed.item.article_id,
+        error=f"{type(exc).__name__}: {exc}"[:300],
+    )
+    try:
+        with session_scope(factory) as session:
+            service.run_alone(session=session, outbox_id=claimed.outbox_id)
+        publish_now(ids=[claimed.outbox_id], factory=factory)
+    except Exception:
+        log.exception("batch_requeue_failed", other_article_id=claimed.item.article_id)
+
+
+def run_enrich(
+    article_id: int,
+    *,
+    attempts: int = 1,
+    outbox_id: int | None = None,
+    batch: int = 0,
+    factory: sessionmaker[Session] | None = None,
+) -> str:
+    """Enrich the article and, with ``batch`` > 0, up to that many other queued articles in the same
+    model call. Each article is saved in its own transaction; a batched article that fails is requeued
+    alone; this article's own error is raised (the task retries or fails it)."""
+    with session_scope(factory) as session:
+        if outbox_id is not None and service.taken_over(session=session, outbox_id=outbox_id):
+            return "batched"
+        item = service.load_input(session=session, article_id=article_id)
+        if item is None:
+            return "missing"
+        service.mark_started(session=session, article_id=article_id)
+        claimed = service.claim_batch(session=session, article_id=article_id, limit=batch, task=ENRICH_TASK)
+    items = [item, *(c.item for c in claimed)]
+    results = service.enrich_inputs(
+        items=items, enricher=get_enricher(), batch_size=get_settings().enrich_batch_size
+    )
+    for other, result in zip(claimed, results[1:], strict=True):
+        try:
+            outcome = _save(other.item, result, attempts=1, factory=factory)
+        except Exception as exc:
+            _requeue_alone(other, exc, factory)
+            continue
+        TASKS.labels(outcome).inc()
+    return _save(item, results[0], attempts=attempts, factory=factory)
 
 
 def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
@@ -129,7 +190,7 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
     retries = int(self.request.retries or 0)
     start = time.perf_counter()
     try:
-        outcome = run_enrich(article_id, attempts=retries + 1)
+        outcome = run_enrich(article_id, attempts=retries + 1, outbox_id=outbox_id, batch=batch_limit())
     except Exception as exc:
         FAILURES.labels(error_type(exc)).inc()
         if is_transient(exc) and retries < settings.task_max_retries:
