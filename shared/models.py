@@ -107,6 +107,8 @@ class Article(TimestampMixin, Base):
     # services.enrich.versions.version_key(model_versions): what reprocessing compares (0006)
     enrichment_version: Mapped[str | None] = mapped_column(Text)
     enriched_at: Mapped[datetime | None]
+    # [{"phrase", "score"}] best first, from services.enrich.nlp.keyphrases (0010)
+    keyphrases: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
     entities: Mapped[list[ArticleEntity]] = relationship(
         back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True

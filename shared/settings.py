@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="Republish an outbox job not completed this many seconds after publishing.",
     )
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
+    topic_threshold: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Lowest calibrated probability of an IPTC topic kept for an article (the best one is "
+        "always kept).",
+    )
 
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")
