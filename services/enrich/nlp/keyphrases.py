@@ -49,8 +49,8 @@ leave lift lose meet move offer open plan play praise raise reach receive remain
 seek sell send sign speak spend start stay suggest support tell try turn urge use vote warn win work
 """
 _IRREGULAR = """
-beaten began begun brought spoke spoken chose fell found gave given grew grown held hit kept led left lost met ran rose
-risen sold sent spent told won
+beaten began begun brought spoke spoken chose fell found gave given grew grown held hit kept led left lost
+met ran rose risen sold sent spent told won
 """
 
 
