@@ -1,18 +1,19 @@
 """A few keyphrases per article: candidate phrases scored by term-frequency salience (pure, no model).
 
-Candidates are runs of one to four content words between stop words, punctuation and line breaks (as RAKE
-splits text).  A word's weight is how often it occurs in the candidates (a title occurrence counts
-:data:`TITLE_WEIGHT` times); a phrase scores the sum of its words' weights over the square root of its length,
-times :data:`TITLE_BONUS` when it is in the title and :data:`LEAD_BONUS` when it first appears in the lead.
-Phrases that repeat, or join frequent words, or are in the title, win.  A phrase overlapping a better one
-(same words, or one inside the other) is dropped.  Scores are relative: the best phrase scores 1.
+Runs of up to four content words lie between stop words (and frequent news verbs), punctuation and line
+breaks (as RAKE splits text); every contiguous part of a run is a candidate.  A word's weight is how often
+it occurs (a title occurrence counts :data:`TITLE_WEIGHT` times); a candidate scores the square root of how
+often it occurs times the sum of its words' weights over the square root of its length, times
+:data:`TITLE_BONUS` when it is in the title and :data:`LEAD_BONUS` when it first appears in the lead.
+Phrases that repeat, join frequent words or are in the title win.  A phrase overlapping a better one (same
+words, or one inside the other) is dropped.  Scores are relative: the best phrase scores 1.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .models import Keyphrase
 
@@ -87,50 +88,60 @@ class _Candidate:
     count: float = 0.0
     in_title: bool = False
     first_offset: int | None = None
-    spans: list[int] = field(default_factory=list)
 
 
-def _phrases(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
-    """``(offset, surface, normalised words)`` of every candidate phrase in ``text``."""
-    found: list[tuple[int, str, tuple[str, ...]]] = []
-    position = 0
-    for segment in _BREAK_RE.split(text):
-        run: list[re.Match[str]] = []
+def _runs(text: str) -> list[tuple[int, list[tuple[str, int, int]]]]:
+    """``(offset, [(normalised word, start, end), ...])`` of every run of content words in ``text``."""
+    runs: list[tuple[int, list[tuple[str, int, int]]]] = []
+    starts = [0, *(m.end() for m in _BREAK_RE.finditer(text))]
+    ends = [*(m.start() for m in _BREAK_RE.finditer(text)), len(text)]
+    for position, end in zip(starts, ends, strict=True):
+        segment = text[position:end]
+        run: list[tuple[str, int, int]] = []
         for match in [*_WORD_RE.finditer(segment), None]:
             word = match.group().lower() if match else ""
-            if match is not None and word not in STOP_WORDS and len(word) > 1 and len(run) < MAX_WORDS:
-                run.append(match)
+            content = match is not None and word not in STOP_WORDS and len(word) > 1
+            if content and match is not None and len(run) < MAX_WORDS:
+                run.append((_normal(match.group()), position + match.start(), position + match.end()))
                 continue
-            if run:
-                words = tuple(_normal(m.group()) for m in run)
-                surface = segment[run[0].start() : run[-1].end()]
-                if any(len(w) > 2 for w in words):
-                    found.append((position + run[0].start(), surface, words))
-            run = [match] if match is not None and word not in STOP_WORDS and len(word) > 1 else []
-        position += len(segment) + 1  # an approximate offset is enough for the lead test
-    return found
+            if run and any(len(w) > 2 for w, _, _ in run):
+                runs.append((run[0][1], run))
+            run = (
+                [(_normal(match.group()), position + match.start(), position + match.end())]
+                if content and match
+                else []
+            )
+    return runs
 
 
 def extract_keyphrases(title: str | None, text: str, *, limit: int = MAX_KEYPHRASES) -> tuple[Keyphrase, ...]:
     """The ``limit`` most salient phrases of ``title`` + ``text``, best first (empty when there is none)."""
     candidates: dict[tuple[str, ...], _Candidate] = {}
-    for source, weight in ((title or "", TITLE_WEIGHT), (text[:MAX_CHARS], 1.0)):
-        for offset, surface, words in _phrases(source):
-            candidate = candidates.setdefault(words, _Candidate(surface=surface, words=words))
-            candidate.count += weight
-            if source is title:
-                candidate.in_title = True
-            elif candidate.first_offset is None:
-                candidate.first_offset = offset
+    word_weight: dict[str, float] = {}
+    body = text[:MAX_CHARS]
+    for source, weight, in_title in ((title or "", TITLE_WEIGHT, True), (body, 1.0, False)):
+        for _, run in _runs(source):
+            for word, _, _ in run:
+                word_weight[word] = word_weight.get(word, 0.0) + weight
+            # every contiguous part of the run is a candidate: "trade deficit" out of "trade deficit widens"
+            for i in range(len(run)):
+                for j in range(i + 1, len(run) + 1):
+                    words = tuple(w for w, _, _ in run[i:j])
+                    if not any(len(w) > 2 for w in words):
+                        continue
+                    surface = source[run[i][1] : run[j - 1][2]]
+                    candidate = candidates.setdefault(words, _Candidate(surface=surface, words=words))
+                    candidate.count += weight
+                    if in_title:
+                        candidate.in_title = True
+                    elif candidate.first_offset is None:
+                        candidate.first_offset = run[i][1]
     if not candidates:
         return ()
-    word_weight: dict[str, float] = {}
-    for candidate in candidates.values():
-        for word in candidate.words:
-            word_weight[word] = word_weight.get(word, 0.0) + candidate.count
 
     def score(candidate: _Candidate) -> float:
-        value = sum(word_weight[w] for w in candidate.words) / math.sqrt(len(candidate.words))
+        words = candidate.words
+        value = math.sqrt(candidate.count) * sum(word_weight[w] for w in words) / math.sqrt(len(words))
         if candidate.in_title:
             value *= TITLE_BONUS
         if candidate.first_offset is not None and candidate.first_offset < LEAD_CHARS:
