@@ -52,7 +52,7 @@ NOT_IN_KEY = frozenset({"entity_overrides"})
 
 
 def version_key(versions: Mapping[str, Any] | None) -> str | None:
-    """A stable string for a versions dict: ``code=2;langid=...;ner_model=...`` (keys sorted; the
+    """A stable string for a versions dict: ``code=3;langid=...;ner_model=...`` (keys sorted; the
     operator overrides' version is left out, see `NOT_IN_KEY`)."""
     names = sorted(name for name in versions or {} if name not in NOT_IN_KEY)
     if not names:
