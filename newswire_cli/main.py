@@ -285,12 +285,13 @@ def enrich(
         ),
     ] = False,
 ) -> None:
-    """Clean and enrich files offline (language, entities, topics); one JSON object per article."""
+    """Clean and enrich files offline (language, entities, topics, keyphrases); one JSON object each."""
     from newswire_cli.files import clean_file, read_text
     from newswire_cli.output import enrichment_dict
     from services.enrich.nlp import Enricher
 
-    enricher = Enricher(get_settings().spacy_model)
+    settings = get_settings()
+    enricher = Enricher(settings.spacy_model, topic_threshold=settings.topic_threshold)
     for path in _expand(files):
         if raw:
             text = read_text(path)

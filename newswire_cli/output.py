@@ -30,5 +30,6 @@ def enrichment_dict(result: Enrichment) -> dict[str, Any]:
             for e in result.entities
         ],
         "topics": [{"code": t.code, "label": t.label, "score": round(t.score, 4)} for t in result.topics],
+        "keyphrases": [{"phrase": k.phrase, "score": k.score} for k in result.keyphrases],
         "model_versions": result.versions,
     }

@@ -129,6 +129,8 @@ class Article(TimestampMixin, Base):
     revision: Mapped[int] = mapped_column(Integer, server_default="1")  # see ArticleRevision
     # the story (event) the article covers (0009; services.enrich.stories)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    # [{"phrase", "score"}] best first, from services.enrich.nlp.keyphrases (0010)
+    keyphrases: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
     entities: Mapped[list[ArticleEntity]] = relationship(
         back_populates="article", lazy="raise", cascade="all, delete-orphan", passive_deletes=True

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Broker queue depth from which an enrich task batches (below it, one article per task).",
     )
+    topic_threshold: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Lowest calibrated probability of an IPTC topic kept for an article (the best one is "
+        "always kept).",
+    )
 
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")

@@ -30,17 +30,18 @@ def model_package_version(model: str) -> str:
 def current_versions(model: str, *, model_version: str | None = None) -> dict[str, str]:
     """The versions of everything that shapes an enrichment with the spaCy pipeline `model`.
 
-    Imports the topic lexicon and the language model's module (not spaCy's models): cheap after the
+    Imports the topic and language models' modules (not spaCy's models): cheap after the
     first call, which pulls in the NLP package (a couple of seconds)."""
     from services.enrich.nlp.language import LANGID_VERSION
     from services.enrich.nlp.pipeline import ENRICH_CODE_VERSION
-    from services.enrich.nlp.topics import TOPICS_VERSION
+    from services.enrich.nlp.topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
     return {
         "spacy": _package_version("spacy") or "unknown",
         "ner_model": f"{model}-{model_version or model_package_version(model)}",
         "langid": LANGID_VERSION,
         "topics": TOPICS_VERSION,
+        "topic_embedder": TOPIC_EMBEDDER_VERSION,
         "code": ENRICH_CODE_VERSION,
     }
 
@@ -51,7 +52,7 @@ NOT_IN_KEY = frozenset({"entity_overrides"})
 
 
 def version_key(versions: Mapping[str, Any] | None) -> str | None:
-    """A stable string for a versions dict: ``code=2;langid=...;ner_model=...`` (keys sorted; the
+    """A stable string for a versions dict: ``code=3;langid=...;ner_model=...`` (keys sorted; the
     operator overrides' version is left out, see `NOT_IN_KEY`)."""
     names = sorted(name for name in versions or {} if name not in NOT_IN_KEY)
     if not names:

@@ -70,7 +70,10 @@ def test_enrichment_is_written_once_and_is_idempotent(
     assert article.status == "enriched"
     assert article.language == "en"
     assert article.model_versions
-    assert {"spacy", "ner_model", "topics", "code"} <= set(article.model_versions)
+    assert {"spacy", "ner_model", "topics", "topic_embedder", "code"} <= set(article.model_versions)
+    assert article.keyphrases
+    assert 1 <= len(article.keyphrases) <= 5
+    assert article.keyphrases[0]["score"] == 1.0
     pending = db_session.scalar(
         select(func.count()).where(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None))
     )
@@ -148,6 +151,10 @@ def test_read_api_filters_detail_and_pagination(
     detail = api_client.get(f"/v1/articles/{sample_ids[0]}").json()
     assert detail["entities"]
     assert detail["topics"]
+    assert detail["topics"][0]["label"] in {"politics", "conflict, war and peace"}
+    assert all(0.0 <= t["score"] <= 1.0 for t in detail["topics"])
+    assert detail["keyphrases"]
+    assert all(k["phrase"] in detail["title"] + detail["text"] for k in detail["keyphrases"])
     assert detail["removed"], "the cleaner's removals are shown with reasons"
     types = {(e["name"], e["type"]) for e in detail["entities"]}
     assert ("Pakistan", "GPE") in types

@@ -104,7 +104,7 @@ def _entity(name: str, kind: str, *surfaces: str) -> ExtractedEntity:
 
 
 def _enrichment(*entities: ExtractedEntity) -> Enrichment:
-    return Enrichment(LanguageGuess("en", 0.99), tuple(entities), (), {"code": "test"})
+    return Enrichment(LanguageGuess("en", 0.99), tuple(entities), (), (), {"code": "test"})
 
 
 def _article(session: Session) -> EnrichInput:

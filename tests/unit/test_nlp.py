@@ -14,7 +14,6 @@ from services.enrich.nlp import (
     Enrichment,
     ExtractedEntity,
     detect_language,
-    score_topics,
 )
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -81,8 +80,9 @@ def enricher() -> Enricher:
 def test_versions(enricher: Enricher) -> None:
     assert enricher.versions["ner_model"] == "en_core_web_sm-3.8.0"
     assert enricher.versions["topics"] == TOPICS_VERSION
-    assert enricher.versions["code"] == ENRICH_CODE_VERSION == "2"
-    assert set(enricher.versions) == {"spacy", "ner_model", "langid", "topics", "code"}
+    assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
+    assert enricher.versions["code"] == ENRICH_CODE_VERSION == "3"
+    assert set(enricher.versions) == {"spacy", "ner_model", "langid", "topics", "topic_embedder", "code"}
 
 
 def test_person_short_forms_join_full_name(enricher: Enricher) -> None:
@@ -208,20 +208,6 @@ def test_topics(enricher: Enricher) -> None:
         assert 1 <= len(topics) <= 5
         assert [t.score for t in topics] == sorted((t.score for t in topics), reverse=True)
         assert all(0.0 <= t.score <= 1.0 for t in topics)
-
-
-def test_score_topics_interface() -> None:
-    assert score_topics(None, "Lorem ipsum dolor sit amet.") == ()
-    weak = score_topics(
-        None, "A long paragraph of mostly neutral words with one stadium somewhere in it, " * 3
-    )
-    assert len(weak) == 1
-    assert weak[0].label == "sport"
-    with_lemmas = score_topics("Cup final", "", lemmas=["the", "team", "win", "the", "match"])
-    assert with_lemmas[0].label == "sport"
-    title_only = score_topics("Election", "The results will come tomorrow.")
-    body_only = score_topics(None, "Election. The results will come tomorrow.")
-    assert title_only[0].score > body_only[0].score
 
 
 def test_iptc_topics() -> None:

@@ -14,6 +14,11 @@ class TopicOut(BaseModel):
     score: float = Field(examples=[0.87])
 
 
+class KeyphraseOut(BaseModel):
+    phrase: str = Field(examples=["interest rates"], description="As first written in the article.")
+    score: float = Field(ge=0.0, le=1.0, examples=[1.0], description="Salience relative to the best (1).")
+
+
 class MentionOut(BaseModel):
     field: Literal["title", "text"]
     start: int
@@ -110,6 +115,10 @@ class ArticleDetail(ArticleSummary):
     error: str | None
     model_versions: dict[str, str] | None
     entities: list[ArticleEntityOut]
+    keyphrases: list[KeyphraseOut] = Field(
+        default_factory=list,
+        description="A few salient phrases, best first (empty until enriched, and for non-English articles).",
+    )
     removed: list[RemovedOut] = Field(description="What the cleaner dropped, with the reason.")
     extraction_confidence: float | None = Field(
         default=None,

@@ -107,6 +107,7 @@ def replace_enrichment(
     article_id: int,
     entity_rows: list[dict[str, Any]],
     topic_rows: list[dict[str, Any]],
+    keyphrases: list[dict[str, Any]],
     language: str,
     language_confidence: float,
     model_versions: dict[str, str],
@@ -126,6 +127,7 @@ def replace_enrichment(
             status=ArticleStatus.ENRICHED,
             language=language,
             language_confidence=language_confidence,
+            keyphrases=keyphrases,
             model_versions=model_versions,
             enrichment_version=version_key(model_versions),
             enriched_at=func.clock_timestamp(),  # when written, not when the transaction began

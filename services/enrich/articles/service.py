@@ -80,7 +80,7 @@ def load_input(*, session: Session, article_id: int) -> EnrichInput | None:
 def save_enrichment(
     *, session: Session, item: EnrichInput, enrichment: Enrichment, attempts: int = 1
 ) -> Outcome:
-    """Write entities, topics, language and versions in the caller's transaction.
+    """Write entities, topics, keyphrases, language and versions in the caller's transaction.
 
     The article row is locked, so two workers handling the same article serialise; if its text changed
     since it was read, nothing is written (the change queued its own job).  Last, the article gets its
@@ -109,6 +109,7 @@ def save_enrichment(
         article_id=item.article_id,
         entity_rows=entity_rows,
         topic_rows=topic_rows,
+        keyphrases=[{"phrase": k.phrase, "score": k.score} for k in enrichment.keyphrases],
         language=enrichment.language.code,
         language_confidence=enrichment.language.confidence,
         model_versions=enrichment.versions,

@@ -52,10 +52,11 @@ def get_enricher() -> Enricher:
     """Models load once per worker process, on first use (after the fork)."""
     global _enricher
     if _enricher is None:
-        model = get_settings().spacy_model
+        settings = get_settings()
+        model = settings.spacy_model
         start = time.perf_counter()
         try:
-            _enricher = Enricher(model)
+            _enricher = Enricher(model, topic_threshold=settings.topic_threshold)
         except Exception:
             MODEL_LOAD_SECONDS.labels(model, "error").observe(time.perf_counter() - start)
             raise

@@ -1,10 +1,11 @@
-"""Enrichment domain module: language, named entities and IPTC topics of an article (pure functions)."""
+"""Enrichment domain module: language, entities, IPTC topics and keyphrases of an article (pure functions)."""
 
 from .entities import extract_entities
+from .keyphrases import extract_keyphrases
 from .language import detect_language
-from .models import Enrichment, ExtractedEntity, LanguageGuess, Mention, TopicScore
+from .models import Enrichment, ExtractedEntity, Keyphrase, LanguageGuess, Mention, TopicScore
 from .pipeline import ENRICH_CODE_VERSION, Enricher
-from .topics import IPTC_TOPICS, TOPICS_VERSION, score_topics
+from .topics import IPTC_TOPICS, TOPICS_VERSION, TopicClassifier
 
 __all__ = [
     "ENRICH_CODE_VERSION",
@@ -13,10 +14,12 @@ __all__ = [
     "Enricher",
     "Enrichment",
     "ExtractedEntity",
+    "Keyphrase",
     "LanguageGuess",
     "Mention",
+    "TopicClassifier",
     "TopicScore",
     "detect_language",
     "extract_entities",
-    "score_topics",
+    "extract_keyphrases",
 ]

@@ -9,6 +9,7 @@ from services.enrich.entities.models import ExtractedEntity, Mention, MentionFie
 __all__ = [
     "Enrichment",
     "ExtractedEntity",
+    "Keyphrase",
     "LanguageGuess",
     "Mention",
     "MentionField",
@@ -39,10 +40,19 @@ class TopicScore:
 
 
 @dataclass(frozen=True, slots=True)
+class Keyphrase:
+    """A phrase of the article (as written, first occurrence) with its salience in 0..1 (best = 1)."""
+
+    phrase: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class Enrichment:
     """Everything the enricher derives from one article, plus the versions that produced it."""
 
     language: LanguageGuess
     entities: tuple[ExtractedEntity, ...]
     topics: tuple[TopicScore, ...]
+    keyphrases: tuple[Keyphrase, ...]
     versions: dict[str, str]

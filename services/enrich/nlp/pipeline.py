@@ -12,23 +12,20 @@ from spacy.tokens import Doc
 from services.enrich.versions import current_versions
 
 from .entities import extract_entities
+from .keyphrases import extract_keyphrases
 from .language import detect_language
 from .models import Enrichment, LanguageGuess
-from .topics import score_topics
+from .topics import DEFAULT_THRESHOLD, TopicClassifier
 
-ENRICH_CODE_VERSION = "2"
+ENRICH_CODE_VERSION = "3"
 
 #: Below this confidence an English guess on a long text does not get NER (mixed or garbled text).
 EN_MIN_CONFIDENCE = 0.5
 #: Texts shorter than this (title + body) get NER whatever the English confidence (short texts score low).
 LONG_TEXT_CHARS = 200
-#: Match spaCy lemmas for topics.  Off: NER needs none of tok2vec/tagger/parser/attribute_ruler/lemmatizer
-#: (the ``ner`` pipe of en_core_web_sm has its own tok2vec), and on AG News the lemmas did not improve the
-#: topic accuracy enough to pay for running those pipes (see scripts/eval_topics.py --lemmas).
-USE_LEMMAS = False
-
-_LEMMA_PIPES = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
-_NOT_NEEDED = ("parser", "senter")
+#: NER needs none of these (the ``ner`` pipe of en_core_web_sm has its own tok2vec); topics and keyphrases
+#: read the text itself.
+_NOT_NEEDED = ("parser", "senter", "tok2vec", "tagger", "attribute_ruler", "lemmatizer")
 
 
 def _load_model(model: str, exclude: Sequence[str]) -> Language:
@@ -49,15 +46,20 @@ def _joined(title: str | None, text: str) -> str:
 
 
 class Enricher:
-    """Loads spaCy once; :meth:`enrich` / :meth:`enrich_many` are deterministic for a given ``versions``."""
+    """Loads spaCy and the topic model once; :meth:`enrich` / :meth:`enrich_many` are deterministic for a
+    given ``versions``.  ``topic_threshold``: the lowest probability of a topic kept besides the best one."""
 
-    def __init__(self, model: str = "en_core_web_sm") -> None:
-        exclude = [*_NOT_NEEDED, *(() if USE_LEMMAS else _LEMMA_PIPES)]
-        self._nlp = _load_model(model, exclude)
+    def __init__(self, model: str = "en_core_web_sm", *, topic_threshold: float = DEFAULT_THRESHOLD) -> None:
+        self._nlp = _load_model(model, _NOT_NEEDED)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
-        self._use_lemmas = USE_LEMMAS and "lemmatizer" in self._nlp.pipe_names
+        self._topics = TopicClassifier(threshold=topic_threshold)
         # the same dict `newswire reprocess` compares stored enrichments with
         self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
+
+    @property
+    def topics(self) -> TopicClassifier:
+        """The loaded topic classifier (read-only use, e.g. by evaluation scripts)."""
+        return self._topics
 
     @property
     def nlp(self) -> Language:
@@ -75,9 +77,7 @@ class Enricher:
         """``(language, parse title, parse text)``."""
         language = detect_language(_joined(title, text))
         ner = self._wants_ner(language, title, text)
-        parse_text = ner or (self._use_lemmas and language.code == "en")
-        parse_title = ner and bool(title and title.strip())
-        return language, parse_title, parse_text
+        return language, ner and bool(title and title.strip()), ner
 
     def _finish(
         self,
@@ -89,11 +89,17 @@ class Enricher:
         ner: bool,
     ) -> Enrichment:
         if language.code != "en":
-            return Enrichment(language=language, entities=(), topics=(), versions=dict(self.versions))
+            return Enrichment(
+                language=language, entities=(), topics=(), keyphrases=(), versions=dict(self.versions)
+            )
         entities = extract_entities(title_doc, text_doc) if ner and text_doc is not None else ()
-        lemmas = [t.lemma_ for t in text_doc] if self._use_lemmas and text_doc is not None else None
-        topics = score_topics(title, text, lemmas=lemmas)
-        return Enrichment(language=language, entities=entities, topics=topics, versions=dict(self.versions))
+        return Enrichment(
+            language=language,
+            entities=entities,
+            topics=self._topics.score(title, text),
+            keyphrases=extract_keyphrases(title, text),
+            versions=dict(self.versions),
+        )
 
     # --- public -------------------------------------------------------------------------------------
     def enrich(self, *, title: str | None, text: str) -> Enrichment:
