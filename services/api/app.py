@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
@@ -12,7 +13,7 @@ from services.api.ops.metrics import queue_collector, source_collector
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
-from shared.http import create_base_app, health_router
+from shared.http import ETagMiddleware, create_base_app, health_router
 from shared.settings import get_settings
 
 
@@ -30,4 +31,6 @@ def create_app() -> FastAPI:
     app.include_router(ops_router)
     app.include_router(entity_overrides_router)
     app.state.metrics_collectors = [queue_collector, source_collector]
+    app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     return app
