@@ -56,5 +56,10 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_ner.py
 	$(BIN)/python scripts/eval_topics.py
 
+BENCH_ARTICLES ?= 1000000
+
+bench: $(STAMP)
+	$(BIN)/python scripts/gen_articles.py --articles $(BENCH_ARTICLES) --database nw_bench && $(BIN)/python scripts/bench_api.py --database nw_bench
+
 clean-data:
 	rm -rf .newswire

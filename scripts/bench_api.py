@@ -215,6 +215,20 @@ def explain_slowest(database_url: str, key: str, make: Url, *, samples: int) -> 
     engine.dispose()
 
 
+def _table(results: dict[str, dict[str, Any]]) -> None:
+    print(
+        f"{'class':<10} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  "
+        "goal p95   errors"
+    )
+    for name, r in results.items():
+        goal = GOALS_MS[name]
+        verdict = "-" if goal is None else f"<{goal:.0f} {'met' if r['p95'] * 1000 < goal else 'MISSED'}"
+        print(
+            f"{name:<10} {r['n']:>9} {r['rps']:>7.1f} {r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f} "
+            f"{r['p99'] * 1000:>8.1f}  {verdict:<10} {sum(r['errors'].values()) or 0}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -246,12 +260,17 @@ def main() -> int:
     )
     base = f"http://127.0.0.1:{port}"
     results: dict[str, dict[str, Any]] = {}
+    serial: dict[str, dict[str, Any]] = {}
     try:
         wait_ready(f"{base}/readyz", [api], timeout=60)
         for name, make in classes.items():  # a short warm-up, then the measured run
             asyncio.run(drive(base, key, make, duration=2, concurrency=args.concurrency, seed=1))
             results[name] = asyncio.run(
                 drive(base, key, make, duration=args.duration, concurrency=args.concurrency, seed=2)
+            )
+            # one client: the time a request takes when it does not queue behind 49 others
+            serial[name] = asyncio.run(
+                drive(base, key, make, duration=args.duration / 2, concurrency=1, seed=3)
             )
     finally:
         stop_children([api])
@@ -261,20 +280,12 @@ def main() -> int:
         f"\n{count:,} articles, {args.concurrency} clients, {args.workers} API workers, "
         f"{args.duration:.0f} s per class"
     )
-    print(
-        f"{'class':<10} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  "
-        "goal p95   errors"
-    )
-    for name, r in results.items():
-        goal = GOALS_MS[name]
-        verdict = "-" if goal is None else f"<{goal:.0f} {'met' if r['p95'] * 1000 < goal else 'MISSED'}"
-        print(
-            f"{name:<10} {r['n']:>9} {r['rps']:>7.1f} {r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f} "
-            f"{r['p99'] * 1000:>8.1f}  {verdict:<10} {sum(r['errors'].values()) or 0}"
-        )
+    _table(results)
+    print(f"\nthe same classes with 1 client ({args.duration / 2:.0f} s each): no queueing")
+    _table(serial)
     slowest = max(results, key=lambda name: results[name]["p95"])
     explain_slowest(url, key, classes[slowest], samples=30)
-    return 1 if any(r["errors"] for r in results.values()) else 0
+    return 1 if any(r["errors"] for r in [*results.values(), *serial.values()]) else 0
 
 
 if __name__ == "__main__":

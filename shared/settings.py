@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         "match most of the corpus; ranking reads every candidate).",
     )
     facet_sample_size: int = Field(
-        default=20_000,
+        default=10_000,
         ge=1,
         description="Facets count over the newest this many articles matching the filter (the answer says "
         "when the sample was capped).",
