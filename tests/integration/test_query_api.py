@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -408,3 +409,58 @@ def test_default_list_leaves_out_duplicates(client: NewswireClient, db_session: 
     assert copy.id not in ids
     assert copy.id in {a["id"] for a in client.iter_articles(fields=["id"], include_duplicates=True)}
     assert db_session.get(Article, copy.id) is not None
+
+
+def test_pages_stay_whole_while_another_connection_inserts(
+    fresh_database: Callable[[str], str], make_key: Any
+) -> None:
+    """A writer thread commits articles (dated before, among and after the pages) on its own connection
+    for as long as a reader pages through published order: every article stored before the reader began
+    comes exactly once, in order."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.orm import sessionmaker
+
+    from services.api.app import create_app
+    from shared.auth import service as auth
+
+    url = fresh_database("query_pages")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    rng = random.Random(5)
+
+    def write(n: int) -> None:
+        with factory() as session:
+            for _ in range(n):
+                stored_article(session, published_at=T0 + timedelta(minutes=rng.randint(-600, 6000)))
+            session.commit()
+
+    write(120)
+    with factory() as session:
+        existing = {a.id for a in session.query(Article).all()}
+        key = auth.create_key(session=session, name="pages", scopes=["read"]).key
+        session.commit()
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            write(5)
+
+    app = create_app()
+    app.state.session_factory = factory
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as http:
+            seen = list(
+                NewswireClient(http=http).iter_articles(sort="published", limit=7, fields=["published_at"])
+            )
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+    ids = [a["id"] for a in seen]
+    assert len(ids) == len(set(ids)), "no article twice"
+    assert existing <= set(ids), "no article stored before the first page is skipped"
+    keys = [(a["published_at"], a["id"]) for a in seen]
+    assert keys == sorted(keys, reverse=True)
