@@ -288,6 +288,7 @@ def test_cursor_belongs_to_its_sort_and_filter(
         ({"entity_mode": "some"}, None),
         ({"topic": "no-such-topic"}, "unknown topic"),
         ({"entity": "99999999999999999999"}, "out of range"),
+        ({"q": "-"}, "no searchable word"),
         ({"published_from": "yesterday"}, None),
         ({"min_topic_score": "2"}, None),
     ],

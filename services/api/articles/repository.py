@@ -7,14 +7,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Double, Select, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Double,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from shared.models import Article, ArticleEntity, ArticleStatus, ArticleTopic, Entity, EntityAlias, Topic
 
 EntityMode = Literal["all", "any"]
 SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
+# what a list item shows (not the body, the raw input or the cleaning report)
+SUMMARY_COLUMNS = load_only(
+    Article.id, Article.url, Article.canonical_url, Article.source, Article.external_id, Article.title,
+    Article.published_at, Article.language, Article.status, Article.created_at, Article.enriched_at,
+    raiseload=True,
+)  # fmt: skip
 HEADLINE_MAX_CHARS = 50_000  # snippets are cut from the start of the body (ts_headline reads it all)
 HEADLINE_OPTIONS = (
     "StartSel=<b>, StopSel=</b>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter= … "
@@ -116,7 +136,7 @@ def query_has_terms(session: Session, *, q: str) -> bool:
 
 def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Article]:
     """Newest ingested first: keyset on id (monotonic)."""
-    stmt = select(Article).where(*conditions(f))
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
     return list(session.scalars(stmt.order_by(Article.id.desc()).limit(limit)))
@@ -126,7 +146,7 @@ def list_by_published(
     session: Session, *, f: ArticleFilter, limit: int, after: tuple[datetime, int] | None
 ) -> list[Article]:
     """Newest published first, ties by id; articles without a date are not in this order."""
-    stmt = select(Article).where(*conditions(f), Article.published_at.is_not(None))
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.published_at.is_not(None))
     if after is not None:
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
@@ -144,7 +164,11 @@ def list_by_relevance(
     candidates = (
         select(Article.id.label("id"), rank).where(*conditions(f)).order_by(Article.id.desc()).limit(window)
     ).subquery()
-    stmt = select(Article, candidates.c.rank).join(candidates, candidates.c.id == Article.id)
+    stmt = (
+        select(Article, candidates.c.rank)
+        .options(SUMMARY_COLUMNS)
+        .join(candidates, candidates.c.id == Article.id)
+    )
     if after is not None:
         stmt = stmt.where(
             tuple_(candidates.c.rank, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
@@ -223,45 +247,62 @@ def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, lis
 
 
 def sample_ids(f: ArticleFilter, *, cap: int) -> Select[Any]:
-    """The ids of the ``cap`` newest articles matching the filter (what facets count over)."""
-    return select(Article.id.label("id")).where(*conditions(f)).order_by(Article.id.desc()).limit(cap)
+    """The ``cap`` newest articles matching the filter (what facets count over), with their source and
+    language (counted without reading the rows again)."""
+    return (
+        select(Article.id.label("id"), Article.source.label("source"), Article.language.label("language"))
+        .where(*conditions(f))
+        .order_by(Article.id.desc())
+        .limit(cap)
+    )
 
 
 def facet_counts(
     session: Session, *, f: ArticleFilter, cap: int, limit: int, entities_per_type: int
 ) -> dict[str, Any]:
-    """Counts by topic, source, language and the top entities per type over the ``cap`` newest matches;
-    "matched": how many match, up to cap + 1."""
+    """Counts by topic, source, language and the top entities per type over the ``cap`` newest matches,
+    in one statement (the sample is read once); "matched": how many match, up to cap + 1."""
     found = sample_ids(f, cap=cap + 1).cte("found")  # one more than the cap: was it capped?
-    total = int(session.scalar(select(func.count()).select_from(found)) or 0)
-    sample = select(found.c.id).order_by(found.c.id.desc()).limit(cap).cte("sample")
-    in_sample = Article.id.in_(select(sample.c.id))
-    sources = session.execute(
-        select(Article.source, func.count())
-        .where(in_sample)
-        .group_by(Article.source)
-        .order_by(func.count().desc(), Article.source)
-        .limit(limit)
-    ).all()
-    languages = session.execute(
-        select(Article.language, func.count())
-        .where(in_sample)
-        .group_by(Article.language)
-        .order_by(func.count().desc(), Article.language)
-        .limit(limit)
-    ).all()
-    topic_count = func.count().label("n")
-    topics = session.execute(
-        select(Topic.code, Topic.label, topic_count)
-        .join(ArticleTopic, ArticleTopic.topic_code == Topic.code)
-        .where(ArticleTopic.article_id.in_(select(sample.c.id)), ArticleTopic.score >= f.min_topic_score)
-        .group_by(Topic.code, Topic.label)
-        .order_by(topic_count.desc(), Topic.code)
-        .limit(limit)
-    ).all()
+    sample = select(found).order_by(found.c.id.desc()).limit(cap).cte("sample")
+    in_sample = select(sample.c.id)
+    n = func.count().label("n")
+
+    def top(facet: str, value: Any, label: Any, id_: Any, stmt: Select[Any], order: Any) -> Select[Any]:
+        ranked = func.row_number().over(order_by=(n.desc(), order)).label("rank")
+        inner = stmt.add_columns(
+            literal(facet).label("facet"),
+            value.label("value"),
+            label.label("label"),
+            id_.label("id"),
+            n,
+            ranked,
+        ).subquery()
+        return select(inner.c.facet, inner.c.value, inner.c.label, inner.c.id, inner.c.n).where(
+            inner.c.rank <= limit
+        )
+
+    nothing = literal(None, Text)
+    no_id = literal(None, BigInteger)
+    sources = top(
+        "source", sample.c.source, nothing, no_id,
+        select().select_from(sample).group_by(sample.c.source), sample.c.source,
+    )  # fmt: skip
+    languages = top(
+        "language", sample.c.language, nothing, no_id,
+        select().select_from(sample).group_by(sample.c.language), sample.c.language,
+    )  # fmt: skip
+    topics = top(
+        "topic", Topic.code, Topic.label, no_id,
+        select()
+        .select_from(ArticleTopic)
+        .join(Topic, Topic.code == ArticleTopic.topic_code)
+        .where(ArticleTopic.article_id.in_(in_sample), ArticleTopic.score >= f.min_topic_score)
+        .group_by(Topic.code, Topic.label),
+        Topic.code,
+    )  # fmt: skip
     per_entity = (
         select(ArticleEntity.entity_id.label("entity_id"), func.count().label("n"))
-        .where(ArticleEntity.article_id.in_(select(sample.c.id)))
+        .where(ArticleEntity.article_id.in_(in_sample))
         .group_by(ArticleEntity.entity_id)
         .subquery()
     )
@@ -278,15 +319,20 @@ def facet_counts(
         .join(per_entity, per_entity.c.entity_id == Entity.id)
         .subquery()
     )
-    entities = session.execute(
-        select(ranked.c.id, ranked.c.name, ranked.c.type, ranked.c.n)
-        .where(ranked.c.rank <= entities_per_type)
-        .order_by(ranked.c.type, ranked.c.rank)
-    ).all()
-    return {
-        "matched": total,
-        "sources": [(r[0], r[1]) for r in sources],
-        "languages": [(r[0], r[1]) for r in languages],
-        "topics": [(r[0], r[1], r[2]) for r in topics],
-        "entities": [(r[0], r[1], r[2], r[3]) for r in entities],
-    }
+    entities = select(
+        literal("entity").label("facet"), ranked.c.name, ranked.c.type, ranked.c.id, ranked.c.n
+    ).where(ranked.c.rank <= entities_per_type)
+    matched = select(
+        literal("matched"), nothing, nothing, no_id, select(func.count()).select_from(found).scalar_subquery()
+    )
+    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
+    for facet, value, label, id_, count in session.execute(
+        union_all(matched, sources, languages, topics, entities)
+    ):
+        if facet == "matched":
+            out["matched"] = count
+        else:
+            out[facet].append((value, label, id_, count))
+    for facet in ("source", "language", "topic", "entity"):
+        out[facet].sort(key=lambda row: (-row[3], str(row[1]), str(row[0])))
+    return out

@@ -68,6 +68,11 @@ def _check_range(name: str, start: datetime | None, end: datetime | None) -> Non
         raise ValidationFailed(f"{name}_from must be before {name}_to")
 
 
+def _is_id(value: str) -> bool:
+    """An entity id (ASCII digits: "³".isdigit() is true too), else a name."""
+    return value.isascii() and value.isdigit()
+
+
 def build_filter(*, session: Session, query: ArticleQuery) -> ArticleFilter:
     """Validate the parameters (422 with what is wrong) and resolve names to ids and codes."""
     for name in ("entity", "entity_type", "topic", "source", "language", "status"):
@@ -92,11 +97,11 @@ def build_filter(*, session: Session, query: ArticleQuery) -> ArticleFilter:
             )
     _check_range("published", query.published_from, query.published_to)
     _check_range("ingested", query.ingested_from, query.ingested_to)
-    too_large = [e for e in query.entity if e.isdigit() and int(e) > MAX_ROW_ID]
+    too_large = [e for e in query.entity if _is_id(e) and int(e) > MAX_ROW_ID]
     if too_large:
         raise ValidationFailed(f"entity id {too_large[0]} is out of range")
-    named = repository.entity_ids_named(session, names=[e for e in query.entity if not e.isdigit()])
-    groups = [[int(e)] if e.isdigit() else named[e.lower()] for e in query.entity]
+    named = repository.entity_ids_named(session, names=[e for e in query.entity if not _is_id(e)])
+    groups = [[int(e)] if _is_id(e) else named[e.lower()] for e in query.entity]
     if query.entity_mode == "any":
         groups = [g for g in groups if g] or groups[:1]  # an unknown name adds nothing; all unknown: none
     return ArticleFilter(
@@ -230,16 +235,15 @@ def list_articles(
 def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
     cap = get_settings().facet_sample_size
     counts = repository.facet_counts(session, f=f, cap=cap, limit=limit, entities_per_type=limit)
-    matched = min(counts["matched"], cap)
     entities: dict[str, list[EntityCountOut]] = {}
-    for entity_id, name, type_, n in counts["entities"]:
+    for name, type_, entity_id, n in counts["entity"]:
         entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
     return FacetsOut(
-        matched=matched,
+        matched=min(counts["matched"], cap),
         capped=counts["matched"] > cap,
-        topics=[TopicCountOut(code=c, label=label, count=n) for c, label, n in counts["topics"]],
-        sources=[CountOut(value=v, count=n) for v, n in counts["sources"]],
-        languages=[CountOut(value=v, count=n) for v, n in counts["languages"]],
+        topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
+        sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
+        languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
         entities=entities,
     )
 
