@@ -465,3 +465,13 @@ def test_pages_stay_whole_while_another_connection_inserts(
     assert existing <= set(ids), "no article stored before the first page is skipped"
     keys = [(a["published_at"], a["id"]) for a in seen]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_a_published_range_sorts_by_published_unless_told(client: NewswireClient, corpus: Corpus) -> None:
+    window = {"published_from": T0.isoformat(), "published_to": (T0 + timedelta(hours=300)).isoformat()}
+    items = client.articles(limit=100, fields=["published_at"], **window)["items"]
+    keys = [(a["published_at"], a["id"]) for a in items]
+    assert keys == sorted(keys, reverse=True)
+    assert [a["id"] for a in items] != sorted((a["id"] for a in items), reverse=True)
+    by_id = client.articles(limit=100, sort="ingested", fields=["id"], **window)["items"]
+    assert [a["id"] for a in by_id] == sorted((a["id"] for a in by_id), reverse=True)

@@ -118,7 +118,8 @@ def list_articles(
         ArticleSort | None,
         Query(
             description="ingested (newest stored first), published (newest published first; undated "
-            "articles are left out) or relevance (needs `q`). Default: relevance with `q`, else ingested.",
+            "articles are left out) or relevance (needs `q`). Default: relevance with `q`, else published "
+            "with a published range, else ingested.",
             examples=["published"],
         ),
     ] = None,
@@ -138,7 +139,9 @@ def list_articles(
     ] = None,
 ) -> JSONResponse:
     f = service.build_filter(session=session, query=query)
-    chosen: ArticleSort = sort or ("relevance" if f.q else "ingested")
+    chosen: ArticleSort = sort or (
+        "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
+    )
     names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
     page = service.list_articles(session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names)
     return JSONResponse(page)
