@@ -8,6 +8,7 @@ views.  Errors raise `ApiError` carrying the JSON error body.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
@@ -117,6 +118,24 @@ class NewswireClient:
             cursor = page["next_cursor"]
             if cursor is None:
                 return
+
+    def export(self, *, after_id: int | None = None, **filters: ParamValue) -> Iterator[dict[str, Any]]:
+        """Every matching article with its entities, streamed (NDJSON); raises `ApiError` when the stream
+        ends without its end line (cut short: call again with ``after_id`` = the last id received)."""
+        params = _params({"after_id": after_id, **filters})
+        with self.http.stream("GET", "/v1/articles/export", params=params) as response:
+            if response.status_code >= 400:
+                response.read()
+                body = response.json()
+                raise ApiError(response.status_code, body.get("error", "http_error"), body.get("detail"))
+            for line in response.iter_lines():
+                if not line:
+                    continue
+                item: dict[str, Any] = json.loads(line)
+                if "end" in item:
+                    return
+                yield item
+        raise ApiError(response.status_code, "incomplete_export", "the stream ended without its end line")
 
     def article(self, article_id: int) -> dict[str, Any]:
         return self.get(f"/v1/articles/{article_id}")

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.api.articles import service
 from services.api.articles.repository import EntityMode
-from services.api.articles.schemas import ARTICLE_FIELDS, ArticleDetail, ArticlePage, ArticleSort, FacetsOut
+from services.api.articles.schemas import (
+    ARTICLE_FIELDS,
+    ArticleDetail,
+    ArticlePage,
+    ArticleSort,
+    FacetsOut,
+    IsoQueryDatetime,
+)
 from services.api.articles.service import ArticleQuery
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, RowId, SessionDep
+from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
 from shared.settings import get_settings
 
 StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
@@ -71,18 +78,20 @@ def article_query(
         ),
     ] = False,
     published_from: Annotated[
-        datetime | None,
+        IsoQueryDatetime | None,
         Query(description="Published at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]),
     ] = None,
     published_to: Annotated[
-        datetime | None, Query(description="Published before (ISO 8601).", examples=["2026-11-23T00:00:00Z"])
+        IsoQueryDatetime | None,
+        Query(description="Published before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]),
     ] = None,
     ingested_from: Annotated[
-        datetime | None,
+        IsoQueryDatetime | None,
         Query(description="Stored at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]),
     ] = None,
     ingested_to: Annotated[
-        datetime | None, Query(description="Stored before (ISO 8601).", examples=["2026-11-23T00:00:00Z"])
+        IsoQueryDatetime | None,
+        Query(description="Stored before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]),
     ] = None,
 ) -> ArticleQuery:
     return ArticleQuery(
@@ -159,6 +168,46 @@ def article_facets(
 ) -> FacetsOut:
     f = service.build_filter(session=session, query=query)
     return service.facets(session=session, f=f, limit=limit)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    summary="Every matching article with its entities and topics, streamed as NDJSON (no row cap)",
+    responses={
+        200: {
+            "description": 'One JSON article per line, oldest stored first, then `{"end": {"count", '
+            '"last_id"}}`: a stream without that line was cut short (resume with `after_id`).',
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def export_articles(
+    request: Request,
+    session: SessionDep,
+    query: QueryDep,
+    after_id: Annotated[
+        int,
+        Query(ge=0, le=MAX_ROW_ID, description="Start after this article id (resume).", examples=[0]),
+    ] = 0,
+) -> StreamingResponse:
+    f = service.build_filter(session=session, query=query)  # a bad filter is a 422 before streaming
+    f = service.pinned(session=session, f=f)  # what exists now: a finite stream
+    factory = app_session_factory(request.app)
+
+    def lines() -> Iterator[bytes]:
+        count, last, cursor = 0, None, after_id
+        with factory() as stream_session:
+            while True:
+                chunk, batch_last, n = service.export_batch(session=stream_session, f=f, after_id=cursor)
+                stream_session.rollback()  # one short read transaction per batch, none held between them
+                if batch_last is None:
+                    break
+                count, last, cursor = count + n, batch_last, batch_last
+                yield chunk
+        yield service.export_end(count=count, last_id=last)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")

@@ -142,6 +142,37 @@ def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int
     return list(session.scalars(stmt.order_by(Article.id.desc()).limit(limit)))
 
 
+def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Article]:
+    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id)."""
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.id > after_id)
+    return list(session.scalars(stmt.order_by(Article.id).limit(limit)))
+
+
+def entity_rows_for(
+    session: Session, *, article_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, str, int, float]]]:
+    """(id, name, type, mentions, salience) of each article's entities, most salient first."""
+    out: dict[int, list[tuple[int, str, str, int, float]]] = {i: [] for i in article_ids}
+    if not article_ids:
+        return out
+    rows = session.execute(
+        select(
+            ArticleEntity.article_id,
+            Entity.id,
+            Entity.name,
+            Entity.type,
+            ArticleEntity.mention_count,
+            ArticleEntity.salience,
+        )  # fmt: skip
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
+        .where(ArticleEntity.article_id.in_(article_ids))
+        .order_by(ArticleEntity.article_id, ArticleEntity.salience.desc(), Entity.id)
+    )
+    for r in rows:
+        out[r[0]].append((r[1], r[2], r[3], r[4], r[5]))
+    return out
+
+
 def list_by_published(
     session: Session, *, f: ArticleFilter, limit: int, after: tuple[datetime, int] | None
 ) -> list[Article]:

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 ArticleSort = Literal["ingested", "published", "relevance"]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    """Query dates are ISO 8601: a bare number (pydantic would read it as a Unix time) is refused."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("a date must be ISO 8601, e.g. 2026-11-01T00:00:00Z")
+    return value
+
+
+IsoQueryDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 class TopicOut(BaseModel):
@@ -172,3 +184,24 @@ class FacetsOut(BaseModel):
     entities: dict[str, list[EntityCountOut]] = Field(
         description="Top entities per type (PERSON, ORG, GPE, ...).", examples=[{"ORG": []}]
     )
+
+
+class ExportEntityOut(BaseModel):
+    id: int
+    name: str = Field(examples=["European Central Bank"])
+    type: str = Field(examples=["ORG"])
+    mention_count: int
+    salience: float
+
+
+class ExportItem(ArticleSummary):
+    """One line of the NDJSON export: the article's summary with its enrichments."""
+
+    entities: list[ExportEntityOut]
+
+
+class ExportEnd(BaseModel):
+    """The last line of a complete export: a stream that ends without it was cut short."""
+
+    count: int = Field(description="Articles in the stream.")
+    last_id: int | None = Field(description="Resume with `after_id` set to this to continue later.")

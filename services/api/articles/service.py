@@ -25,6 +25,9 @@ from services.api.articles.schemas import (
     ArticleSummary,
     CountOut,
     EntityCountOut,
+    ExportEnd,
+    ExportEntityOut,
+    ExportItem,
     FacetsOut,
     HighlightOut,
     MentionOut,
@@ -246,6 +249,40 @@ def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
         languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
         entities=entities,
     )
+
+
+#: Articles read per query of an export (one transaction each).
+EXPORT_BATCH = 500
+
+
+def pinned(*, session: Session, f: ArticleFilter) -> ArticleFilter:
+    """The filter limited to the articles stored now."""
+    return replace(f, max_id=repository.max_article_id(session))
+
+
+def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[bytes, int | None, int]:
+    """The next NDJSON lines of an export after ``after_id``: (lines, last id or None when done, count)."""
+    page = repository.list_after_id(session, f=f, limit=EXPORT_BATCH, after_id=after_id)
+    if not page:
+        return b"", None, 0
+    ids = [a.id for a in page]
+    topics = repository.topics_for(session, article_ids=ids)
+    entities = repository.entity_rows_for(session, article_ids=ids)
+    lines = []
+    for article in page:
+        item = ExportItem(
+            **_summary(article, topics[article.id]).model_dump(),
+            entities=[
+                ExportEntityOut(id=i, name=name, type=type_, mention_count=n, salience=sal)
+                for i, name, type_, n, sal in entities[article.id]
+            ],
+        )
+        lines.append(item.model_dump_json().encode() + b"\n")
+    return b"".join(lines), page[-1].id, len(page)
+
+
+def export_end(*, count: int, last_id: int | None) -> bytes:
+    return b'{"end":' + ExportEnd(count=count, last_id=last_id).model_dump_json().encode() + b"}\n"
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
