@@ -70,6 +70,11 @@ class Pools:
                 )
             ).all()
             self.words = [r[0] for r in words[100:]]  # past the most common: words people search for
+            titles = conn.execute(text("SELECT title FROM articles WHERE id % 1000 = 0 LIMIT 500")).scalars()
+            # phrases people search for are phrases that exist: two neighbouring words of a title
+            self.phrases = [
+                " ".join(t.split()[i : i + 2]) for t in titles for i in (0, 2) if len(t.split()) > 3
+            ]
             bounds = conn.execute(text("SELECT min(published_at), max(published_at) FROM articles")).one()
             self.first, self.last = bounds[0], bounds[1]
 

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")
     page_size_max: int = Field(default=200, ge=1, description="Largest page size of list endpoints.")
     search_rank_window: int = Field(
-        default=5_000,
+        default=1_000,
         ge=1,
         description="`sort=relevance` ranks the newest this many matches of a search (a common word can "
         "match most of the corpus; ranking reads every candidate).",
