@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run chaos test unit integration e2e lint typecheck eval bench install clean-data help
+.PHONY: run chaos test unit integration e2e lint typecheck eval bench bench-throughput bench-dedup bench-api install clean-data help
 
 help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
 	@echo "make test   - install into .venv and run the whole test suite"
 	@echo "make chaos  - push 2000 articles while killing and restarting parts; print what survived"
-	@echo "make bench  - throughput (platform vs plain libraries), dedup cost as the store grows"
+	@echo "make bench  - bench-throughput (platform vs plain libraries), bench-dedup, bench-api (1M articles)"
 	@echo "make lint / typecheck / eval"
 
 $(BIN)/python:
@@ -54,8 +54,12 @@ typecheck: $(STAMP)
 
 BENCH_ARGS ?=
 
-bench: $(STAMP)
+bench: bench-throughput bench-dedup bench-api
+
+bench-throughput: $(STAMP)
 	$(BIN)/python scripts/bench_throughput.py $(BENCH_ARGS)
+
+bench-dedup: $(STAMP)
 	$(BIN)/python scripts/bench_dedup.py
 
 eval: $(STAMP)
@@ -64,6 +68,11 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py
 	$(BIN)/python scripts/eval_stories.py
+
+BENCH_ARTICLES ?= 1000000
+
+bench-api: $(STAMP)
+	$(BIN)/python scripts/gen_articles.py --articles $(BENCH_ARTICLES) --database nw_bench && $(BIN)/python scripts/bench_api.py --database nw_bench
 
 clean-data:
 	rm -rf .newswire

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -103,7 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 MAX_ROW_ID = 2**63 - 1  # PostgreSQL bigint: a larger id cannot exist (and must not reach the database)
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Id of the row.")]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Id of the row.", examples=[42])]
 
 BODY_TOO_LARGE = "newswire.body_too_large"
 
@@ -145,6 +146,53 @@ class BodyLimitMiddleware:
             error_body("payload_too_large", f"request body exceeds {self.max_bytes} bytes"), status_code=413
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+class ETagMiddleware:
+    """A weak ETag (a digest of the body) on every successful JSON answer to a GET; a request whose
+    `If-None-Match` names it gets 304 with no body.  The answer is still computed (the database is read):
+    what is saved is the transfer and the client's parsing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if_none_match = headers.get(b"if-none-match", b"").decode("latin-1")
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers") or []).get(b"content-type", b"")
+                if message["status"] == 200 and content_type.startswith(b"application/json"):
+                    start = message
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await self._answer(start, b"".join(chunks), if_none_match, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, buffered_send)
+
+    @staticmethod
+    async def _answer(start: Message, body: bytes, if_none_match: str, send: Send) -> None:
+        etag = f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",") if t.strip()}
+        if "*" in tags or etag.removeprefix("W/") in tags:
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag.encode())]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = [*start.get("headers", []), (b"etag", etag.encode())]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 async def _empty_receive() -> Message:

@@ -120,6 +120,27 @@ class Settings(BaseSettings):
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")
     page_size_max: int = Field(default=200, ge=1, description="Largest page size of list endpoints.")
+    search_rank_window: int = Field(
+        default=1_000,
+        ge=1,
+        description="`sort=relevance` ranks the newest this many matches of a search (a common word can "
+        "match most of the corpus; ranking reads every candidate).",
+    )
+    facet_sample_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Facets count over the newest this many articles matching the filter (the answer says "
+        "when the sample was capped).",
+    )
+    entity_view_window: int = Field(
+        default=5_000,
+        ge=1,
+        description="`/v1/entities/{id}/related` counts co-occurrences over the newest this many articles "
+        "mentioning the entity.",
+    )
+    gzip_min_bytes: int = Field(
+        default=1_000, ge=1, description="Read API answers at least this large are gzipped when accepted."
+    )
 
     # --- logs -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")

@@ -147,7 +147,7 @@ def syndicated_copy(text: str, *, outlet: str) -> str:
     return "\n\n".join([f"By {outlet} staff", *kept, f"Read more news from {outlet} every day."])
 
 
-def stored_article(session: Any, *, title: str, text: str, published_at: Any, source: str = "wire") -> Any:
+def queued_article(session: Any, *, title: str, text: str, published_at: Any, source: str = "wire") -> Any:
     """An article row (queued) with a unique URL and hash, flushed in ``session``; returns the row."""
     from shared.models import Article
 
@@ -164,5 +164,39 @@ def stored_article(session: Any, *, title: str, text: str, published_at: Any, so
         published_at=published_at,
     )
     session.add(article)
+    session.flush()
+    return article
+
+
+def stored_article(session: Any, **fields: Any) -> Any:
+    """An article row written straight to the database (read-side tests), flushed; ``entities`` is a list
+    of (Entity, mention_count) and ``topics`` of (topic code, score)."""
+    from shared.models import Article, ArticleEntity, ArticleTopic
+
+    entities = fields.pop("entities", [])
+    topics = fields.pop("topics", [])
+    n = next(_counter)
+    token = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {
+        "url": f"https://read.example.com/{token}-{n}",
+        "title": f"Article {token}",
+        "text": f"{BODY} ({token})",
+        "content_hash": uuid.uuid4().hex + uuid.uuid4().hex,
+        "raw_format": "text",
+        "raw_content": "",
+        "source": "example-wire",
+        "status": "enriched",
+    }
+    values.update(fields)
+    values.setdefault("canonical_url", values["url"])
+    article = Article(**values)
+    session.add(article)
+    session.flush()
+    for entity, count in entities:
+        session.add(
+            ArticleEntity(article_id=article.id, entity_id=entity.id, mention_count=count, mentions=[])
+        )
+    for code, score in topics:
+        session.add(ArticleTopic(article_id=article.id, topic_code=code, score=score))
     session.flush()
     return article

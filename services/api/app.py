@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
@@ -14,7 +15,7 @@ from services.api.stories.endpoints import router as stories_router
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
-from shared.http import create_base_app, health_router
+from shared.http import ETagMiddleware, create_base_app, health_router
 from shared.settings import get_settings
 
 
@@ -34,4 +35,6 @@ def create_app() -> FastAPI:
     app.include_router(entity_overrides_router)
     app.include_router(stories_ops_router)
     app.state.metrics_collectors = [queue_collector, source_collector]
+    app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     return app

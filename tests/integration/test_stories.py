@@ -19,7 +19,7 @@ from services.enrich.nlp import Enricher, Enrichment, LanguageGuess
 from services.enrich.stories import service as stories
 from services.enrich.stories.scoring import StoryRules
 from shared.models import Article, Story, StorySignature
-from tests.factories import stored_article
+from tests.factories import queued_article
 from tests.integration.test_cli import _newswire as run_newswire
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def enricher() -> Enricher:
 
 
 def _article(session: Session, title: str, text: str, *, at: datetime, source: str = "wire") -> int:
-    return int(stored_article(session, title=title, text=text, published_at=at, source=source).id)
+    return int(queued_article(session, title=title, text=text, published_at=at, source=source).id)
 
 
 def _story(session: Session, article_id: int) -> int | None:
@@ -131,7 +131,7 @@ def test_concurrent_workers_assigning_related_articles_make_one_story(
     engine = create_engine(url, poolclass=pool.NullPool)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     # no entities (as for a language without NER): no entity rows whose locks would serialise the workers
-    enrichment = Enrichment(LanguageGuess("de", 0.99), (), (), {"code": "test"})
+    enrichment = Enrichment(LanguageGuess("de", 0.99), (), (), (), {"code": "test"})
     try:
         with factory.begin() as session:
             ids = [
@@ -179,7 +179,7 @@ def test_cli_reassign_after_a_settings_change(fresh_database: Callable[[str], st
     url = fresh_database("stories_cli")
     engine = create_engine(url, poolclass=pool.NullPool)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
-    no_entities = Enrichment(LanguageGuess("en", 0.99), (), (), {"code": "test"})
+    no_entities = Enrichment(LanguageGuess("en", 0.99), (), (), (), {"code": "test"})
     try:
         with factory.begin() as session:
             ids = [

@@ -14,7 +14,7 @@ from services.enrich.articles.service import EnrichInput
 from services.enrich.entities import ExtractedEntity, Mention, Salience
 from services.enrich.nlp import Enrichment, LanguageGuess
 from tests.conftest import MakeKey, bearer
-from tests.factories import stored_article
+from tests.factories import queued_article
 
 T0 = datetime(2024, 5, 14, 9, 0, tzinfo=UTC)
 SUMMIT = "NATO leaders meet in Brussels to agree new support for Ukraine and air defence"
@@ -38,9 +38,9 @@ def _entity(name: str, kind: str, salience: float) -> ExtractedEntity:
 def _enriched(
     session: Session, title: str, text: str, at: datetime, source: str, *entities: ExtractedEntity
 ) -> int:
-    article = stored_article(session, title=title, text=text, published_at=at, source=source)
+    article = queued_article(session, title=title, text=text, published_at=at, source=source)
     item = EnrichInput(article.id, title, text, article.content_hash)
-    enrichment = Enrichment(LanguageGuess("en", 0.99), entities, (), {"code": "test"})
+    enrichment = Enrichment(LanguageGuess("en", 0.99), entities, (), (), {"code": "test"})
     assert service.save_enrichment(session=session, item=item, enrichment=enrichment) == "enriched"
     return article.id
 

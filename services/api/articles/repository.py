@@ -1,50 +1,109 @@
-"""All SQL of the article read side."""
+"""All SQL of the article read side: one filter layer shared by lists, search and facets."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Double,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import Session, load_only
 
-from shared.models import Article, ArticleEntity, ArticleRevision, ArticleTopic, Entity, EntityAlias, Topic
+from shared.models import (
+    Article,
+    ArticleEntity,
+    ArticleRevision,
+    ArticleStatus,
+    ArticleTopic,
+    Entity,
+    EntityAlias,
+    Topic,
+)
+
+EntityMode = Literal["all", "any"]
+SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
+# what a list item shows (not the body, the raw input or the cleaning report)
+SUMMARY_COLUMNS = load_only(
+    Article.id, Article.url, Article.canonical_url, Article.source, Article.external_id, Article.title,
+    Article.published_at, Article.language, Article.status, Article.created_at, Article.enriched_at,
+    Article.story_id,
+    raiseload=True,
+)  # fmt: skip
+HEADLINE_MAX_CHARS = 50_000  # snippets are cut from the start of the body (ts_headline reads it all)
+HEADLINE_OPTIONS = (
+    "StartSel=<b>, StopSel=</b>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter= … "
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleFilter:
-    entity_ids: Sequence[int] = ()
-    entity_names: Sequence[str] = ()
+    """What the caller asked for, resolved to ids and codes.  ``entity_groups``: one group of entity ids
+    per requested entity (a name may name several entities, e.g. "Georgia" the GPE and the PERSON)."""
+
+    q: str | None = None
+    entity_groups: Sequence[Sequence[int]] = ()
+    entity_mode: EntityMode = "all"
+    entity_types: Sequence[str] = ()
     topic_codes: Sequence[str] = ()
     min_topic_score: float = 0.0
     sources: Sequence[str] = ()
     languages: Sequence[str] = ()
     statuses: Sequence[str] = ()
+    include_duplicates: bool = False
     published_from: datetime | None = None
     published_to: datetime | None = None
     story_id: int | None = None
+    ingested_from: datetime | None = None
+    ingested_to: datetime | None = None
+    max_id: int | None = None  # the snapshot a cursor pins: articles stored after the first page are out
 
 
-def _filtered(f: ArticleFilter) -> Select[Any]:
-    stmt = select(Article)
-    for entity_id in f.entity_ids:  # several entities: the article mentions all of them
-        stmt = stmt.where(
-            exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id == entity_id)
+def _tsquery(q: str) -> ColumnElement[Any]:
+    return func.websearch_to_tsquery(literal(SEARCH_CONFIG, REGCONFIG), q)
+
+
+def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter, each one independent of the others (they AND together)."""
+    where: list[ColumnElement[bool]] = []
+    if f.q is not None:
+        where.append(Article.search_tsv.bool_op("@@")(_tsquery(f.q)))
+    if f.entity_groups:
+        if f.entity_mode == "all":
+            where.extend(
+                exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(group))
+                for group in f.entity_groups
+            )
+        else:
+            ids = sorted({i for group in f.entity_groups for i in group})
+            where.append(
+                exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(ids))
+            )
+    if f.entity_types:
+        where.append(
+            exists().where(
+                ArticleEntity.article_id == Article.id,
+                ArticleEntity.entity_id == Entity.id,
+                Entity.type.in_(f.entity_types),
+            )
         )
-    for name in f.entity_names:  # the canonical name or any alias the entity was seen under
-        lowered = name.lower()
-        matching = (
-            select(Entity.id)
-            .where(func.lower(Entity.name) == lowered)
-            .union(select(EntityAlias.entity_id).where(func.lower(EntityAlias.alias) == lowered))
-        )
-        stmt = stmt.where(
-            exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(matching))
-        )
-    if f.topic_codes:  # several topics: any of them
-        stmt = stmt.where(
+    if f.topic_codes:
+        where.append(
             exists().where(
                 ArticleTopic.article_id == Article.id,
                 ArticleTopic.topic_code.in_(f.topic_codes),
@@ -52,46 +111,130 @@ def _filtered(f: ArticleFilter) -> Select[Any]:
             )
         )
     if f.sources:
-        stmt = stmt.where(Article.source.in_(f.sources))
+        where.append(Article.source.in_(f.sources))
     if f.languages:
-        stmt = stmt.where(Article.language.in_(f.languages))
+        where.append(Article.language.in_(f.languages))
     if f.statuses:
-        stmt = stmt.where(Article.status.in_(f.statuses))
-    else:  # one record per article: duplicate rows only when asked for (status=duplicate)
-        stmt = stmt.where(Article.duplicate_of.is_(None))
+        where.append(Article.status.in_(f.statuses))
+    elif not f.include_duplicates:
+        where.append(Article.status != ArticleStatus.DUPLICATE.value)
     if f.story_id is not None:
-        stmt = stmt.where(Article.story_id == f.story_id)
+        where.append(Article.story_id == f.story_id)
     if f.published_from is not None:
-        stmt = stmt.where(Article.published_at >= f.published_from)
+        where.append(Article.published_at >= f.published_from)
     if f.published_to is not None:
-        stmt = stmt.where(Article.published_at < f.published_to)
-    return stmt
+        where.append(Article.published_at < f.published_to)
+    if f.ingested_from is not None:
+        where.append(Article.created_at >= f.ingested_from)
+    if f.ingested_to is not None:
+        where.append(Article.created_at < f.ingested_to)
+    if f.max_id is not None:
+        where.append(Article.id <= f.max_id)
+    return where
 
 
-def list_articles_by_id(
-    session: Session, *, f: ArticleFilter, limit: int, before_id: int | None
-) -> list[Article]:
-    """Newest ingested first; keyset on id (monotonic), so new arrivals never shift later pages."""
-    stmt = _filtered(f)
+def _row(values: tuple[Any, int]) -> ColumnElement[Any]:
+    """A (value, id) row to compare keyset columns with: (a, b) < (x, y), one index condition."""
+    return tuple_(literal(values[0]), literal(values[1]))
+
+
+def max_article_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Article.id), 0))) or 0)
+
+
+def query_has_terms(session: Session, *, q: str) -> bool:
+    """False when the search text has no searchable word (only stop words or punctuation)."""
+    return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
+
+
+def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Article]:
+    """Newest ingested first: keyset on id (monotonic)."""
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
     return list(session.scalars(stmt.order_by(Article.id.desc()).limit(limit)))
 
 
-def list_articles_by_published(
+def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Article]:
+    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id)."""
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.id > after_id)
+    return list(session.scalars(stmt.order_by(Article.id).limit(limit)))
+
+
+def entity_rows_for(
+    session: Session, *, article_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, str, int, float]]]:
+    """(id, name, type, mentions, salience) of each article's entities, most salient first."""
+    out: dict[int, list[tuple[int, str, str, int, float]]] = {i: [] for i in article_ids}
+    if not article_ids:
+        return out
+    rows = session.execute(
+        select(
+            ArticleEntity.article_id,
+            Entity.id,
+            Entity.name,
+            Entity.type,
+            ArticleEntity.mention_count,
+            ArticleEntity.salience,
+        )  # fmt: skip
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
+        .where(ArticleEntity.article_id.in_(article_ids))
+        .order_by(ArticleEntity.article_id, ArticleEntity.salience.desc(), Entity.id)
+    )
+    for r in rows:
+        out[r[0]].append((r[1], r[2], r[3], r[4], r[5]))
+    return out
+
+
+def list_by_published(
     session: Session, *, f: ArticleFilter, limit: int, after: tuple[datetime, int] | None
 ) -> list[Article]:
-    """Newest published first; articles without a date are not in this order."""
-    stmt = _filtered(f).where(Article.published_at.is_not(None))
+    """Newest published first, ties by id; articles without a date are not in this order."""
+    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.published_at.is_not(None))
     if after is not None:
-        published, article_id = after
         stmt = stmt.where(
-            or_(
-                Article.published_at < published,
-                and_(Article.published_at == published, Article.id < article_id),
-            )
+            tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
     return list(session.scalars(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+
+
+def list_by_relevance(
+    session: Session, *, f: ArticleFilter, q: str, window: int, limit: int, after: tuple[float, int] | None
+) -> list[tuple[Article, float]]:
+    """Best ts_rank_cd first, ties by id, among the ``window`` newest matches (the ranking reads every
+    candidate's vector: the window bounds the work when a common word matches most of the corpus)."""
+    # ts_rank_cd is a real: as double precision it survives the JSON of the cursor exactly
+    rank = cast(func.ts_rank_cd(Article.search_tsv, _tsquery(q)), Double).label("rank")
+    candidates = (
+        select(Article.id.label("id"), rank).where(*conditions(f)).order_by(Article.id.desc()).limit(window)
+    ).subquery()
+    stmt = (
+        select(Article, candidates.c.rank)
+        .options(SUMMARY_COLUMNS)
+        .join(candidates, candidates.c.id == Article.id)
+    )
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(candidates.c.rank, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
+        )
+    rows = session.execute(stmt.order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit))
+    return [(r[0], float(r[1])) for r in rows]
+
+
+def headlines(session: Session, *, article_ids: Sequence[int], q: str) -> dict[int, tuple[str, str]]:
+    """(title, body) snippets with the matches in <b>…</b>, for the page's rows only."""
+    if not article_ids:
+        return {}
+    query = _tsquery(q)
+    config = literal(SEARCH_CONFIG, REGCONFIG)
+    rows = session.execute(
+        select(
+            Article.id,
+            func.ts_headline(config, Article.title, query, "HighlightAll=true"),
+            func.ts_headline(config, func.left(Article.text, HEADLINE_MAX_CHARS), query, HEADLINE_OPTIONS),
+        ).where(Article.id.in_(article_ids))
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def topics_for(session: Session, *, article_ids: Sequence[int]) -> dict[int, list[tuple[str, str, float]]]:
@@ -142,3 +285,112 @@ def revisions_of(session: Session, *, article_id: int) -> list[ArticleRevision]:
 
 def count_duplicates_of(session: Session, *, article_id: int) -> int:
     return session.scalar(select(func.count()).where(Article.duplicate_of == article_id)) or 0
+
+
+def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, list[int]]:
+    """Entity ids per name: the canonical name or any alias seen, exact and case-insensitive."""
+    lowered = sorted({n.lower() for n in names})
+    out: dict[str, list[int]] = {n: [] for n in lowered}
+    if not lowered:
+        return out
+    by_name = select(func.lower(Entity.name).label("key"), Entity.id.label("id")).where(
+        func.lower(Entity.name).in_(lowered)
+    )
+    by_alias = select(func.lower(EntityAlias.alias).label("key"), EntityAlias.entity_id.label("id")).where(
+        func.lower(EntityAlias.alias).in_(lowered)
+    )
+    for key, entity_id in session.execute(by_name.union(by_alias)):
+        out[key].append(entity_id)
+    return out
+
+
+def sample_ids(f: ArticleFilter, *, cap: int) -> Select[Any]:
+    """The ``cap`` newest articles matching the filter (what facets count over), with their source and
+    language (counted without reading the rows again)."""
+    return (
+        select(Article.id.label("id"), Article.source.label("source"), Article.language.label("language"))
+        .where(*conditions(f))
+        .order_by(Article.id.desc())
+        .limit(cap)
+    )
+
+
+def facet_counts(
+    session: Session, *, f: ArticleFilter, cap: int, limit: int, entities_per_type: int
+) -> dict[str, Any]:
+    """Counts by topic, source, language and the top entities per type over the ``cap`` newest matches,
+    in one statement (the sample is read once); "matched": how many match, up to cap + 1."""
+    found = sample_ids(f, cap=cap + 1).cte("found")  # one more than the cap: was it capped?
+    sample = select(found).order_by(found.c.id.desc()).limit(cap).cte("sample")
+    in_sample = select(sample.c.id)
+    n = func.count().label("n")
+
+    def top(facet: str, value: Any, label: Any, id_: Any, stmt: Select[Any], order: Any) -> Select[Any]:
+        ranked = func.row_number().over(order_by=(n.desc(), order)).label("rank")
+        inner = stmt.add_columns(
+            literal(facet).label("facet"),
+            value.label("value"),
+            label.label("label"),
+            id_.label("id"),
+            n,
+            ranked,
+        ).subquery()
+        return select(inner.c.facet, inner.c.value, inner.c.label, inner.c.id, inner.c.n).where(
+            inner.c.rank <= limit
+        )
+
+    nothing = literal(None, Text)
+    no_id = literal(None, BigInteger)
+    sources = top(
+        "source", sample.c.source, nothing, no_id,
+        select().select_from(sample).group_by(sample.c.source), sample.c.source,
+    )  # fmt: skip
+    languages = top(
+        "language", sample.c.language, nothing, no_id,
+        select().select_from(sample).group_by(sample.c.language), sample.c.language,
+    )  # fmt: skip
+    topics = top(
+        "topic", Topic.code, Topic.label, no_id,
+        select()
+        .select_from(ArticleTopic)
+        .join(Topic, Topic.code == ArticleTopic.topic_code)
+        .where(ArticleTopic.article_id.in_(in_sample), ArticleTopic.score >= f.min_topic_score)
+        .group_by(Topic.code, Topic.label),
+        Topic.code,
+    )  # fmt: skip
+    per_entity = (
+        select(ArticleEntity.entity_id.label("entity_id"), func.count().label("n"))
+        .where(ArticleEntity.article_id.in_(in_sample))
+        .group_by(ArticleEntity.entity_id)
+        .subquery()
+    )
+    ranked = (
+        select(
+            Entity.id,
+            Entity.name,
+            Entity.type,
+            per_entity.c.n,
+            func.row_number()
+            .over(partition_by=Entity.type, order_by=(per_entity.c.n.desc(), Entity.id))
+            .label("rank"),
+        )
+        .join(per_entity, per_entity.c.entity_id == Entity.id)
+        .subquery()
+    )
+    entities = select(
+        literal("entity").label("facet"), ranked.c.name, ranked.c.type, ranked.c.id, ranked.c.n
+    ).where(ranked.c.rank <= entities_per_type)
+    matched = select(
+        literal("matched"), nothing, nothing, no_id, select(func.count()).select_from(found).scalar_subquery()
+    )
+    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
+    for facet, value, label, id_, count in session.execute(
+        union_all(matched, sources, languages, topics, entities)
+    ):
+        if facet == "matched":
+            out["matched"] = count
+        else:
+            out[facet].append((value, label, id_, count))
+    for facet in ("source", "language", "topic", "entity"):
+        out[facet].sort(key=lambda row: (-row[3], str(row[1]), str(row[0])))
+    return out

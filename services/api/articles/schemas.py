@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-ArticleSort = Literal["ingested", "published"]
+ArticleSort = Literal["ingested", "published", "relevance"]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    """Query dates are ISO 8601: a bare number (pydantic would read it as a Unix time) is refused."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("a date must be ISO 8601, e.g. 2026-11-01T00:00:00Z")
+    return value
+
+
+IsoQueryDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 class TopicOut(BaseModel):
@@ -140,9 +152,84 @@ class ArticleDetail(ArticleSummary):
     duplicate_count: int = Field(default=0, description="Duplicate rows linked to this article.")
 
 
+class HighlightOut(BaseModel):
+    title: str = Field(examples=["<b>Central</b> <b>bank</b> raises rates"])
+    text: str = Field(
+        description="Up to two fragments of the body around the matches, matches in <b>…</b>.",
+        examples=["The <b>central</b> <b>bank</b> raised its main interest rate"],
+    )
+
+
+class ArticleHit(ArticleSummary):
+    rank: float | None = Field(
+        default=None, description="ts_rank_cd of the search (null without `q`).", examples=[0.4]
+    )
+    highlight: HighlightOut | None = Field(default=None, description="Search snippets (null without `q`).")
+
+
+#: What `fields=` may name (id is always returned).
+ARTICLE_FIELDS = tuple(ArticleHit.model_fields)
+
+
 class ArticlePage(BaseModel):
-    items: list[ArticleSummary]
-    next_cursor: str | None
+    items: list[ArticleHit] = Field(
+        description="With `fields=`, each item carries only those fields (and id)."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same filter and sort) for the next page; null: the last."
+    )
+
+
+class CountOut(BaseModel):
+    value: str | None = Field(examples=["reuters"], description="The value (null: not known).")
+    count: int = Field(examples=[412])
+
+
+class TopicCountOut(BaseModel):
+    code: str = Field(examples=["medtop:04000000"])
+    label: str = Field(examples=["economy, business and finance"])
+    count: int
+
+
+class EntityCountOut(BaseModel):
+    id: int
+    name: str = Field(examples=["European Central Bank"])
+    count: int = Field(description="Articles of the sample mentioning it.")
+
+
+class FacetsOut(BaseModel):
+    matched: int = Field(description="Articles counted: all the filter matches, or the sample when capped.")
+    capped: bool = Field(
+        description="True: more articles match; the counts are over the newest `matched` of them "
+        "(NEWSWIRE_FACET_SAMPLE_SIZE)."
+    )
+    topics: list[TopicCountOut] = Field(description="Topics with at least `min_topic_score`, most first.")
+    sources: list[CountOut]
+    languages: list[CountOut]
+    entities: dict[str, list[EntityCountOut]] = Field(
+        description="Top entities per type (PERSON, ORG, GPE, ...).", examples=[{"ORG": []}]
+    )
+
+
+class ExportEntityOut(BaseModel):
+    id: int
+    name: str = Field(examples=["European Central Bank"])
+    type: str = Field(examples=["ORG"])
+    mention_count: int
+    salience: float
+
+
+class ExportItem(ArticleSummary):
+    """One line of the NDJSON export: the article's summary with its enrichments."""
+
+    entities: list[ExportEntityOut]
+
+
+class ExportEnd(BaseModel):
+    """The last line of a complete export: a stream that ends without it was cut short."""
+
+    count: int = Field(description="Articles in the stream.")
+    last_id: int | None = Field(description="Resume with `after_id` set to this to continue later.")
 
 
 class RevisionOut(BaseModel):

@@ -2,71 +2,132 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.api.articles import repository
-from services.api.articles.repository import ArticleFilter
+from services.api.articles.repository import ArticleFilter, EntityMode
 from services.api.articles.schemas import (
+    ARTICLE_FIELDS,
     ArticleAliasOut,
     ArticleDetail,
     ArticleEntityOut,
-    ArticlePage,
+    ArticleHit,
     ArticleSort,
     ArticleStages,
     ArticleSummary,
+    CountOut,
     DuplicateOut,
+    EntityCountOut,
+    ExportEnd,
+    ExportEntityOut,
+    ExportItem,
+    FacetsOut,
+    HighlightOut,
     KeyphraseOut,
     MentionOut,
     RemovedOut,
     RevisionList,
     RevisionOut,
     SalienceOut,
+    TopicCountOut,
     TopicOut,
 )
 from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
+from shared.http import MAX_ROW_ID
 from shared.models import Article, ArticleEntity, ArticleStatus, Entity
+from shared.settings import get_settings
+
+MAX_VALUES = 50  # values of one repeated parameter
+MAX_QUERY_CHARS = 500
 
 
-def build_filter(
-    *,
-    session: Session,
-    entity: Sequence[str],
-    topic: Sequence[str],
-    min_topic_score: float,
-    source: Sequence[str],
-    language: Sequence[str],
-    status: Sequence[str],
-    published_from: datetime | None,
-    published_to: datetime | None,
-    story: int | None = None,
-) -> ArticleFilter:
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """The filter parameters as the caller sent them (lists, facets and exports share them)."""
+
+    q: str | None = None
+    entity: Sequence[str] = ()
+    entity_mode: EntityMode = "all"
+    entity_type: Sequence[str] = ()
+    topic: Sequence[str] = ()
+    min_topic_score: float = 0.0
+    source: Sequence[str] = ()
+    language: Sequence[str] = ()
+    status: Sequence[str] = ()
+    include_duplicates: bool = False
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    ingested_from: datetime | None = None
+    ingested_to: datetime | None = None
+    story: int | None = None
+
+
+def _check_range(name: str, start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start >= end:
+        raise ValidationFailed(f"{name}_from must be before {name}_to")
+
+
+def _is_id(value: str) -> bool:
+    """An entity id (ASCII digits: "³".isdigit() is true too), else a name."""
+    return value.isascii() and value.isdigit()
+
+
+def build_filter(*, session: Session, query: ArticleQuery) -> ArticleFilter:
+    """Validate the parameters (422 with what is wrong) and resolve names to ids and codes."""
+    for name in ("entity", "entity_type", "topic", "source", "language", "status"):
+        if len(getattr(query, name)) > MAX_VALUES:
+            raise ValidationFailed(f"at most {MAX_VALUES} values of {name!r}")
     valid_status = {s.value for s in ArticleStatus}
-    bad = [s for s in status if s not in valid_status]
+    bad = [s for s in query.status if s not in valid_status]
     if bad:
         raise ValidationFailed(f"unknown status {bad[0]!r}; one of {sorted(valid_status)}")
+    q = query.q.strip() if query.q is not None else None
+    if q is not None:
+        if not q or len(q) > MAX_QUERY_CHARS:
+            raise ValidationFailed(f"q must have 1 to {MAX_QUERY_CHARS} characters")
+        if not repository.query_has_terms(session, q=q):
+            raise ValidationFailed(f"q {q!r} has no searchable word (only stop words or punctuation)")
     topic_codes: list[str] = []
-    if topic:
-        topic_codes = repository.topic_codes_matching(session, values=topic)
+    if query.topic:
+        topic_codes = repository.topic_codes_matching(session, values=query.topic)
         if not topic_codes:
-            raise ValidationFailed(f"unknown topic {list(topic)!r}; see GET /v1/topics for codes and labels")
-    if published_from and published_to and published_from >= published_to:
-        raise ValidationFailed("published_from must be before published_to")
+            raise ValidationFailed(
+                f"unknown topic {list(query.topic)!r}; see GET /v1/topics for codes and labels"
+            )
+    _check_range("published", query.published_from, query.published_to)
+    _check_range("ingested", query.ingested_from, query.ingested_to)
+    too_large = [e for e in query.entity if _is_id(e) and int(e) > MAX_ROW_ID]
+    if too_large:
+        raise ValidationFailed(f"entity id {too_large[0]} is out of range")
+    named = repository.entity_ids_named(session, names=[e for e in query.entity if not _is_id(e)])
+    groups = [[int(e)] if _is_id(e) else named[e.lower()] for e in query.entity]
+    if query.entity_mode == "any":
+        groups = [g for g in groups if g] or groups[:1]  # an unknown name adds nothing; all unknown: none
     return ArticleFilter(
-        entity_ids=[int(e) for e in entity if e.isdigit()],
-        entity_names=[e for e in entity if not e.isdigit()],
-        topic_codes=topic_codes,
-        min_topic_score=min_topic_score,
-        sources=list(source),
-        languages=list(language),
-        statuses=list(status),
-        published_from=published_from,
-        published_to=published_to,
-        story_id=story,
+        q=q,
+        entity_groups=groups,
+        entity_mode=query.entity_mode,
+        entity_types=sorted({t.upper() for t in query.entity_type}),
+        topic_codes=sorted(topic_codes),
+        min_topic_score=query.min_topic_score,
+        sources=sorted(set(query.source)),
+        languages=sorted({lang.lower() for lang in query.language}),
+        statuses=sorted(set(query.status)),
+        include_duplicates=query.include_duplicates,
+        published_from=query.published_from,
+        published_to=query.published_to,
+        ingested_from=query.ingested_from,
+        ingested_to=query.ingested_to,
+        story_id=query.story,
     )
 
 
@@ -88,38 +149,147 @@ def _summary(article: Article, topics: list[tuple[str, str, float]]) -> ArticleS
     )
 
 
-def list_articles(
+def _fingerprint(f: ArticleFilter) -> str:
+    """A short digest of the filter: a cursor only continues the list it came from."""
+    raw = json.dumps(asdict(f), sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidCursor("the cursor is not one this API issued")
+    return value
+
+
+def _rows(
     *, session: Session, f: ArticleFilter, sort: ArticleSort, limit: int, cursor: str | None
-) -> ArticlePage:
+) -> tuple[list[tuple[Article, float | None]], str | None]:
+    """One page of (article, rank) and the next cursor.  The first page pins the newest article id in its
+    cursor: later pages read the same snapshot, so articles arriving meanwhile neither shift nor join it."""
+    kind = f"{sort}.{_fingerprint(f)}"
+    arity = 2 if sort == "ingested" else 3
+    values = decode_cursor(cursor, kind=kind, arity=arity) if cursor else None
+    snapshot = _int(values[-1]) if values else repository.max_article_id(session)
+    pinned = replace(f, max_id=snapshot)
+    rows: list[tuple[Article, float | None]]
     if sort == "ingested":
-        before_id = None
-        if cursor:
-            (before_id,) = decode_cursor(cursor, kind="ingested", arity=1)
-            if not isinstance(before_id, int):
-                raise InvalidCursor("the cursor is not one this API issued")
-        rows = repository.list_articles_by_id(session, f=f, limit=limit + 1, before_id=before_id)
-    else:
+        before = _int(values[0]) if values else None
+        rows = [
+            (a, None) for a in repository.list_by_id(session, f=pinned, limit=limit + 1, before_id=before)
+        ]
+    elif sort == "published":
         after = None
-        if cursor:
-            published_s, article_id = decode_cursor(cursor, kind="published", arity=2)
+        if values:
             try:
-                after = (datetime.fromisoformat(published_s), int(article_id))
+                after = (datetime.fromisoformat(values[0]), _int(values[1]))
             except (TypeError, ValueError) as exc:
                 raise InvalidCursor("the cursor is not one this API issued") from exc
-        rows = repository.list_articles_by_published(session, f=f, limit=limit + 1, after=after)
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = None
-    if more and page:
-        last = page[-1]
-        next_cursor = (
-            encode_cursor("ingested", [last.id])
-            if sort == "ingested"
-            else encode_cursor(
-                "published", [last.published_at.isoformat() if last.published_at else None, last.id]
-            )
+        found = repository.list_by_published(session, f=pinned, limit=limit + 1, after=after)
+        rows = [(a, None) for a in found]
+    else:
+        if f.q is None:
+            raise ValidationFailed("sort=relevance needs a search (q)")
+        ranked_after = None
+        if values:
+            if not isinstance(values[0], int | float) or isinstance(values[0], bool):
+                raise InvalidCursor("the cursor is not one this API issued")
+            ranked_after = (float(values[0]), _int(values[1]))
+        window = get_settings().search_rank_window
+        found_ranked = repository.list_by_relevance(
+            session, f=pinned, q=f.q, window=window, limit=limit + 1, after=ranked_after
         )
-    topics = repository.topics_for(session, article_ids=[a.id for a in page])
-    return ArticlePage(items=[_summary(a, topics[a.id]) for a in page], next_cursor=next_cursor)
+        rows = [(a, r) for a, r in found_ranked]
+    page = rows[:limit]
+    if len(rows) <= limit or not page:
+        return page, None
+    last, rank = page[-1]
+    key: list[Any]
+    if sort == "ingested":
+        key = [last.id]
+    elif sort == "published":
+        key = [last.published_at.isoformat() if last.published_at else None, last.id]
+    else:
+        key = [rank, last.id]
+    return page, encode_cursor(kind, [*key, snapshot])
+
+
+def list_articles(
+    *,
+    session: Session,
+    f: ArticleFilter,
+    sort: ArticleSort,
+    limit: int,
+    cursor: str | None,
+    fields: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A page as JSON-ready data: ``fields`` (validated) keeps only those fields of each item, plus id."""
+    unknown = sorted(set(fields) - set(ARTICLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"unknown field {unknown[0]!r} in fields; one of {list(ARTICLE_FIELDS)}")
+    wanted = set(fields) | {"id"} if fields else set(ARTICLE_FIELDS)
+    page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+    ids = [a.id for a, _ in page]
+    topics = repository.topics_for(session, article_ids=ids) if "topics" in wanted else {}
+    snippets = repository.headlines(session, article_ids=ids, q=f.q) if f.q and "highlight" in wanted else {}
+    items = []
+    for article, rank in page:
+        shown = None if rank is None else round(rank, 6)  # the cursor keeps the exact value
+        hit = ArticleHit(**_summary(article, topics.get(article.id, [])).model_dump(), rank=shown)
+        if article.id in snippets:
+            title, text = snippets[article.id]
+            hit.highlight = HighlightOut(title=title, text=text)
+        items.append(hit.model_dump(mode="json", include=wanted))
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
+    cap = get_settings().facet_sample_size
+    counts = repository.facet_counts(session, f=f, cap=cap, limit=limit, entities_per_type=limit)
+    entities: dict[str, list[EntityCountOut]] = {}
+    for name, type_, entity_id, n in counts["entity"]:
+        entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
+    return FacetsOut(
+        matched=min(counts["matched"], cap),
+        capped=counts["matched"] > cap,
+        topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
+        sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
+        languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
+        entities=entities,
+    )
+
+
+#: Articles read per query of an export (one transaction each).
+EXPORT_BATCH = 500
+
+
+def pinned(*, session: Session, f: ArticleFilter) -> ArticleFilter:
+    """The filter limited to the articles stored now."""
+    return replace(f, max_id=repository.max_article_id(session))
+
+
+def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[bytes, int | None, int]:
+    """The next NDJSON lines of an export after ``after_id``: (lines, last id or None when done, count)."""
+    page = repository.list_after_id(session, f=f, limit=EXPORT_BATCH, after_id=after_id)
+    if not page:
+        return b"", None, 0
+    ids = [a.id for a in page]
+    topics = repository.topics_for(session, article_ids=ids)
+    entities = repository.entity_rows_for(session, article_ids=ids)
+    lines = []
+    for article in page:
+        item = ExportItem(
+            **_summary(article, topics[article.id]).model_dump(),
+            entities=[
+                ExportEntityOut(id=i, name=name, type=type_, mention_count=n, salience=sal)
+                for i, name, type_, n, sal in entities[article.id]
+            ],
+        )
+        lines.append(item.model_dump_json().encode() + b"\n")
+    return b"".join(lines), page[-1].id, len(page)
+
+
+def export_end(*, count: int, last_id: int | None) -> bytes:
+    return b'{"end":' + ExportEnd(count=count, last_id=last_id).model_dump_json().encode() + b"}\n"
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:

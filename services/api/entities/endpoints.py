@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.api.entities import service
-from services.api.entities.schemas import EntityOut, EntityPage
+from services.api.entities.schemas import EntityOut, EntityPage, RelatedPage, TimelineOut
 from shared.auth.dependencies import RequireRead
 from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
@@ -47,3 +48,39 @@ def list_entities(
 )
 def get_entity(session: SessionDep, entity_id: RowId) -> EntityOut:
     return service.get_entity(session=session, entity_id=entity_id)
+
+
+@router.get(
+    "/{entity_id}/related",
+    response_model=RelatedPage,
+    summary="Entities mentioned in the same articles, with the number of shared articles",
+)
+def related_entities(
+    session: SessionDep,
+    entity_id: RowId,
+    type: Annotated[
+        list[str],
+        Query(description="Only related entities of this type; repeat for OR.", examples=["PERSON"]),
+    ] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=100, description="Entities returned.", examples=[20])] = 20,
+) -> RelatedPage:
+    return service.related(session=session, entity_id=entity_id, types=type, limit=limit)
+
+
+@router.get(
+    "/{entity_id}/timeline",
+    response_model=TimelineOut,
+    summary="Articles mentioning the entity per day (UTC publication day)",
+)
+def entity_timeline(
+    session: SessionDep,
+    entity_id: RowId,
+    start: Annotated[
+        date | None, Query(description="First day (default: 30 days before `end`).", examples=["2026-11-01"])
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(description="Day after the last (default: tomorrow, UTC).", examples=["2026-11-24"]),
+    ] = None,
+) -> TimelineOut:
+    return service.timeline(session=session, entity_id=entity_id, start=start, end=end)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import Entity, EntityAlias
+from shared.models import Article, ArticleEntity, Entity, EntityAlias
 
 
 def like_prefix(prefix: str) -> str:
@@ -84,3 +85,45 @@ def aliases_for(
             )
         )
     return out
+
+
+def related(
+    session: Session, *, entity_id: int, window: int, types: Sequence[str], limit: int
+) -> tuple[int, list[tuple[int, str, str, int]]]:
+    """Entities co-occurring with ``entity_id`` over its ``window`` newest articles: (articles counted,
+    [(id, name, type, shared articles)])."""
+    articles = (
+        select(ArticleEntity.article_id)
+        .where(ArticleEntity.entity_id == entity_id)
+        .order_by(ArticleEntity.article_id.desc())
+        .limit(window)
+        .cte("articles")
+    )
+    counted = int(session.scalar(select(func.count()).select_from(articles)) or 0)
+    shared = func.count().label("n")
+    stmt = (
+        select(Entity.id, Entity.name, Entity.type, shared)
+        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        .where(ArticleEntity.article_id.in_(select(articles.c.article_id)), Entity.id != entity_id)
+        .group_by(Entity.id)
+        .order_by(shared.desc(), Entity.id)
+        .limit(limit)
+    )
+    if types:
+        stmt = stmt.where(Entity.type.in_(types))
+    return counted, [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)]
+
+
+def timeline(session: Session, *, entity_id: int, start: date, end: date) -> dict[date, int]:
+    """Articles mentioning the entity per UTC day of publication (the stored day when undated)."""
+    when = func.coalesce(Article.published_at, Article.created_at)
+    day = func.date(func.timezone("UTC", when)).label("day")
+    low = datetime.combine(start, time.min, tzinfo=UTC)
+    high = datetime.combine(end, time.min, tzinfo=UTC)
+    rows = session.execute(
+        select(day, func.count())
+        .join(ArticleEntity, ArticleEntity.article_id == Article.id)
+        .where(ArticleEntity.entity_id == entity_id, when >= low, when < high)
+        .group_by(day)
+    )
+    return {r[0]: r[1] for r in rows}

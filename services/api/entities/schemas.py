@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 
@@ -21,3 +23,34 @@ class EntityOut(BaseModel):
 class EntityPage(BaseModel):
     items: list[EntityOut]
     next_cursor: str | None
+
+
+class RelatedOut(BaseModel):
+    id: int
+    name: str = Field(examples=["European Central Bank"])
+    type: str = Field(examples=["ORG"])
+    count: int = Field(description="Articles mentioning both entities (within the window).")
+
+
+class RelatedPage(BaseModel):
+    entity_id: int
+    articles: int = Field(description="Articles of the entity counted over.")
+    capped: bool = Field(
+        description="True: the entity is in more articles; the newest `articles` of them were counted "
+        "(NEWSWIRE_ENTITY_VIEW_WINDOW)."
+    )
+    items: list[RelatedOut] = Field(description="Co-occurring entities, most shared articles first.")
+
+
+class DayOut(BaseModel):
+    day: date = Field(examples=["2026-11-20"])
+    articles: int = Field(
+        description="Articles mentioning the entity, by publication day (UTC; stored day when undated)."
+    )
+
+
+class TimelineOut(BaseModel):
+    entity_id: int
+    start: date
+    end: date = Field(description="Exclusive.")
+    days: list[DayOut] = Field(description="Every day of the range, zeros included.")

@@ -1,15 +1,28 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from services.api.entities import repository
-from services.api.entities.schemas import AliasOut, EntityOut, EntityPage
+from services.api.entities.schemas import (
+    AliasOut,
+    DayOut,
+    EntityOut,
+    EntityPage,
+    RelatedOut,
+    RelatedPage,
+    TimelineOut,
+)
 from services.api.pagination import decode_cursor, encode_cursor
-from shared.errors import InvalidCursor, NotFound
+from shared.errors import InvalidCursor, NotFound, ValidationFailed
 from shared.models import Entity, EntityAlias
+from shared.settings import get_settings
 
 #: Aliases shown per entity (the most used); an entity seen under hundreds of forms stays readable.
 ALIASES_PER_ENTITY = 20
+DEFAULT_TIMELINE_DAYS = 30
+MAX_TIMELINE_DAYS = 3_660
 
 
 def _out(entity: Entity, aliases: list[EntityAlias]) -> EntityOut:
@@ -48,8 +61,45 @@ def list_entities(
 
 
 def get_entity(*, session: Session, entity_id: int) -> EntityOut:
+    entity = _existing(session, entity_id)
+    aliases = repository.aliases_for(session, entity_ids=[entity.id], per_entity=ALIASES_PER_ENTITY)
+    return _out(entity, aliases[entity.id])
+
+
+def _existing(session: Session, entity_id: int) -> Entity:
     entity = repository.get_entity(session, entity_id=entity_id)
     if entity is None:
         raise NotFound(f"entity {entity_id} does not exist")
-    aliases = repository.aliases_for(session, entity_ids=[entity.id], per_entity=ALIASES_PER_ENTITY)
-    return _out(entity, aliases[entity.id])
+    return entity
+
+
+def related(*, session: Session, entity_id: int, types: list[str], limit: int) -> RelatedPage:
+    _existing(session, entity_id)
+    window = get_settings().entity_view_window
+    counted, rows = repository.related(
+        session, entity_id=entity_id, window=window, types=[t.upper() for t in types], limit=limit
+    )
+    return RelatedPage(
+        entity_id=entity_id,
+        articles=counted,
+        capped=counted >= window,
+        items=[RelatedOut(id=i, name=name, type=type_, count=n) for i, name, type_, n in rows],
+    )
+
+
+def timeline(*, session: Session, entity_id: int, start: date | None, end: date | None) -> TimelineOut:
+    end = end or datetime.now(UTC).date() + timedelta(days=1)
+    start = start or end - timedelta(days=DEFAULT_TIMELINE_DAYS)
+    if start >= end:
+        raise ValidationFailed("start must be before end")
+    if (end - start).days > MAX_TIMELINE_DAYS:
+        raise ValidationFailed(f"at most {MAX_TIMELINE_DAYS} days")
+    _existing(session, entity_id)
+    counts = repository.timeline(session, entity_id=entity_id, start=start, end=end)
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    return TimelineOut(
+        entity_id=entity_id,
+        start=start,
+        end=end,
+        days=[DayOut(day=d, articles=counts.get(d, 0)) for d in days],
+    )

@@ -1,0 +1,297 @@
+"""Drive the read API on a database loaded by scripts/gen_articles.py and print latency per endpoint class.
+
+    python scripts/bench_api.py --database nw_bench --duration 20 --concurrency 50
+
+Starts the real API (`newswire serve api`, uvicorn, --workers processes) on a free port against that
+database, then from this process drives it over loopback with --concurrency httpx async clients, one
+endpoint class after the other (filtered lists, search, facets, entity views), each request drawn at
+random from realistic parameters found in the data.  Prints p50/p95/p99, requests per second and errors
+per class against the goals, then EXPLAIN (ANALYZE, BUFFERS) of the slowest SQL statement of the slowest
+class (its requests replayed in-process, statements timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newswire_cli.processes import spawn, stop_children, wait_ready  # noqa: E402
+from shared.settings import get_settings  # noqa: E402
+
+GOALS_MS = {"lists": 50.0, "search": 150.0, "facets": 250.0, "entities": None}
+Url = Callable[[random.Random], str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Pools:
+    """Parameter values found in the data: popular and rarer entities, sources, topics, words."""
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            ranked = conn.execute(
+                text(
+                    "SELECT id, name FROM entities WHERE article_count > 0 "
+                    "ORDER BY article_count DESC LIMIT 5000"
+                )
+            ).all()
+            self.popular = [(r[0], r[1]) for r in ranked[:50]]
+            self.entities = [(r[0], r[1]) for r in ranked]
+            self.sources = [
+                r[0] for r in conn.execute(text("SELECT DISTINCT source FROM articles LIMIT 300"))
+            ]
+            self.topics = [r[0] for r in conn.execute(text("SELECT code FROM topics"))]
+            words = conn.execute(
+                text(
+                    "SELECT word FROM ts_stat($$SELECT search_tsv FROM articles WHERE id % 200 = 0$$) "
+                    "WHERE length(word) > 3 ORDER BY ndoc DESC LIMIT 3000"
+                )
+            ).all()
+            self.words = [r[0] for r in words[100:]]  # past the most common: words people search for
+            titles = conn.execute(text("SELECT title FROM articles WHERE id % 1000 = 0 LIMIT 500")).scalars()
+            # phrases people search for are phrases that exist: two neighbouring words of a title
+            self.phrases = [
+                " ".join(t.split()[i : i + 2]) for t in titles for i in (0, 2) if len(t.split()) > 3
+            ]
+            bounds = conn.execute(text("SELECT min(published_at), max(published_at) FROM articles")).one()
+            self.first, self.last = bounds[0], bounds[1]
+
+    def entity(self, rng: random.Random) -> tuple[int, str]:
+        return rng.choice(self.popular) if rng.random() < 0.5 else rng.choice(self.entities)
+
+    def filters(self, rng: random.Random, *, count: int) -> dict[str, Any]:
+        choices: list[Callable[[], dict[str, Any]]] = [
+            lambda: {"entity": self.entity(rng)[1]},
+            lambda: {
+                "entity": [self.entity(rng)[1], self.entity(rng)[1]],
+                "entity_mode": rng.choice(["all", "any"]),
+            },
+            lambda: {"source": rng.choice(self.sources)},
+            lambda: {"topic": rng.choice(self.topics), "min_topic_score": rng.choice([0.0, 0.5, 0.8])},
+            lambda: {"language": rng.choice(["en", "de", "fr"])},
+            lambda: {"entity_type": rng.choice(["PERSON", "ORG", "GPE"])},
+            lambda: self._dates(rng),
+        ]
+        params: dict[str, Any] = {}
+        for make in rng.sample(choices, count):
+            params.update(make())
+        return params
+
+    def _dates(self, rng: random.Random) -> dict[str, str]:
+        span = self.last - self.first
+        start = self.first + span * rng.random()
+        return {"published_from": start.isoformat(), "published_to": (start + span / 12).isoformat()}
+
+    def query(self, rng: random.Random) -> str:
+        a, b = rng.sample(self.words, 2)
+        return rng.choice(
+            [a, f"{a} {b}", f'"{a} {b}"', f"{a} OR {b}", f"{a} -{b}", f'"{self.entity(rng)[1]}"']
+        )
+
+
+def url_classes(pools: Pools) -> dict[str, Url]:
+    def lists(rng: random.Random) -> str:
+        params = pools.filters(rng, count=rng.randint(0, 2))
+        params["sort"] = rng.choice(["ingested", "published"])
+        if rng.random() < 0.3:
+            params["fields"] = "id,title,published_at"
+        return "/v1/articles?" + urlencode(params, doseq=True)
+
+    def search(rng: random.Random) -> str:
+        params = pools.filters(rng, count=rng.choice([0, 0, 1]))
+        params["q"] = pools.query(rng)
+        params["sort"] = rng.choice(["relevance", "relevance", "ingested", "published"])
+        return "/v1/articles?" + urlencode(params, doseq=True)
+
+    def facets(rng: random.Random) -> str:
+        params = pools.filters(rng, count=rng.randint(0, 2))
+        if rng.random() < 0.2:
+            params["q"] = pools.query(rng)
+        return "/v1/articles/facets?" + urlencode(params, doseq=True)
+
+    def entities(rng: random.Random) -> str:
+        entity_id = pools.entity(rng)[0]
+        return rng.choice(
+            [
+                f"/v1/entities/{entity_id}",
+                f"/v1/entities/{entity_id}/related",
+                f"/v1/entities/{entity_id}/timeline",
+            ]
+        )
+
+    return {"lists": lists, "search": search, "facets": facets, "entities": entities}
+
+
+async def drive(
+    base: str, key: str, make: Url, *, duration: float, concurrency: int, seed: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    deadline = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60, limits=limits
+    ) as client:
+
+        async def one_client(n: int) -> None:
+            rng = random.Random(seed * 1000 + n)
+            while time.perf_counter() < deadline:
+                url = make(rng)
+                start = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    status = str(response.status_code)
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                latencies.append(time.perf_counter() - start)
+                if status != "200":
+                    errors[status] = errors.get(status, 0) + 1
+                    if errors[status] == 1:
+                        print(f"    {status} {url}", file=sys.stderr)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [0.0] * 99
+    return {
+        "n": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": q[49],
+        "p95": q[94],
+        "p99": q[98],
+        "errors": errors,
+    }
+
+
+def explain_slowest(database_url: str, key: str, make: Url, *, samples: int) -> None:
+    """Replay ``samples`` requests of the class in-process and EXPLAIN ANALYZE the slowest statement."""
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+
+    engine = create_engine(database_url)
+    timings: list[tuple[float, str, Any, str]] = []
+    current = {"url": ""}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        timings.append((time.perf_counter() - conn.info["started"], statement, parameters, current["url"]))
+
+    app = create_app()
+    app.state.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    rng = random.Random(99)
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
+        for _ in range(samples):
+            current["url"] = make(rng)
+            client.get(current["url"])
+    elapsed, statement, parameters, url = max(t for t in timings if "api_keys" not in t[1])
+    print(f"\nslowest statement ({elapsed * 1000:.1f} ms) of {url}:\n")
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
+    print(statement)
+    print(parameters)
+    print("\n".join(r[0] for r in plan))
+    engine.dispose()
+
+
+def _table(results: dict[str, dict[str, Any]]) -> None:
+    print(
+        f"{'class':<10} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  "
+        "goal p95   errors"
+    )
+    for name, r in results.items():
+        goal = GOALS_MS[name]
+        verdict = "-" if goal is None else f"<{goal:.0f} {'met' if r['p95'] * 1000 < goal else 'MISSED'}"
+        print(
+            f"{name:<10} {r['n']:>9} {r['rps']:>7.1f} {r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f} "
+            f"{r['p99'] * 1000:>8.1f}  {verdict:<10} {sum(r['errors'].values()) or 0}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default="nw_bench")
+    parser.add_argument("--admin-url", default=get_settings().test_database_url)
+    parser.add_argument("--duration", type=float, default=20.0, help="Seconds per endpoint class.")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="API worker processes.")
+    parser.add_argument("--classes", default="lists,search,facets,entities")
+    args = parser.parse_args()
+    url = make_url(args.admin_url).set(database=args.database).render_as_string(hide_password=False)
+    os.environ["NEWSWIRE_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    from shared.auth import service as auth
+
+    engine = create_engine(url)
+    with sessionmaker(bind=engine)() as session:
+        key = auth.create_key(session=session, name="bench", scopes=["read"]).key
+        session.commit()
+    pools = Pools(engine)
+    engine.dispose()
+    classes = {name: make for name, make in url_classes(pools).items() if name in args.classes.split(",")}
+    port = _free_port()
+    env = {**os.environ, "NEWSWIRE_LOG_LEVEL": "WARNING", "NEWSWIRE_DB_POOL_SIZE": "10"}
+    logs = Path(tempfile.mkdtemp(prefix="nw-bench-"))
+    api = spawn(
+        "api", ["serve", "api", "--port", str(port), "--workers", str(args.workers)], env=env, log_dir=logs
+    )
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, dict[str, Any]] = {}
+    serial: dict[str, dict[str, Any]] = {}
+    try:
+        wait_ready(f"{base}/readyz", [api], timeout=60)
+        for name, make in classes.items():  # a short warm-up, then the measured run
+            asyncio.run(drive(base, key, make, duration=2, concurrency=args.concurrency, seed=1))
+            results[name] = asyncio.run(
+                drive(base, key, make, duration=args.duration, concurrency=args.concurrency, seed=2)
+            )
+            # one client: the time a request takes when it does not queue behind 49 others
+            serial[name] = asyncio.run(
+                drive(base, key, make, duration=args.duration / 2, concurrency=1, seed=3)
+            )
+    finally:
+        stop_children([api])
+    with create_engine(url).connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM articles")).scalar_one()
+    print(
+        f"\n{count:,} articles, {args.concurrency} clients, {args.workers} API workers, "
+        f"{args.duration:.0f} s per class"
+    )
+    _table(results)
+    print(f"\nthe same classes with 1 client ({args.duration / 2:.0f} s each): no queueing")
+    _table(serial)
+    slowest = max(results, key=lambda name: results[name]["p95"])
+    explain_slowest(url, key, classes[slowest], samples=30)
+    return 1 if any(r["errors"] for r in [*results.values(), *serial.values()]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
