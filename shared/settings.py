@@ -117,6 +117,27 @@ class Settings(BaseSettings):
         default=1_000, ge=1, description="Read API answers at least this large are gzipped when accepted."
     )
 
+    # --- live stream and export -------------------------------------------------------
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="`GET /v1/stream` looks for new enrichments this often."
+    )
+    stream_settle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Enrichment events are streamed (and matched to subscriptions) once this old: commits "
+        "racing each other become visible within it, so none is skipped.",
+    )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="A comment line on an idle stream this often (proxies)."
+    )
+    stream_max_connections: int = Field(
+        default=100, ge=1, description="Open `GET /v1/stream` connections per API process (503 above)."
+    )
+    export_chunk_size: int = Field(
+        default=500, ge=1, le=10_000, description="`GET /v1/export` reads this many articles per query."
+    )
+
     # --- logs -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")

@@ -8,8 +8,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
 from services.api.entity_overrides.endpoints import router as entity_overrides_router
+from services.api.export.endpoints import router as export_router
 from services.api.ops.endpoints import router as ops_router
 from services.api.ops.metrics import queue_collector, source_collector
+from services.api.stream.endpoints import router as stream_router
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
@@ -30,6 +32,8 @@ def create_app() -> FastAPI:
     app.include_router(topics_router)
     app.include_router(ops_router)
     app.include_router(entity_overrides_router)
+    app.include_router(stream_router)
+    app.include_router(export_router)
     app.state.metrics_collectors = [queue_collector, source_collector]
     app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
