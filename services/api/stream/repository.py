@@ -13,10 +13,9 @@ def _settled(settle_seconds: float) -> ColumnElement[bool]:
     return ArticleEvent.at <= func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, settle_seconds)
 
 
-def settled_head(session: Session, *, settle_seconds: float) -> int:
-    """The newest event old enough to stream (0: none yet)."""
-    stmt = select(ArticleEvent.seq).where(_settled(settle_seconds)).order_by(ArticleEvent.seq.desc()).limit(1)
-    return int(session.scalar(stmt) or 0)
+def head(session: Session) -> int:
+    """The newest event visible now (0: none yet)."""
+    return int(session.scalar(select(func.coalesce(func.max(ArticleEvent.seq), 0))) or 0)
 
 
 def settled_until(session: Session, *, after: int, scan: int, settle_seconds: float) -> int:

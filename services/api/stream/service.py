@@ -39,11 +39,11 @@ def parse_event_id(value: str) -> int:
 
 
 def start_position(*, session: Session, last_event_id: str | None) -> int:
-    """Where a connection starts: after the client's last event, else at the newest settled event (only
-    what is enriched from now on is sent)."""
+    """Where a connection starts: after the client's last event, else after the newest event visible now
+    (only what is enriched from now on is sent; a commit racing the connection counts as before it)."""
     if last_event_id:
         return parse_event_id(last_event_id)
-    return repository.settled_head(session, settle_seconds=get_settings().stream_settle_seconds)
+    return repository.head(session)
 
 
 def next_batch(

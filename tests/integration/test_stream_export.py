@@ -1,0 +1,219 @@
+"""The live stream (GET /v1/stream) and the export (GET /v1/export) against a real PostgreSQL whose
+transactions really commit: the enrichment events are written by a trigger that fires at commit time.
+The stream is read over real HTTP from a uvicorn server in a thread (a streamed answer, read as it comes)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, func, pool, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.client import ApiError, ExportTruncated, NewswireClient, StreamEvent
+from shared.models import Article, ArticleEvent, Entity
+from shared.settings import get_settings
+from tests.e2e.harness import free_port
+from tests.factories import stored_article
+
+
+@dataclass
+class Live:
+    factory: sessionmaker[Session]
+    url: str
+    key: str
+
+    def client(self) -> NewswireClient:
+        return NewswireClient(self.url, api_key=self.key, timeout=30)
+
+    def stored(self, n: int = 1, **fields: Any) -> list[int]:
+        """Queued articles (no event yet)."""
+        with self.factory() as session:
+            ids = [stored_article(session, status="queued", **fields).id for _ in range(n)]
+            session.commit()
+        return ids
+
+    def enrich(self, *ids: int) -> None:
+        """What the worker's transaction does to the article row, committed."""
+        with self.factory() as session:
+            session.execute(
+                update(Article)
+                .where(Article.id.in_(ids))
+                .values(status="enriched", enriched_at=func.clock_timestamp())
+            )
+            session.commit()
+
+
+@pytest.fixture(scope="module")
+def live(fresh_database: Any) -> Iterator[Live]:
+    from services.api.app import create_app
+    from shared.auth import service as auth
+
+    engine = create_engine(fresh_database("streams"), poolclass=pool.NullPool)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as session:
+        key = auth.create_key(session=session, name="streams", scopes=["read"]).key
+        session.commit()
+    app = create_app()
+    app.state.session_factory = factory
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            pytest.fail("the API server did not start")
+        time.sleep(0.05)
+    try:
+        yield Live(factory=factory, url=f"http://127.0.0.1:{port}", key=key)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        engine.dispose()
+
+
+def _articles(events: Iterator[StreamEvent], n: int) -> list[StreamEvent]:
+    out = []
+    for event in events:
+        if event.event == "article":
+            out.append(event)
+            if len(out) == n:
+                break
+    return out
+
+
+def test_stream_sends_matching_articles_enriched_after_connecting(live: Live) -> None:
+    before = live.stored(source="wire-a")
+    live.enrich(*before)  # enriched before the connection: not sent
+    a1, a2 = live.stored(2, source="wire-a")
+    (b1,) = live.stored(source="wire-b")
+    with live.client() as nw:
+        events = nw.stream(source=["wire-a"], limit=2, max_seconds=60)
+        opening = next(events)  # the stream is open: its position is sent first
+        assert opening.data is None
+        assert opening.id
+        live.enrich(a1)
+        live.enrich(b1)  # another source: filtered out
+        live.enrich(a2)
+        got = _articles(events, 2)
+    assert [e.data["id"] for e in got if e.data] == [a1, a2]
+    assert all(e.data and e.data["source"] == "wire-a" and e.data["status"] == "enriched" for e in got)
+
+
+def test_reconnect_with_last_event_id_gets_what_was_missed_and_nothing_twice(live: Live) -> None:
+    ids = live.stored(4, source="wire-c")
+    with live.client() as nw:
+        events = nw.stream(source=["wire-c"], max_seconds=60)
+        start = next(events).id
+        live.enrich(ids[0])
+        (first,) = _articles(events, 1)
+        events.close()  # the client goes
+        assert first.data
+        assert first.data["id"] == ids[0]
+        live.enrich(ids[1], ids[2])  # while disconnected
+        resumed = nw.stream(source=["wire-c"], last_event_id=first.id, limit=3, max_seconds=60)
+        missed = _articles(resumed, 2)
+        live.enrich(ids[3])
+        later = _articles(resumed, 1)
+        again = nw.stream(source=["wire-c"], last_event_id=start, limit=4, max_seconds=60)
+        replay = _articles(again, 4)
+    assert [e.data["id"] for e in missed + later if e.data] == ids[1:]
+    assert [e.data["id"] for e in replay if e.data] == ids, "from the opening position: all four, once each"
+    assert len({e.id for e in replay}) == 4
+
+
+def test_stream_sends_a_reenriched_article_again(live: Live) -> None:
+    (article_id,) = live.stored(source="wire-d")
+    live.enrich(article_id)
+    with live.factory() as session:
+        seqs = session.query(ArticleEvent.seq).filter(ArticleEvent.article_id == article_id).all()
+    assert len(seqs) == 1, "one event per enrichment, written at commit"
+    with live.client() as nw:
+        events = nw.stream(source=["wire-d"], limit=1, max_seconds=60)
+        next(events)
+        live.enrich(article_id)
+        (event,) = _articles(events, 1)
+    assert event.data
+    assert event.data["id"] == article_id
+
+
+def test_stream_ends_after_max_seconds_and_refuses_a_foreign_event_id(live: Live) -> None:
+    with live.client() as nw:
+        assert all(e.event != "article" for e in nw.stream(source=["nobody"], max_seconds=0.5))
+        with pytest.raises(ApiError) as bad:
+            next(nw.stream(last_event_id="not-an-id"))
+        assert bad.value.status_code == 400
+        assert bad.value.error == "invalid_cursor"
+        with pytest.raises(ApiError) as unknown_topic:
+            next(nw.stream(topic=["no-such-topic"]))
+        assert unknown_topic.value.status_code == 422
+    response = httpx.get(f"{live.url}/v1/stream", params={"max_seconds": 1})
+    assert response.status_code == 401
+
+
+def test_export_streams_every_match_in_chunks_with_enrichments(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "export_chunk_size", 3)  # several chunks for a few articles
+    with live.factory() as session:
+        entity = Entity(name="Export Bank", type="ORG")
+        session.add(entity)
+        session.flush()
+        for i in range(11):
+            stored_article(session, source="wire-x", entities=[(entity, i + 1)] if i % 2 else [])
+        stored_article(session, source="wire-y")
+        stored_article(session, source="wire-x", status="duplicate")
+        session.commit()
+    with live.client() as nw:
+        listed = [a["id"] for a in nw.iter_articles(source=["wire-x"], limit=4, fields=["id"])]
+        exported = list(nw.export(source=["wire-x"]))
+        with_entity = list(nw.export(source=["wire-x"], entity=[str(entity.id)]))
+    assert len(listed) == 11
+    assert sorted(listed) == [a["id"] for a in exported], "the same articles, oldest first, once each"
+    assert len(with_entity) == 5
+    assert all(a["entities"][0]["name"] == "Export Bank" and a["text"] for a in with_entity)
+    compressed = httpx.get(
+        f"{live.url}/v1/export",
+        params={"source": "wire-x"},
+        headers={"Authorization": f"Bearer {live.key}", "Accept-Encoding": "gzip"},
+    )
+    assert compressed.headers["content-encoding"] == "gzip"
+    lines = compressed.text.splitlines()  # httpx decompressed it
+    assert lines[-1] == '{"end":true,"count":11}'
+
+
+def test_export_without_its_end_line_is_detected() -> None:
+    """A server that stops mid-export (a real HTTP server in a thread sending two lines and no end)."""
+
+    class Cut(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"id": 1}\n{"id": 2}\n'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with NewswireClient(f"http://127.0.0.1:{server.server_address[1]}") as nw:
+            items = nw.export()
+            assert next(items)["id"] == 1
+            with pytest.raises(ExportTruncated):
+                list(items)
+    finally:
+        server.shutdown()
