@@ -138,6 +138,30 @@ class Settings(BaseSettings):
         default=500, ge=1, le=10_000, description="`GET /v1/export` reads this many articles per query."
     )
 
+    # --- webhooks (saved queries) -----------------------------------------------------
+    webhook_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="The API process matches new enrichments to subscriptions and POSTs due deliveries "
+        "this often.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="A subscriber's answer to a webhook POST is awaited this long.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="A webhook delivery is marked failed after this many attempts."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="The first retry of a failed webhook POST waits this long, each next one twice as long "
+        "(at most an hour).",
+    )
+
     # --- logs -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")
