@@ -22,6 +22,7 @@ import uvicorn
 from sqlalchemy import create_engine, func, pool, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.stream import endpoints as stream_endpoints
 from shared.client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from shared.models import Article, ArticleEvent, Entity
 from shared.settings import get_settings
@@ -123,7 +124,8 @@ def test_reconnect_with_last_event_id_gets_what_was_missed_and_nothing_twice(liv
         start = next(events).id
         live.enrich(ids[0])
         (first,) = _articles(events, 1)
-        events.close()  # the client goes
+        events.close()  # the client goes: the server ends that stream
+        _wait_for(lambda: stream_endpoints._open_streams == 0, "the stream closed on the server", timeout=20)
         assert first.data
         assert first.data["id"] == ids[0]
         live.enrich(ids[1], ids[2])  # while disconnected
