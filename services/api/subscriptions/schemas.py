@@ -3,13 +3,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.api.articles.repository import EntityMode
 from services.api.articles.schemas import ArticleSummary
 from services.api.articles.service import MAX_QUERY_CHARS, MAX_VALUES, ArticleQuery
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+def _no_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL: refuse it in any string a subscription stores (422)."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and "\x00" in item for item in items):
+        raise ValueError("NUL characters are not allowed")
+    return value
 
 
 class SavedFilter(BaseModel):
@@ -24,6 +32,8 @@ class SavedFilter(BaseModel):
     source: list[str] = Field(default_factory=list, max_length=MAX_VALUES, examples=[["reuters"]])
     language: list[str] = Field(default_factory=list, max_length=MAX_VALUES, examples=[["en"]])
     include_duplicates: bool = False
+
+    _strings = field_validator("q", "entity", "entity_type", "topic", "source", "language")(_no_nul)
 
     def to_query(self) -> ArticleQuery:
         return ArticleQuery(**self.model_dump())
@@ -41,6 +51,8 @@ class SubscriptionIn(BaseModel):
         description="Signing secret (HMAC-SHA256); unset: one is made and shown once, in this answer.",
     )
     filter: SavedFilter = Field(default_factory=SavedFilter)
+
+    _strings = field_validator("name", "secret")(_no_nul)
 
 
 class DeliveryCounts(BaseModel):
