@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from services.api.articles import service as articles_service
 from services.api.articles.endpoints import QueryDep
 from services.api.articles.repository import ArticleFilter
+from services.api.articles.service import ArticleQuery
 from services.api.export import service
 from services.api.export.schemas import ExportArticle, ExportEnd
 from shared.auth.dependencies import RequireRead
@@ -44,7 +45,7 @@ async def export(request: Request, session: SessionDep, query: QueryDep) -> Stre
     return StreamingResponse(_lines(request, f), media_type="application/x-ndjson")
 
 
-def _open(session: Any, query: Any) -> ArticleFilter:
+def _open(session: Session, query: ArticleQuery) -> ArticleFilter:
     return service.pin(session=session, f=articles_service.build_filter(session=session, query=query))
 
 

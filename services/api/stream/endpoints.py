@@ -6,13 +6,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from services.api.articles import service as articles_service
 from services.api.articles.endpoints import QueryDep
 from services.api.articles.repository import ArticleFilter
+from services.api.articles.service import ArticleQuery
 from services.api.stream import service
 from shared.auth.dependencies import RequireRead
 from shared.errors import ServiceUnavailable
@@ -22,6 +26,8 @@ from shared.settings import get_settings
 router = APIRouter(
     prefix="/v1/stream", tags=["stream"], dependencies=[RequireRead], responses=ERROR_RESPONSES
 )
+
+log = structlog.get_logger("newswire.stream")
 
 _open_streams = 0  # in this process: each one polls the database, so they are capped
 
@@ -78,7 +84,7 @@ async def stream(
     )
 
 
-def _open(session: Any, query: Any, last_event_id: str | None) -> tuple[ArticleFilter, int]:
+def _open(session: Session, query: ArticleQuery, last_event_id: str | None) -> tuple[ArticleFilter, int]:
     f = articles_service.build_filter(session=session, query=query)
     return f, service.start_position(session=session, last_event_id=last_event_id)
 
@@ -104,7 +110,11 @@ async def _events(
         last_write = time.monotonic()
         yield f"retry: 2000\nid: {service.event_id(position)}\n\n"
         while time.monotonic() < deadline:
-            moved, items = await run_in_threadpool(batch, position)
+            try:
+                moved, items = await run_in_threadpool(batch, position)
+            except DBAPIError as exc:  # end cleanly: the client reconnects with its Last-Event-ID
+                log.warning("stream_database_error", error=f"{type(exc).__name__}: {exc}"[:300])
+                return
             for seq, data in items:
                 yield f"id: {service.event_id(seq)}\nevent: article\ndata: {json.dumps(data)}\n\n"
                 announced = seq
