@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
 from services.api.articles.repository import SUMMARY_COLUMNS, ArticleFilter, conditions
 from shared.models import Article, ArticleEntity, Entity
+
+
+class EntityRow(NamedTuple):
+    id: int
+    name: str
+    type: str
+    mention_count: int
+    salience: float
+
 
 EXPORT_COLUMNS = load_only(
     Article.text, Article.authors, Article.site_name, Article.modified_at, Article.language_confidence,
@@ -28,18 +38,24 @@ def chunk(session: Session, *, f: ArticleFilter, after_id: int, size: int) -> li
     return list(session.scalars(stmt))
 
 
-def entities_of(
-    session: Session, *, article_ids: Sequence[int]
-) -> dict[int, list[tuple[Entity, ArticleEntity]]]:
-    out: dict[int, list[tuple[Entity, ArticleEntity]]] = {i: [] for i in article_ids}
+def entities_of(session: Session, *, article_ids: Sequence[int]) -> dict[int, list[EntityRow]]:
+    """Each article's entities, most salient first (plain columns: the mention offsets are not read)."""
+    out: dict[int, list[EntityRow]] = {i: [] for i in article_ids}
     if not article_ids:
         return out
     rows = session.execute(
-        select(Entity, ArticleEntity)
-        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        select(
+            ArticleEntity.article_id,
+            Entity.id,
+            Entity.name,
+            Entity.type,
+            ArticleEntity.mention_count,
+            ArticleEntity.salience,
+        )
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
         .where(ArticleEntity.article_id.in_(article_ids))
         .order_by(ArticleEntity.article_id, ArticleEntity.salience.desc(), Entity.id)
     )
-    for entity, link in rows:
-        out[link.article_id].append((entity, link))
+    for article_id, *entity in rows:
+        out[article_id].append(EntityRow(*entity))
     return out

@@ -32,16 +32,7 @@ def chunk(*, session: Session, f: ArticleFilter, after_id: int, size: int) -> li
             site_name=a.site_name,
             modified_at=a.modified_at,
             language_confidence=a.language_confidence,
-            entities=[
-                ExportEntityOut(
-                    id=e.id,
-                    name=e.name,
-                    type=e.type,
-                    mention_count=link.mention_count,
-                    salience=link.salience,
-                )
-                for e, link in entities[a.id]
-            ],
+            entities=[ExportEntityOut(**e._asdict()) for e in entities[a.id]],
         )
         for a in articles
     ]
