@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, func, pool, update
+from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.api.stream import endpoints as stream_endpoints
+from services.enrich.articles.repository import replace_enrichment
 from shared.client import ApiError, ExportTruncated, NewswireClient, StreamEvent
-from shared.models import Article, ArticleEvent, Entity
+from shared.models import ArticleEvent, Entity
 from shared.settings import get_settings
 from tests.e2e.harness import free_port
 from tests.factories import stored_article
@@ -48,13 +49,19 @@ class Live:
         return ids
 
     def enrich(self, *ids: int) -> None:
-        """What the worker's transaction does to the article row, committed."""
+        """The worker's write of an enrichment (services.enrich), in one committed transaction."""
         with self.factory() as session:
-            session.execute(
-                update(Article)
-                .where(Article.id.in_(ids))
-                .values(status="enriched", enriched_at=func.clock_timestamp())
-            )
+            for article_id in ids:
+                replace_enrichment(
+                    session,
+                    article_id=article_id,
+                    entity_rows=[],
+                    topic_rows=[],
+                    language="en",
+                    language_confidence=0.99,
+                    model_versions={},
+                    attempts=1,
+                )
             session.commit()
 
 
