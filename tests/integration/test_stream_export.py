@@ -364,3 +364,15 @@ def test_subscriptions_are_validated_listed_and_deleted(live: Live) -> None:
     assert set(bad_topic.json()) == {"error", "detail"}
     read_only = httpx.get(f"{live.url}/v1/subscriptions", headers={"Authorization": f"Bearer {live.key}"})
     assert read_only.status_code == 403
+
+
+def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None:
+    spec = httpx.get(f"{live.url}/openapi.json").json()
+    for path in ("/v1/stream", "/v1/export", "/v1/subscriptions/{subscription_id}/deliveries"):
+        parameters = spec["paths"][path]["get"]["parameters"]
+        assert len(parameters) >= 2, path
+        for parameter in parameters:
+            assert parameter.get("description"), (path, parameter["name"])
+            assert parameter.get("examples") or parameter["schema"].get("examples"), (path, parameter["name"])
+    assert "text/event-stream" in spec["paths"]["/v1/stream"]["get"]["responses"]["200"]["content"]
+    assert "application/x-ndjson" in spec["paths"]["/v1/export"]["get"]["responses"]["200"]["content"]
