@@ -10,6 +10,7 @@ from services.api.subscriptions import service
 from services.api.subscriptions.schemas import (
     DeliveryList,
     DeliveryStatus,
+    RetriedOut,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionList,
@@ -65,3 +66,12 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=1_000, description="Most deliveries listed.", examples=[100])] = 100,
 ) -> DeliveryList:
     return service.deliveries(session=session, subscription_id=subscription_id, status=status, limit=limit)
+
+
+@router.post(
+    "/{subscription_id}/deliveries/retry",
+    response_model=RetriedOut,
+    summary="Send a subscription's failed deliveries again (attempts start over; same delivery ids)",
+)
+def retry_failed_deliveries(session: SessionDep, subscription_id: RowId) -> RetriedOut:
+    return service.retry_failed(session=session, subscription_id=subscription_id)

@@ -126,3 +126,14 @@ def record_attempt(
     if retry_in is not None:
         values["next_attempt_at"] = func.now() + retry_in
     session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(values))
+
+
+def retry_failed(session: Session, *, subscription_id: int) -> int:
+    """Failed deliveries of a subscription back to pending, due now, with their attempts reset."""
+    rows = session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=func.now())
+        .returning(WebhookDelivery.id)
+    )
+    return len(rows.all())

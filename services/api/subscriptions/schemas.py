@@ -94,6 +94,10 @@ class DeliveryList(BaseModel):
     items: list[DeliveryOut] = Field(description="Newest first.")
 
 
+class RetriedOut(BaseModel):
+    requeued: int = Field(description="Failed deliveries sent again from now on.", examples=[3])
+
+
 class WebhookPayload(BaseModel):
     """The JSON body POSTed to a subscriber."""
 

@@ -34,6 +34,7 @@ from services.api.subscriptions.schemas import (
     DeliveryList,
     DeliveryOut,
     DeliveryStatus,
+    RetriedOut,
     SavedFilter,
     SubscriptionCreated,
     SubscriptionIn,
@@ -121,6 +122,11 @@ def deliveries(
             for d in rows
         ]
     )
+
+
+def retry_failed(*, session: Session, subscription_id: int) -> RetriedOut:
+    get(session=session, subscription_id=subscription_id)
+    return RetriedOut(requeued=repository.retry_failed(session, subscription_id=subscription_id))
 
 
 def match(*, session: Session) -> int:
