@@ -162,6 +162,28 @@ def test_stream_sends_a_reenriched_article_again(live: Live) -> None:
     assert event.data["id"] == article_id
 
 
+def test_heartbeats_move_the_position_past_articles_that_do_not_match(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "stream_heartbeat_seconds", 0.2)
+    (other,) = live.stored(source="wire-other")
+    with live.client() as nw:
+        events = nw.stream(source=["wire-quiet"], max_seconds=60)
+        opening = next(events)
+        live.enrich(other)
+        moved = next(e for e in events if e.id != opening.id)
+        events.close()
+        (quiet,) = live.stored(source="wire-quiet")
+        live.enrich(quiet)
+        (resumed,) = _articles(
+            nw.stream(source=["wire-quiet"], last_event_id=moved.id, limit=1, max_seconds=60), 1
+        )
+    assert moved.event == "message"
+    assert moved.data is None, "a position only, no article"
+    assert resumed.data
+    assert resumed.data["id"] == quiet
+
+
 def test_stream_ends_after_max_seconds_and_refuses_a_foreign_event_id(live: Live) -> None:
     with live.client() as nw:
         assert all(e.event != "article" for e in nw.stream(source=["nobody"], max_seconds=0.5))
