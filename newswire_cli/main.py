@@ -69,7 +69,9 @@ def serve(
     if workers > 1:  # uvicorn's worker processes write their metrics to files; /metrics sums them
         _metrics_dir(f"serve-{service}")
     _logging(service)
-    factory = "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_app"
+    factory = (
+        "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_serving_app"
+    )
     default_port = settings.ingest_port if service == "ingest" else settings.api_port
     uvicorn.run(
         factory,

@@ -429,3 +429,59 @@ class StoryKey(Base):
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ArticleEvent(Base):
+    """An article became enriched (again, on a re-enrichment): written at commit time by a deferred
+    trigger on ``articles`` (migration 0013).  The live stream and the webhook matcher read them in
+    ``seq`` order."""
+
+    __tablename__ = "article_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(server_default=sql_text("clock_timestamp()"))
+
+
+class Subscription(Base):
+    """A saved query with a webhook (migration 0013): newly enriched articles matching ``query`` (the
+    parameters of GET /v1/articles) are POSTed to ``url``, signed with ``secret``.  ``last_seq``: the
+    article events already matched."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    query: Mapped[dict[str, Any]]
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """One article to POST to one subscription, with its attempts (migration 0013).  ``delivery_id`` is
+    sent with every attempt: receivers drop the ones they have seen (delivery is at least once)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("uq_webhook_deliveries_subscription_id_event_seq", "subscription_id", "event_seq", unique=True),
+        Index("uq_webhook_deliveries_delivery_id", "delivery_id", unique=True),
+        Index(
+            "ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=sql_text("status = 'pending'")
+        ),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(36))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -142,6 +142,54 @@ class Settings(BaseSettings):
         default=1_000, ge=1, description="Read API answers at least this large are gzipped when accepted."
     )
 
+    # --- live stream and export -------------------------------------------------------
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="`GET /v1/stream` looks for new enrichments this often."
+    )
+    stream_settle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Enrichment events are streamed (and matched to subscriptions) once this old: commits "
+        "racing each other become visible within it, so none is skipped.",
+    )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="A comment line on an idle stream this often (proxies)."
+    )
+    stream_max_connections: int = Field(
+        default=100, ge=1, description="Open `GET /v1/stream` connections per API process (503 above)."
+    )
+    export_chunk_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="`GET /v1/articles/export` reads this many articles per query.",
+    )
+
+    # --- webhooks (saved queries) -----------------------------------------------------
+    webhook_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="The API process matches new enrichments to subscriptions and POSTs due deliveries "
+        "this often.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="A subscriber's answer to a webhook POST is awaited this long.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="A webhook delivery is marked failed after this many attempts."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="The first retry of a failed webhook POST waits this long, each next one twice as long "
+        "(at most an hour).",
+    )
+
     # --- logs -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")

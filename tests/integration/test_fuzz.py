@@ -76,6 +76,8 @@ def _fuzz_mode(operation: Any, mode: GenerationMode, headers: dict[str, str], ta
     overrides: dict[str, Any] = {}
     if operation.path == "/v1/ops/queues":  # not a broadcast to the workers (1 s) per example
         overrides["query"] = {"workers": "false"}
+    if operation.path == "/v1/stream":  # a live stream ends after max_seconds: keep each example short
+        overrides["query"] = {"max_seconds": "0.2"}
 
     @given(case=operation.as_strategy(generation_mode=mode, **overrides))
     @settings(

@@ -483,9 +483,9 @@ def test_a_published_range_sorts_by_published_unless_told(client: NewswireClient
 def test_export_streams_every_match_with_enrichments(
     client: NewswireClient, api_client: httpx.Client, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from services.api.articles import service
+    from shared.settings import get_settings
 
-    monkeypatch.setattr(service, "EXPORT_BATCH", 7)  # many batches: no row cap, no batch lost
+    monkeypatch.setattr(get_settings(), "export_chunk_size", 7)  # many batches: no row cap, no batch lost
     acme = corpus.entities[1]
     want = sorted(d.id for d in corpus.docs if d.status != "duplicate" and acme.id not in d.entities)
     every = list(client.export())

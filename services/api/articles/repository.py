@@ -23,7 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, load_only, undefer
 
 from shared.models import (
     Article,
@@ -157,7 +157,11 @@ def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int
 
 def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Article]:
     """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id)."""
-    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.id > after_id)
+    stmt = (
+        select(Article)
+        .options(SUMMARY_COLUMNS, undefer(Article.text))
+        .where(*conditions(f), Article.id > after_id)
+    )
     return list(session.scalars(stmt.order_by(Article.id).limit(limit)))
 
 

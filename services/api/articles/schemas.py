@@ -222,6 +222,7 @@ class ExportEntityOut(BaseModel):
 class ExportItem(ArticleSummary):
     """One line of the NDJSON export: the article's summary with its enrichments."""
 
+    text: str = Field(description="The cleaned body.")
     entities: list[ExportEntityOut]
 
 

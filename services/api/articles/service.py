@@ -258,10 +258,6 @@ def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
     )
 
 
-#: Articles read per query of an export (one transaction each).
-EXPORT_BATCH = 500
-
-
 def pinned(*, session: Session, f: ArticleFilter) -> ArticleFilter:
     """The filter limited to the articles stored now."""
     return replace(f, max_id=repository.max_article_id(session))
@@ -269,7 +265,7 @@ def pinned(*, session: Session, f: ArticleFilter) -> ArticleFilter:
 
 def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[bytes, int | None, int]:
     """The next NDJSON lines of an export after ``after_id``: (lines, last id or None when done, count)."""
-    page = repository.list_after_id(session, f=f, limit=EXPORT_BATCH, after_id=after_id)
+    page = repository.list_after_id(session, f=f, limit=get_settings().export_chunk_size, after_id=after_id)
     if not page:
         return b"", None, 0
     ids = [a.id for a in page]
@@ -279,6 +275,7 @@ def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[
     for article in page:
         item = ExportItem(
             **_summary(article, topics[article.id]).model_dump(),
+            text=article.text,
             entities=[
                 ExportEntityOut(id=i, name=name, type=type_, mention_count=n, salience=sal)
                 for i, name, type_, n, sal in entities[article.id]

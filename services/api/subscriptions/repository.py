@@ -1,0 +1,139 @@
+"""All SQL of subscriptions and their webhook deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.api.articles.repository import SUMMARY_COLUMNS
+from shared.models import Article, Subscription, WebhookDelivery
+
+
+def add(
+    session: Session, *, name: str, url: str, secret: str, query: dict[str, Any], last_seq: int
+) -> Subscription:
+    row = Subscription(name=name, url=url, secret=secret, query=query, last_seq=last_seq)
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    return row
+
+
+def all_subscriptions(session: Session) -> list[Subscription]:
+    return list(session.scalars(select(Subscription).order_by(Subscription.id)))
+
+
+def get(session: Session, *, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)
+
+
+def remove(session: Session, *, subscription_id: int) -> bool:
+    deleted = session.scalars(
+        delete(Subscription).where(Subscription.id == subscription_id).returning(Subscription.id)
+    )
+    return deleted.first() is not None
+
+
+def delivery_counts(session: Session, *, subscription_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {i: {} for i in subscription_ids}
+    rows = session.execute(
+        select(WebhookDelivery.subscription_id, WebhookDelivery.status, func.count())
+        .where(WebhookDelivery.subscription_id.in_(subscription_ids))
+        .group_by(WebhookDelivery.subscription_id, WebhookDelivery.status)
+    )
+    for subscription_id, status, n in rows:
+        out[subscription_id][status] = n
+    return out
+
+
+def deliveries(
+    session: Session, *, subscription_id: int, status: str | None, limit: int
+) -> list[WebhookDelivery]:
+    stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    return list(session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def lock_subscriptions(session: Session) -> list[Subscription]:
+    """Every subscription no other process is matching right now (each is matched by one at a time)."""
+    return list(
+        session.scalars(select(Subscription).order_by(Subscription.id).with_for_update(skip_locked=True))
+    )
+
+
+def add_deliveries(session: Session, *, subscription_id: int, events: Sequence[tuple[int, int]]) -> None:
+    """One pending delivery per (event seq, article id); an event already matched adds nothing."""
+    if not events:
+        return
+    rows = [
+        {
+            "delivery_id": str(uuid.uuid4()),
+            "subscription_id": subscription_id,
+            "event_seq": seq,
+            "article_id": aid,
+        }
+        for seq, aid in events
+    ]
+    session.execute(
+        pg_insert(WebhookDelivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "event_seq"])
+    )
+
+
+def lock_due(session: Session, *, limit: int) -> list[tuple[WebhookDelivery, Subscription]]:
+    """Pending deliveries whose time has come, locked (another process skips them while they are tried)."""
+    rows = session.execute(
+        select(WebhookDelivery, Subscription)
+        .join(Subscription, Subscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= func.now())
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def summaries(session: Session, *, article_ids: Sequence[int]) -> dict[int, Article]:
+    rows = session.scalars(select(Article).options(SUMMARY_COLUMNS).where(Article.id.in_(article_ids)))
+    return {a.id: a for a in rows}
+
+
+def record_attempt(
+    session: Session,
+    *,
+    delivery: WebhookDelivery,
+    status: str,
+    status_code: int | None,
+    error: str | None,
+    retry_in: timedelta | None,
+) -> None:
+    values: dict[str, Any] = {
+        "attempts": WebhookDelivery.attempts + 1,
+        "status": status,
+        "last_status_code": status_code,
+        "last_error": error,
+    }
+    if status == "delivered":
+        values["delivered_at"] = func.now()
+    if retry_in is not None:
+        values["next_attempt_at"] = func.now() + retry_in
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(values))
+
+
+def retry_failed(session: Session, *, subscription_id: int) -> int:
+    """Failed deliveries of a subscription back to pending, due now, with their attempts reset."""
+    rows = session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=func.now())
+        .returning(WebhookDelivery.id)
+    )
+    return len(rows.all())
