@@ -278,12 +278,17 @@ class TopicClassifier:
         self.model = model if model is not None else TopicModel.load()
         self.threshold = threshold
 
-    def probabilities(self, items: Sequence[tuple[str | None, str]]) -> Matrix:
-        """One row of 17 calibrated probabilities (summing to 1) per ``(title, text)``, in IPTC order."""
-        return self.model.probabilities(self.embedder.embed([article_input(t, x) for t, x in items]))
+    def probabilities(self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 32) -> Matrix:
+        """One row of 17 calibrated probabilities (summing to 1) per ``(title, text)``, in IPTC order; the
+        texts are embedded ``batch_size`` at a time (one ONNX run per batch)."""
+        texts = [article_input(t, x) for t, x in items]
+        return self.model.probabilities(self.embedder.embed(texts, batch_size=batch_size))
 
-    def score_many(self, items: Sequence[tuple[str | None, str]]) -> list[tuple[TopicScore, ...]]:
-        return [select_topics(list(row), threshold=self.threshold) for row in self.probabilities(items)]
+    def score_many(
+        self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 32
+    ) -> list[tuple[TopicScore, ...]]:
+        rows = self.probabilities(items, batch_size=batch_size)
+        return [select_topics(list(row), threshold=self.threshold) for row in rows]
 
     def score(self, title: str | None, text: str) -> tuple[TopicScore, ...]:
         return self.score_many([(title, text)])[0]
