@@ -67,7 +67,7 @@ def main() -> int:
         picked = nearest[:, column]
         np.add.at(votes, (np.arange(len(rows)), y[picked]), similarity[np.arange(len(rows)), picked])
     print(f"{'10 nearest examples':<40}{accuracy(votes, gold):>12.3f}{'':>15}")
-    for c in (0.5, 2.0, 8.0, 16.0):
+    for c in (0.5, 1.0, 2.0, 8.0, 16.0):
         report = train(x, [code for code, _ in examples], c=c)
         name = f"logistic regression C={c:g} (T={report.model.temperature:.2f})"
         print(f"{name:<40}{accuracy(report.model.probabilities(ag), gold):>12.3f}{report.cv_accuracy:>15.3f}")

@@ -1,12 +1,13 @@
 """Accuracy of the topic classifier on AG News (test split), the top IPTC topic mapped to the AG class.
 
-    python scripts/eval_topics.py [--eval-dir ../shared/eval] [--limit 7600]
+    python scripts/eval_topics.py [--eval-dir ../shared/eval] [--limit 7600] [--batch 16]
 
 AG classes: 1 World, 2 Sports, 3 Business, 4 Sci/Tech.  IPTC -> AG: sport -> Sports; economy, business and
 finance -> Business; science and technology -> Sci/Tech; politics, conflict, crime, disaster -> World.
 Any other top topic counts as wrong.  Also prints per-class accuracy, the confusion matrix, how well the
 probabilities are calibrated on this set (the probability of the gold AG class is the sum over the IPTC
-subjects mapped to it) and articles per second of the topic model alone (embedding + classifier, one thread).
+subjects mapped to it) and articles per second of the topic model alone (embedding + classifier, one thread,
+``--batch`` articles per ONNX run, as the worker runs a batch of queued articles).
 AG News is never used for training (the classifier learns from data/topic_examples.tsv).
 """
 
@@ -49,6 +50,7 @@ def main() -> int:
     )
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=7600, help="rows to score (the file has 7,600)")
+    parser.add_argument("--batch", type=int, default=16, help="articles per ONNX run (1: one at a time)")
     args = parser.parse_args()
 
     path = args.eval_dir / "topics" / "test.csv"
@@ -58,9 +60,18 @@ def main() -> int:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = [(int(r[0]), r[1], r[2].replace("\\", " ")) for r in csv.reader(fh) if r][: args.limit]
 
+    if args.batch < 1:
+        parser.error("--batch must be at least 1")
     classifier = TopicClassifier()
+    items = [(title, text) for _, title, text in rows]
     started = time.perf_counter()
-    probabilities = classifier.probabilities([(title, text) for _, title, text in rows])
+    # the worker embeds the articles of one batch together: score the rows in groups of --batch
+    probabilities = np.vstack(
+        [
+            classifier.probabilities(items[start : start + args.batch], batch_size=args.batch)
+            for start in range(0, len(items), args.batch)
+        ]
+    )
     elapsed = time.perf_counter() - started
 
     gold = np.array([g for g, _, _ in rows])
@@ -86,7 +97,10 @@ def main() -> int:
     ece = expected_calibration_error(ag_probabilities[:, 1:], gold - 1)
     print(f"  calibration: expected calibration error {ece:.3f} (P(AG class) = sum of its IPTC subjects)")
     print(f"  mean probability of the top topic {float(probabilities.max(axis=1).mean()):.3f}")
-    print(f"  {n / elapsed:.1f} articles/s ({elapsed / n * 1000:.2f} ms per row, topics only, one thread)")
+    print(
+        f"  {n / elapsed:.1f} articles/s ({elapsed / n * 1000:.2f} ms per row, topics only, one thread, "
+        f"batch {args.batch})"
+    )
     labels = [*AG_CLASSES.values(), "other"]
     print("confusion (rows gold, columns predicted):")
     print(" " * 10 + "".join(f"{c:>10}" for c in labels))

@@ -39,6 +39,31 @@ def embedder_version() -> str:
     return f"all-MiniLM-L6-v2-int8-{package}"
 
 
+#: Padding a length bucket may add, as a share of its real tokens (a padded position costs as much as a real
+#: one: looser buckets measured slower than one text per run on AG rows).
+MAX_PADDING = 0.1
+
+
+def length_buckets(lengths: Sequence[int], *, batch_size: int) -> list[list[int]]:
+    """Indexes of ``lengths`` in ascending length, cut into runs of at most ``batch_size`` whose padding to
+    their longest stays within :data:`MAX_PADDING` of their total length (a run always takes one more)."""
+    buckets: list[list[int]] = []
+    bucket: list[int] = []
+    total = 0
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        width = lengths[index]
+        if bucket and (
+            len(bucket) >= batch_size or width * (len(bucket) + 1) > (1 + MAX_PADDING) * (total + width)
+        ):
+            buckets.append(bucket)
+            bucket, total = [], 0
+        bucket.append(index)
+        total += width
+    if bucket:
+        buckets.append(bucket)
+    return buckets
+
+
 class SentenceEmbedder:
     """Loads the tokenizer and the ONNX session once; :meth:`embed` is deterministic."""
 
@@ -55,24 +80,38 @@ class SentenceEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tokenizer.enable_truncation(max_tokens)
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()  # tokenizer.json pads to 128: batches are padded by :meth:`_run`
         self.version = embedder_version()
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> npt.NDArray[np.float32]:
-        """One unit-length row of :data:`DIMENSIONS` floats per text (an empty text embeds as zeros)."""
-        rows: list[npt.NDArray[np.float32]] = []
-        for start in range(0, len(texts), batch_size):
-            encodings = self._tokenizer.encode_batch(list(texts[start : start + batch_size]))
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            rows.append((pooled / np.maximum(norms, 1e-12)).astype(np.float32))
-        if not rows:
+        """One unit-length row of :data:`DIMENSIONS` floats per text (an empty text embeds as zeros).
+
+        Texts are ordered by token count and cut into length buckets of at most ``batch_size`` texts whose
+        padding to the bucket's longest text stays within :data:`MAX_PADDING` of their tokens (one ONNX run
+        per bucket: a headline is not padded to an article's 256 tokens); rows come back in the order of
+        ``texts``."""
+        if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return np.vstack(rows)
+        tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for bucket in length_buckets([len(ids) for ids in tokens], batch_size=batch_size):
+            out[bucket] = self._run([tokens[i] for i in bucket])
+        return out
+
+    def _run(self, token_ids: Sequence[Sequence[int]]) -> npt.NDArray[np.float32]:
+        """Embeddings of one batch of tokenised texts, padded with zeros (``[PAD]``) to the longest."""
+        width = max(len(ids) for ids in token_ids)
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return result

@@ -14,7 +14,7 @@ from services.enrich.versions import current_versions
 from .entities import extract_entities
 from .keyphrases import extract_keyphrases
 from .language import detect_language
-from .models import Enrichment, LanguageGuess
+from .models import Enrichment, LanguageGuess, TopicScore
 from .topics import DEFAULT_THRESHOLD, TopicClassifier
 
 ENRICH_CODE_VERSION = "3"
@@ -87,6 +87,7 @@ class Enricher:
         title_doc: Doc | None,
         text_doc: Doc | None,
         ner: bool,
+        topics: tuple[TopicScore, ...],
     ) -> Enrichment:
         if language.code != "en":
             return Enrichment(
@@ -96,7 +97,7 @@ class Enricher:
         return Enrichment(
             language=language,
             entities=entities,
-            topics=self._topics.score(title, text),
+            topics=topics,
             keyphrases=extract_keyphrases(title, text),
             versions=dict(self.versions),
         )
@@ -108,12 +109,14 @@ class Enricher:
         title_doc = self._nlp(title) if parse_title and title else None
         text_doc = self._nlp(text) if parse_text else None
         ner = self._wants_ner(language, title, text)
-        return self._finish(language, title, text, title_doc, text_doc, ner)
+        topics = self._topics.score(title, text) if language.code == "en" else ()
+        return self._finish(language, title, text, title_doc, text_doc, ner, topics)
 
     def enrich_many(
         self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 16
     ) -> list[Enrichment]:
-        """Same as ``[enrich(title=t, text=x) for t, x in items]``, with one ``nlp.pipe`` over all texts."""
+        """Same as ``[enrich(title=t, text=x) for t, x in items]``, with one ``nlp.pipe`` over all texts and
+        the topic embeddings of ``batch_size`` articles per ONNX run (padding is masked out: same scores)."""
         plans = [self._plan(title, text) for title, text in items]
         strings: list[str] = []
         slots: list[tuple[int | None, int | None]] = []
@@ -127,6 +130,9 @@ class Enricher:
                 strings.append(text)
             slots.append((title_slot, text_slot))
         docs = list(self._nlp.pipe(strings, batch_size=batch_size))
+        # the topics of every English article in one ONNX run per ``batch_size`` articles
+        english = [item for item, (language, _, _) in zip(items, plans, strict=True) if language.code == "en"]
+        scored = iter(self._topics.score_many(english, batch_size=batch_size))
         results: list[Enrichment] = []
         for (title, text), (language, _, _), (title_slot, text_slot) in zip(items, plans, slots, strict=True):
             results.append(
@@ -137,6 +143,7 @@ class Enricher:
                     docs[title_slot] if title_slot is not None else None,
                     docs[text_slot] if text_slot is not None else None,
                     self._wants_ner(language, title, text),
+                    next(scored) if language.code == "en" else (),
                 )
             )
         return results
