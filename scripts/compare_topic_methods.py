@@ -12,7 +12,6 @@ on the examples.  Accuracy as in scripts/eval_topics.py (top subject mapped to t
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import numpy.typing as npt
-from eval_topics import IPTC_TO_AG
+from eval_topics import IPTC_TO_AG, read_ag
 
 from services.enrich.nlp.embedder import SentenceEmbedder
 from services.enrich.nlp.topics import IPTC_TOPICS, article_input, load_examples, train
@@ -40,12 +39,9 @@ def main() -> int:
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=7600)
     args = parser.parse_args()
-    path = args.eval_dir / "topics" / "test.csv"
-    if not path.is_file():
-        print(f"AG News test split not found at {path} (set --eval-dir); skipping.", file=sys.stderr)
+    rows = read_ag(args.eval_dir, args.limit)
+    if rows is None:
         return 2
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [(int(r[0]), r[1], r[2].replace("\\", " ")) for r in csv.reader(fh) if r][: args.limit]
     gold = np.array([g for g, _, _ in rows])
 
     embedder = SentenceEmbedder()

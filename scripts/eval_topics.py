@@ -44,6 +44,16 @@ IPTC_TO_AG = {
 }
 
 
+def read_ag(eval_dir: Path, limit: int) -> list[tuple[int, str, str]] | None:
+    """(class, title, description) rows of the AG News test split, or None (with a message) without it."""
+    path = eval_dir / "topics" / "test.csv"
+    if not path.is_file():
+        print(f"AG News test split not found at {path} (set --eval-dir); skipping.", file=sys.stderr)
+        return None
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [(int(r[0]), r[1], r[2].replace("\\", " ")) for r in csv.reader(fh) if r][:limit]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -53,12 +63,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16, help="articles per ONNX run (1: one at a time)")
     args = parser.parse_args()
 
-    path = args.eval_dir / "topics" / "test.csv"
-    if not path.is_file():
-        print(f"AG News test split not found at {path} (set --eval-dir); skipping.", file=sys.stderr)
+    rows = read_ag(args.eval_dir, args.limit)
+    if rows is None:
         return 2
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [(int(r[0]), r[1], r[2].replace("\\", " ")) for r in csv.reader(fh) if r][: args.limit]
 
     if args.batch < 1:
         parser.error("--batch must be at least 1")

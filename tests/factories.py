@@ -148,24 +148,17 @@ def syndicated_copy(text: str, *, outlet: str) -> str:
 
 
 def queued_article(session: Any, *, title: str, text: str, published_at: Any, source: str = "wire") -> Any:
-    """An article row (queued) with a unique URL and hash, flushed in ``session``; returns the row."""
-    from shared.models import Article
-
-    token = uuid.uuid4().hex
-    article = Article(
-        url=f"https://{source}.test/{token}",
-        canonical_url=f"https://{source}.test/{token}",
+    """A queued article row (raw input = its text) with a unique URL and hash, flushed; returns the row."""
+    return stored_article(
+        session,
+        url=f"https://{source}.test/{uuid.uuid4().hex}",
         source=source,
         title=title,
         text=text,
-        content_hash=token + token,
-        raw_format="text",
         raw_content=text,
         published_at=published_at,
+        status="queued",
     )
-    session.add(article)
-    session.flush()
-    return article
 
 
 def stored_article(session: Any, **fields: Any) -> Any:
