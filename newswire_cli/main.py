@@ -192,7 +192,7 @@ def chaos(
 
     Starts its own embedded PostgreSQL and Redis on free ports (never the configured servers). Exits 1
     unless accepted = stored = enriched with 0 lost and 0 doubled."""
-    from newswire_cli.chaos import FAULTS, ChaosConfig, format_report, run_chaos
+    from newswire_cli.dev.chaos import FAULTS, ChaosConfig, format_report, run_chaos
 
     config = ChaosConfig(
         articles=articles,

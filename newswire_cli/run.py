@@ -130,7 +130,7 @@ def _print_access(*, key: str, ingest_url: str, api_url: str) -> None:
 
 
 def run_platform(*, samples: Path | None) -> int:
-    from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+    from newswire_cli.dev.embedded import EmbeddedPostgres, EmbeddedRedis
     from shared.migrate import upgrade
 
     settings = get_settings()

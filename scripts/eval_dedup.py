@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from newswire_cli.dev.settings import get_dev_settings
 from services.ingest.articles.dedup import content_hash
 from services.ingest.articles.neardup import Fingerprint, fingerprint, is_near_duplicate, words
 from services.ingest.cleaning import clean_text
@@ -285,7 +286,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--eval-dir", type=Path, default=get_settings().eval_dir)
+    parser.add_argument("--eval-dir", type=Path, default=get_dev_settings().eval_dir)
     parser.add_argument("--variants", type=int, default=6, help="syndicated variants per base article")
     args = parser.parse_args()
     if not (args.eval_dir / "extraction" / "ground-truth.json").is_file():

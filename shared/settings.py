@@ -194,17 +194,6 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")
 
-    # --- tests ------------------------------------------------------------------------
-    require_services: bool = Field(
-        default=False, description="Tests fail (instead of skip) when PostgreSQL or Redis is unreachable."
-    )
-    test_database_url: str = Field(
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        description="Server the tests create their throw-away databases on.",
-    )
-    test_redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis used by the tests.")
-    eval_dir: Path = Field(default=Path("../shared/eval"), description="Evaluation data for `make eval`.")
-
     # --- cleaning ---------------------------------------------------------------------
     extract_timeout: float = Field(
         default=10.0,

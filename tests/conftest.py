@@ -10,12 +10,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
-from shared.settings import Settings as _TestSettings
+from tests.settings import SuiteSettings
 
 # Settings are read once per process: fix the test environment before any app module is imported.
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
-os.environ["NEWSWIRE_REDIS_URL"] = _TestSettings().test_redis_url
+os.environ["NEWSWIRE_REDIS_URL"] = SuiteSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
 os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
 os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
@@ -36,7 +36,7 @@ RUN_ID = _RUN_ID
 
 def _unavailable(what: str, exc: BaseException) -> None:
     message = f"{what} is unreachable: {type(exc).__name__}: {exc}"
-    if get_settings().require_services:
+    if SuiteSettings().require_services:
         pytest.fail(message + " (NEWSWIRE_REQUIRE_SERVICES=1)")
     pytest.skip(message)
 
@@ -62,11 +62,16 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(settings: Settings) -> Iterator[object]:
+def suite_settings() -> SuiteSettings:
+    return SuiteSettings()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(suite_settings: SuiteSettings) -> Iterator[object]:
     """A factory of new, migrated databases, dropped at the end of the run."""
     from shared.migrate import upgrade
 
-    admin_url = settings.test_database_url
+    admin_url = suite_settings.test_database_url
     created: list[str] = []
 
     def make(label: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, pool, select
 from sqlalchemy.orm import Session
 
-from shared.embedded import EmbeddedRedis
+from newswire_cli.dev.embedded import EmbeddedRedis
 from shared.models import OutboxEvent
 from tests.conftest import RUN_ID, bearer
 from tests.e2e import harness

@@ -325,7 +325,7 @@ class Platform:
     """Embedded PostgreSQL and Redis plus the project's processes, each restartable."""
 
     def __init__(self, config: ChaosConfig, root: Path, env: dict[str, str]) -> None:
-        from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+        from newswire_cli.dev.embedded import EmbeddedPostgres, EmbeddedRedis
 
         self.config = config
         self.root = root
