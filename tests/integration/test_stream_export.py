@@ -22,9 +22,9 @@ import uvicorn
 from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import Session, sessionmaker
 
+from newswire_client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from services.api.stream import endpoints as stream_endpoints
 from services.enrich.articles.repository import replace_enrichment
-from shared.client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from shared.models import ArticleEvent, Entity
 from shared.settings import get_settings
 from tests.e2e.harness import free_port
