@@ -317,7 +317,9 @@ def queues(
 
     settings = get_settings()
     if not settings.redis_url:
-        raise typer.BadParameter("NEWSWIRE_REDIS_URL is not set")
+        raise typer.BadParameter(
+            f"NEWSWIRE_REDIS_URL is not set and no `newswire run` is running with {settings.data_dir}/"
+        )
     if watch:
         watch_live(settings, interval=interval)
     else:

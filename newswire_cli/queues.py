@@ -117,7 +117,11 @@ def build(stats: QueueStats, *, watching: bool = False, width: int = WIDE) -> Re
         )
     else:
         notes.append(
-            Text("database: NEWSWIRE_DATABASE_URL is not set; article figures unknown", style="yellow")
+            Text(
+                "database: NEWSWIRE_DATABASE_URL is not set (and no `newswire run` runs here); "
+                "article figures unknown",
+                style="yellow",
+            )
         )
     notes.extend(Text(error, style="yellow") for error in stats.errors)
     return Group(*notes)

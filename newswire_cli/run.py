@@ -18,7 +18,7 @@ from rich.table import Table
 from newswire_cli.files import expand
 from newswire_cli.processes import Child, spawn, stop_children, wait_ready
 from newswire_cli.push import auth_headers, push_files
-from shared.settings import get_settings
+from shared.settings import PLATFORM_FILE, Settings, get_settings, record_platform
 
 console = Console()
 
@@ -133,7 +133,7 @@ def run_platform(*, samples: Path | None) -> int:
     from newswire_cli.dev.embedded import EmbeddedPostgres, EmbeddedRedis
     from shared.migrate import upgrade
 
-    settings = get_settings()
+    settings = Settings()  # the environment only: never the record of an earlier run
     data_dir = settings.data_dir.resolve()
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +169,10 @@ def run_platform(*, samples: Path | None) -> int:
             ingest_url = f"http://{host}:{settings.ingest_port}"
             api_url = f"http://{host}:{settings.api_port}"
             flower_url = f"http://{host}:{settings.flower_port}"
+            # the commands run in this folder (`newswire queues`, `failed`, `keys`...) find this platform
+            in_use = settings.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+            record_platform(in_use, pid=os.getpid(), ingest_url=ingest_url, api_url=api_url)
+            stack.callback((data_dir / PLATFORM_FILE).unlink, missing_ok=True)
             children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}

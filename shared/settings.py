@@ -1,9 +1,18 @@
-"""The one settings object. Every value can be set with a ``NEWSWIRE_`` environment variable."""
+"""The one settings object. Every value can be set with a ``NEWSWIRE_`` environment variable.
+
+Next to a running ``newswire run`` (``make run``), the values it recorded in its data directory
+(``<data_dir>/platform.json``: database, broker, ports; ``<data_dir>/api-key``) fill the ones the environment
+leaves unset, so ``newswire queues``, ``failed``, ``keys``... use that platform with no variable set.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -333,7 +342,77 @@ class Settings(BaseSettings):
     )
 
 
+PLATFORM_FILE = "platform.json"
+"""What `newswire run` records in its data directory while it runs (mode 600; removed when it stops)."""
+PLATFORM_FIELDS = ("database_url", "redis_url", "host", "ingest_port", "api_port", "flower_port")
+"""The settings a command run next to `newswire run` takes from its record when the environment is silent."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def record_platform(settings: Settings, *, pid: int, ingest_url: str, api_url: str) -> Path:
+    """Write ``<data_dir>/platform.json`` (mode 600: the URLs may carry passwords) for the commands run
+    beside this platform; ``settings`` holds the URLs in use (embedded or given)."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = {name: getattr(settings, name) for name in PLATFORM_FIELDS}
+    record |= {
+        "pid": pid,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "ingest_url": ingest_url,
+        "api_url": api_url,
+    }
+    path = data_dir / PLATFORM_FILE
+    partial = path.with_suffix(".tmp")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(record, out, indent=2)
+        out.write("\n")
+    partial.replace(path)
+    return path
+
+
+def running_platform(data_dir: Path) -> dict[str, Any] | None:
+    """The record of the `newswire run` using ``data_dir``; None if absent, unreadable or its process gone."""
+    try:
+        record = json.loads((data_dir / PLATFORM_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    pid = record.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
+        return None
+    return {str(name): value for name, value in record.items()}
+
+
+def load_settings() -> Settings:
+    """The environment (and ``.env``), then, for what they leave unset, the running platform's record."""
+    settings = Settings()
+    record = running_platform(settings.data_dir)
+    if record is None:
+        return settings
+    found = {
+        name: record[name]
+        for name in PLATFORM_FIELDS
+        if record.get(name) is not None and name not in settings.model_fields_set
+    }
+    key_file = settings.data_dir / "api-key"
+    if "api_key" not in settings.model_fields_set and key_file.is_file():
+        found["api_key"] = key_file.read_text().strip() or None
+    return Settings(**found) if found else settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the settings once per process."""
-    return Settings()
+    """Read the settings once per process (`load_settings`)."""
+    return load_settings()

@@ -7,6 +7,7 @@ PostgreSQL or Redis fails the tests that need it instead of skipping them."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -17,6 +18,8 @@ _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
 os.environ["NEWSWIRE_REDIS_URL"] = SuiteSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
+# not the checkout's .newswire/: a `make run` beside the tests must not lend them its platform (platform.json)
+os.environ["NEWSWIRE_DATA_DIR"] = tempfile.mkdtemp(prefix=f"newswire-test-{_RUN_ID}-")
 os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
 os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
 os.environ.pop("NEWSWIRE_API_KEY", None)
