@@ -29,7 +29,7 @@ from shared.settings import get_settings
 from tests.conftest import MakeKey, bearer
 from tests.factories import article_payload
 
-OPEN_ROUTES = {"/healthz", "/readyz", "/metrics"}  # probes and Prometheus (see README, Access)
+OPEN_ROUTES = {"/healthz", "/readyz", "/metrics"}  # probes and Prometheus (see docs/api.md, Access)
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # (app, path prefix, scope needed, a scope that is not enough): first match wins
 POLICY = [
