@@ -214,6 +214,7 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
+            console.print(f"recorded in {data_dir / PLATFORM_FILE} (`newswire` commands here use it)")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
             console.print("Newswire is running. Ctrl-C stops everything.")
             while True:
