@@ -12,9 +12,8 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.params import Depends as DependsParam
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import session_factory
 from shared.errors import NewswireError
-from shared.metrics import render as render_metrics
 
 log = structlog.get_logger("newswire.http")
 
@@ -262,13 +260,9 @@ def _get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
 
 
-def health_router(
-    extra_checks: list[Callable[[], None]] | None = None,
-    *,
-    metrics_dependencies: list[DependsParam] | None = None,
-) -> APIRouter:
-    """/healthz and /readyz are open (probes carry no key); /metrics takes `metrics_dependencies` (an
-    admin-key dependency when NEWSWIRE_METRICS_REQUIRE_KEY is set)."""
+def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRouter:
+    """/healthz and /readyz are open (probes carry no key). /metrics is not on the public port: each
+    process serves it on an internal one (`shared.metrics.serve_metrics`)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -299,22 +293,6 @@ def health_router(
                 checks[name] = f"error: {type(exc).__name__}"
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
-        )
-
-    @router.get(
-        "/metrics",
-        summary="Prometheus metrics",
-        response_class=PlainTextResponse,
-        dependencies=metrics_dependencies or [],
-        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 429)}
-        if metrics_dependencies
-        else None,
-    )
-    def metrics(request: Request) -> Response:
-        # app.state.metrics_collectors: callables (app) -> Collector, computed at scrape time
-        makers = getattr(request.app.state, "metrics_collectors", None) or []
-        return Response(
-            render_metrics([make(request.app) for make in makers]), media_type=CONTENT_TYPE_LATEST
         )
 
     return router
