@@ -153,11 +153,11 @@ def checked_addresses(
     name = host.strip("[]").rstrip(".").lower()
     if not name:
         raise UnsafeURL("the URL has no host")
+    if name in METADATA_HOSTS and not allow_private:
+        raise UnsafeURL(f"{host} is a cloud metadata host")
     addresses = resolve(name, port, timeout=timeout)
     if allow_private:
         return addresses
-    if name in METADATA_HOSTS:
-        raise UnsafeURL(f"{host} is a cloud metadata host")
     for ip in addresses:
         why = refusal(ip)
         if why is not None:
