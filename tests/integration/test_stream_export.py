@@ -275,3 +275,21 @@ def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None
     assert (
         "application/x-ndjson" in spec["paths"]["/v1/articles/export"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_open_streams_are_capped_per_key_with_429(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "stream_max_per_key", 1)
+    headers = {"Authorization": f"Bearer {live.key}"}
+    with httpx.Client(base_url=live.url, headers=headers, timeout=30) as http:
+        with http.stream("GET", "/v1/stream", params={"max_seconds": 30}) as first:
+            assert first.status_code == 200
+            lines = first.iter_lines()  # kept: a dropped line iterator closes the connection
+            next(lines)  # the stream is open on the server
+            second = http.get("/v1/stream", params={"max_seconds": 1})
+        _wait_for(lambda: stream_endpoints._open_streams == 0, "the first stream closed on the server")
+        third = http.get("/v1/stream", params={"max_seconds": 0.5})
+    assert second.status_code == 429, second.text
+    assert second.json()["error"] == "rate_limited"
+    assert "streams open" in second.json()["detail"]
+    assert int(second.headers["Retry-After"]) > 0
+    assert third.status_code == 200, "the slot came back when the first stream ended"
