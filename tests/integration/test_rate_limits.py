@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -18,12 +17,12 @@ from tests.conftest import MakeKey, bearer
 
 
 @pytest.fixture
-def api(session_factory: sessionmaker[Session], redis_url: str) -> Iterator[FastAPI]:
+def api(session_factory: sessionmaker[Session], redis_url: str) -> FastAPI:
     from services.api.app import create_app
 
     app = create_app()
     app.state.session_factory = session_factory
-    yield app
+    return app
 
 
 def _until_limited(client: TestClient, path: str, params: dict[str, str], limit: int) -> list[int]:
