@@ -118,3 +118,22 @@ def test_refusal_names_the_reason() -> None:
     assert refusal(ipaddress.ip_address("169.254.169.254")) == "a cloud metadata address"
     assert refusal(ipaddress.ip_address("::ffff:10.0.0.1")) == "a private address (embedded in ::ffff:a00:1)"
     assert refusal(ipaddress.ip_address("::ffff:8.8.8.8")) is not None  # a mapped form is never a target
+
+
+def test_the_verify_snippet_checks_signature_and_tolerance_window() -> None:
+    from services.api.subscriptions.service import signature_header, verify_signature
+
+    body, t = b'{"delivery_id": "d"}', 1_800_000_000
+    header = signature_header(
+        secrets_=["new-secret-0123456789", "old-secret-0123456789"], timestamp=t, body=body
+    )
+    assert header.startswith(f"t={t},v1=")
+    assert header.count("v1=") == 2
+    for secret in ("new-secret-0123456789", "old-secret-0123456789"):  # during a rotation: either one
+        assert verify_signature(secret=secret, header=header, body=body, now=t + 10)
+    assert not verify_signature(secret="another-secret-0123456", header=header, body=body, now=t)
+    assert not verify_signature(secret="new-secret-0123456789", header=header, body=body + b" ", now=t)
+    assert not verify_signature(secret="new-secret-0123456789", header=header, body=body, now=t + 301)
+    assert not verify_signature(secret="new-secret-0123456789", header=header, body=body, now=t - 301)
+    assert verify_signature(secret="new-secret-0123456789", header=header, body=body, now=t + 299)
+    assert not verify_signature(secret="new-secret-0123456789", header="v1=abc", body=body, now=t)

@@ -195,6 +195,22 @@ def retry_wait(attempts: int) -> timedelta:
     return min(timedelta(seconds=base * 2 ** (attempts - 1)), MAX_RETRY_WAIT)
 
 
+def verify_signature(
+    *, secret: str, header: str, body: bytes, tolerance_s: int = 300, now: float | None = None
+) -> bool:
+    """What a receiver runs (the docs carry the same code): any ``v1=`` matches the HMAC of ``"<t>.<body>"``
+    and ``t`` is within `tolerance_s` of now (a captured delivery replayed later is refused)."""
+    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [v for k, v in fields if k.strip() == "t"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        return False
+    t = int(timestamps[0])
+    if abs((time.time() if now is None else now) - t) > tolerance_s:
+        return False
+    expected = sign(secret=secret, timestamp=t, body=body)
+    return any(hmac.compare_digest(v.strip(), expected) for k, v in fields if k.strip() == "v1")
+
+
 def signature_header(*, secrets_: list[str], timestamp: int, body: bytes) -> str:
     return ",".join(
         [f"t={timestamp}", *(f"v1={sign(secret=k, timestamp=timestamp, body=body)}" for k in secrets_)]
