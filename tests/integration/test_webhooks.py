@@ -471,6 +471,43 @@ def test_a_trickling_receiver_is_cut_at_the_total_deadline(
     assert _sample("newswire_webhook_attempts_total", outcome="timeout") == timeouts_before + 1
 
 
+def test_a_2xx_whose_body_trickles_is_delivered_and_cut_at_the_deadline(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's status came (the article got there); only its body trickles: not read past the
+    deadline, and not a failure."""
+    monkeypatch.setattr(get_settings(), "webhook_timeout_seconds", 1.5)
+    hung_up: list[float] = []
+
+    def slow_body(conn: socket.socket) -> None:
+        _read_request(conn)
+        start = time.monotonic()
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(100_000):
+                conn.sendall(b"x")
+                time.sleep(0.3)
+        except OSError:
+            hung_up.append(time.monotonic() - start)
+        finally:
+            conn.close()
+
+    with raw_receiver(slow_body) as (url, _):
+        sub = hooks.subscribe(url, "hook-slow-body")
+        hooks.enrich(*hooks.stored(source="hook-slow-body"))
+        _wait_for(
+            lambda: (
+                bool(hooks.deliveries(sub["id"])) and hooks.deliveries(sub["id"])[0]["status"] == "delivered"
+            ),
+            "delivered",
+        )
+        _wait_for(lambda: bool(hung_up), "the client hung up", timeout=10)
+    (delivery,) = hooks.deliveries(sub["id"])
+    assert delivery["attempts"] == 1
+    assert delivery["last_status_code"] == 200
+    assert hung_up[0] < 5, hung_up
+
+
 def test_an_oversized_answer_is_read_only_up_to_the_cap(
     hooks: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -315,7 +315,10 @@ def send(*, http: httpx.Client, claimed: Claimed) -> Attempt:
             ) as response,
         ):
             status_code = response.status_code
-            _, truncated = egress.read_capped(response, max_bytes=settings.webhook_max_response_bytes)
+            try:
+                _, truncated = egress.read_capped(response, max_bytes=settings.webhook_max_response_bytes)
+            except httpx.TimeoutException:  # the answer came; only its body trickled past the deadline
+                truncated = True
         if 200 <= status_code < 300:
             error, outcome = None, "delivered"
         elif 300 <= status_code < 400:
