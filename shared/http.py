@@ -198,6 +198,7 @@ async def _empty_receive() -> Message:
 
 
 _QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def install_request_context(app: FastAPI, *, service: str) -> None:
@@ -221,8 +222,9 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
         route = request.scope.get("route")
         route_path = getattr(route, "path", "unmatched")
         elapsed = time.perf_counter() - start
-        HTTP_REQUESTS.labels(service, request.method, route_path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, route_path).observe(elapsed)
+        method = request.method if request.method in _KNOWN_METHODS else "other"  # a closed label set
+        HTTP_REQUESTS.labels(service, method, route_path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, method, route_path).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         if route_path not in _QUIET_ROUTES:
             log.info(
