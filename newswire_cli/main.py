@@ -69,6 +69,7 @@ def serve(
     if workers > 1:  # uvicorn's worker processes write their metrics to files; /metrics sums them
         _metrics_dir(f"serve-{service}")
     _logging(service)
+    _serve_internal_metrics(service)
     factory = (
         "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_serving_app"
     )
@@ -83,6 +84,37 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def _serve_internal_metrics(service: str) -> None:
+    """/metrics of `newswire serve <service>` on its internal port (NEWSWIRE_INGEST_METRICS_PORT /
+    NEWSWIRE_API_METRICS_PORT), served by this process for all its uvicorn workers; never on the public
+    port."""
+    from prometheus_client.registry import Collector
+
+    from shared.metrics import serve_metrics
+
+    settings = get_settings()
+    collectors: list[Collector] = []
+    if service == "api":
+        from services.api.ops.metrics import api_collectors
+        from shared.db import session_factory
+
+        collectors = api_collectors(session_factory())
+    port = settings.api_metrics_port if service == "api" else settings.ingest_metrics_port
+    serve_metrics(port=port, host=settings.host, collectors=collectors, role=service)
+
+
+@app.command()
+def webhooks() -> None:
+    """Deliver the subscriptions' webhooks (match new enrichments, POST them signed, retry with backoff)."""
+    from services.api.subscriptions.tasks import run_webhooks
+    from shared.metrics import serve_metrics
+
+    settings = get_settings()
+    _logging("webhooks")
+    serve_metrics(port=settings.webhooks_metrics_port, host=settings.host, role="webhooks")
+    run_webhooks()
 
 
 @app.command()

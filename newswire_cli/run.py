@@ -175,6 +175,8 @@ def run_platform(*, samples: Path | None) -> int:
             stack.callback((data_dir / PLATFORM_FILE).unlink, missing_ok=True)
             children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            webhooks_env = {"NEWSWIRE_WEBHOOKS_METRICS_PORT": "8003", **env}
+            children.append(spawn("webhooks", ["webhooks"], env=webhooks_env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
@@ -212,6 +214,10 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
             user, _, password = flower_auth.partition(":")
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
+            console.print(
+                f"[bold]metrics[/bold]  http://{host}:{settings.ingest_metrics_port}/metrics (ingest), "
+                f":{settings.api_metrics_port} (api), :8002 (worker), :8003 (webhooks)  (internal ports)"
+            )
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
             console.print(f"recorded in {data_dir / PLATFORM_FILE} (`newswire` commands here use it)")

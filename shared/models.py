@@ -454,6 +454,9 @@ class Subscription(Base):
     name: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(Text)
+    # secret rotation (migration 0017): the previous secret still signs until it expires
+    previous_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None]
     query: Mapped[dict[str, Any]]
     last_seq: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -80,10 +80,26 @@ class Settings(BaseSettings):
         gt=0,
         description="Hours an `Idempotency-Key` is remembered (a retry within it gets the first answer).",
     )
-    metrics_require_key: bool = Field(
-        default=False,
-        description="/metrics asks for an `admin` key (false: open, for Prometheus scraping; bind to a "
-        "private interface).",
+    rate_limit_search_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Full-text searches (`GET /v1/articles?q=`) per minute per API key (0: no limit).",
+    )
+    rate_limit_facets_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="`GET /v1/articles/facets` requests per minute per API key (0: no limit).",
+    )
+    rate_limit_export_per_minute: int = Field(
+        default=6,
+        ge=0,
+        description="`GET /v1/articles/export` requests per minute per API key (0: no limit).",
+    )
+    stream_max_per_key: int = Field(
+        default=5,
+        ge=0,
+        description="Open `GET /v1/stream` connections per API key across every API process (429 above; "
+        "0: no cap).",
     )
 
     # --- queue and worker -------------------------------------------------------------
@@ -180,14 +196,15 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         le=60,
-        description="The API process matches new enrichments to subscriptions and POSTs due deliveries "
+        description="`newswire webhooks` matches new enrichments to subscriptions and claims due deliveries "
         "this often.",
     )
     webhook_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
         le=120,
-        description="A subscriber's answer to a webhook POST is awaited this long.",
+        description="Total deadline of one webhook attempt: DNS, connect, TLS, sending and reading the "
+        "answer together (a receiver trickling bytes is cut when it passes).",
     )
     webhook_max_attempts: int = Field(
         default=8, ge=1, le=100, description="A webhook delivery is marked failed after this many attempts."
@@ -197,6 +214,37 @@ class Settings(BaseSettings):
         ge=0,
         description="The first retry of a failed webhook POST waits this long, each next one twice as long "
         "(at most an hour).",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let subscriptions call loopback, private and link-local addresses. For tests and local "
+        "receivers only: it lets a subscription reach services inside your network.",
+    )
+    webhook_max_response_bytes: int = Field(
+        default=65_536, ge=0, description="Most bytes of a subscriber's answer read (the rest is dropped)."
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=1_000, description="Webhook POSTs in flight at once per `newswire webhooks`."
+    )
+    webhook_subscription_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Webhook POSTs in flight at once to one subscription (a slow subscriber uses only its "
+        "own slots).",
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=24 * 30,
+        description="After `rotate-secret`, the previous secret still signs (a second `v1=`) this long.",
+    )
+    webhooks_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire webhooks` serves its Prometheus metrics (0: off; `newswire run` "
+        "uses 8003).",
     )
 
     # --- logs -------------------------------------------------------------------------
@@ -250,6 +298,32 @@ class Settings(BaseSettings):
     )
 
     # --- operations (metrics, ops views) ----------------------------------------------
+    ingest_metrics_port: int = Field(
+        default=9101,
+        ge=0,
+        le=65535,
+        description="Internal port where `newswire serve ingest` serves /metrics (not on the public port; "
+        "0: off).",
+    )
+    api_metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="Internal port where `newswire serve api` serves /metrics with the scrape-time gauges "
+        "(not on the public port; 0: off).",
+    )
+    metrics_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Scrape-time gauges (queue depth, articles by status, source coverage) are computed at "
+        "most this often; scrapes in between get the cached figures.",
+    )
+    metrics_max_sources: int = Field(
+        default=50,
+        ge=1,
+        description="Most `source` label values on /metrics: the sources with the most accepted articles "
+        "over the ledger window; the rest are summed as `other`.",
+    )
     worker_metrics_port: int = Field(
         default=0,
         ge=0,

@@ -19,7 +19,6 @@ from services.ingest.idempotency.service import purge_expired
 from services.ingest.metrics import OUTBOX_RELAYED
 from services.ingest.outbox.service import relay_once
 from shared import __version__
-from shared.auth.dependencies import RequireAdmin
 from shared.db import session_scope
 from shared.http import create_base_app, health_router
 from shared.settings import get_settings
@@ -75,8 +74,6 @@ def create_app(*, run_relay: bool = True) -> FastAPI:
         title="Newswire ingest", service="ingest", max_body_bytes=settings.max_body_bytes, version=__version__
     )
     app.router.lifespan_context = lifespan
-    app.include_router(
-        health_router(metrics_dependencies=[RequireAdmin] if settings.metrics_require_key else None)
-    )
+    app.include_router(health_router())
     app.include_router(articles_router)
     return app

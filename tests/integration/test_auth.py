@@ -29,7 +29,7 @@ from shared.settings import get_settings
 from tests.conftest import MakeKey, bearer
 from tests.factories import article_payload
 
-OPEN_ROUTES = {"/healthz", "/readyz", "/metrics"}  # probes and Prometheus (see docs/api.md, Access)
+OPEN_ROUTES = {"/healthz", "/readyz"}  # probes (/metrics is on an internal port, not on the public apps)
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # (app, path prefix, scope needed, a scope that is not enough): first match wins
 POLICY = [
@@ -137,7 +137,7 @@ def test_health_and_docs_stay_open(apps: Apps) -> None:
         with _client(app) as client:
             assert client.get("/healthz").status_code == 200
             assert client.get("/readyz").status_code == 200
-            assert client.get("/metrics").status_code == 200
+            assert client.get("/metrics").status_code == 404, "metrics are served on an internal port"
             spec = client.get("/openapi.json").json()
             schemes = spec["components"]["securitySchemes"]
             assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
