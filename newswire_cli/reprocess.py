@@ -29,7 +29,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 
 def _publish(ids: list[int]) -> None:
-    from services.ingest.outbox.service import publish_now
+    from shared.jobs.outbox import publish_now
 
     publish_now(ids=ids)
 

@@ -10,35 +10,23 @@ from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
-from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from services.enrich.queues import broker_depth
 from services.ingest.articles.endpoints import router as articles_router
 from services.ingest.idempotency.service import purge_expired
 from services.ingest.metrics import OUTBOX_RELAYED
-from services.ingest.outbox.service import relay_once
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
-from shared.db import session_scope
 from shared.http import create_base_app, health_router
+from shared.jobs.relay import relay_pass
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
 
 
-def _relay_pass(redeliver_after: timedelta) -> int:
-    """Publish what never reached the broker. Jobs published but never completed are redelivered only
-    when the queue is empty (then they were lost: a Redis restart without its data, a flushed queue);
-    with a backlog they are most likely still waiting their turn."""
-    settings = get_settings()
-    try:
-        queue_empty = broker_depth(settings.redis_url or "", settings.enrich_queue) == 0
-    except RedisError:
-        queue_empty = False
-    with session_scope() as session:
-        purge_expired(session=session)  # idempotency records past their TTL
-        return relay_once(session, redeliver_after=redeliver_after if queue_empty else None)
+def _purge(session: Session) -> None:
+    purge_expired(session=session)  # idempotency records past their TTL
 
 
 async def _relay_loop(interval: float, redeliver_after: timedelta) -> None:
@@ -47,7 +35,7 @@ async def _relay_loop(interval: float, redeliver_after: timedelta) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            count = await run_in_threadpool(_relay_pass, redeliver_after)
+            count = await run_in_threadpool(relay_pass, redeliver_after, housekeeping=[_purge])
             OUTBOX_RELAYED.inc(count)
         except Exception as exc:  # the relay must survive a database or broker outage
             log.warning("outbox_relay_failed", error=f"{type(exc).__name__}: {exc}"[:300])

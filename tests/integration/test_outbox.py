@@ -9,8 +9,8 @@ import redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.ingest.outbox.service import relay_once
 from shared.db import on_commit
+from shared.jobs.outbox import relay_once
 from shared.models import OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload
