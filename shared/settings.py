@@ -307,7 +307,7 @@ class Settings(BaseSettings):
         description="Articles a source must have pushed in the last 3 hours (and before) to judge a jump.",
     )
 
-    # stories: articles about one event share a story id (services/enrich/stories)
+    # stories: articles about one event share a story id (shared/stories)
     story_window_hours: float = Field(
         default=72.0,
         gt=0,

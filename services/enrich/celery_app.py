@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_process_init, worker_process_shutdown
+import structlog
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
-from shared.db import dispose_engines
+from shared import versions
+from shared.db import dispose_engines, session_scope
 from shared.jobs.broker import ENRICH_TASK, create_celery
+from shared.settings import get_settings
+
+log = structlog.get_logger("newswire.enrich")
 
 __all__ = ["ENRICH_TASK", "celery_app"]
 
@@ -24,3 +29,25 @@ def _after_fork(**_: Any) -> None:
 @worker_process_shutdown.connect
 def _on_shutdown(**_: Any) -> None:
     dispose_engines()
+
+
+def record_versions() -> dict[str, str]:
+    """Record in the database the versions this worker enriches with (read by the API and the CLI)."""
+    from services.enrich.nlp.versions import current_versions
+
+    model = get_settings().spacy_model
+    current = current_versions(model)
+    with session_scope() as session:
+        versions.record(session, model=model, versions=current)
+    return current
+
+
+@worker_ready.connect
+def _on_ready(**_: Any) -> None:
+    try:
+        current = record_versions()
+        log.info("versions_recorded", version=versions.version_key(current))
+    except Exception as exc:  # readers fall back to the latest enrichment's versions
+        log.warning("versions_not_recorded", error=f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        dispose_engines()  # the parent's engine must not reach a later fork

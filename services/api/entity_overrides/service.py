@@ -14,9 +14,7 @@ from services.api.entity_overrides.schemas import (
     OverrideOut,
     OverrideSaved,
 )
-from services.enrich.articles import repository as enrich_repository
-from services.enrich.articles.service import override_set
-from services.enrich.entities.overrides import normalise_surface
+from shared.entity_overrides import normalise_surface, override_set
 from shared.errors import NewswireError, NotFound
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
@@ -47,7 +45,7 @@ def _out(row: EntityOverride) -> OverrideOut:
 
 
 def list_overrides(*, session: Session) -> OverrideList:
-    rows = enrich_repository.list_overrides(session)
+    rows = repository.list_overrides(session)
     return OverrideList(items=[_out(r) for r in rows], version=override_set(rows).version)
 
 

@@ -10,12 +10,12 @@ from services.api.ops import service
 from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
 from services.api.reprocess import service as reprocess_service
 from services.api.reprocess.schemas import CompletenessOut, ReprocessRequest, ReprocessResult
-from services.enrich.versions import current_version
 from shared.auth.dependencies import RequireAdmin
 from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep
 from shared.jobs import broker
 from shared.jobs.enqueue import request_publisher
 from shared.settings import get_settings
+from shared.versions import current as current_versions
 
 router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES)
 _settings = get_settings()
@@ -126,7 +126,7 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
 )
 def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> ReprocessResult:
     settings = get_settings()
-    current = current_version(settings.spacy_model)
+    current = current_versions(session, model=settings.spacy_model).key
     matched = reprocess_service.count_matching(session=session, selection=body, current=current)
     limit = min(body.limit or settings.reprocess_max_per_request, settings.reprocess_max_per_request)
     ids: list[int] = []

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from services.api.ops import repository as ops_repository
 from services.api.reprocess import repository
 from services.api.reprocess.schemas import CompletenessOut, ReprocessFilter, VersionCount
-from services.enrich.versions import current_version, current_versions
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus
+from shared.versions import current as current_versions
 
 log = structlog.get_logger("newswire.reprocess")
 
@@ -137,7 +137,8 @@ def run(
 
 def completeness(*, session: Session, model: str) -> CompletenessOut:
     """Articles enriched at the current version, at an older one, or not at all; per version."""
-    current = current_version(model)
+    versions = current_versions(session, model=model)
+    current = versions.key
     per_version: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_status: dict[str, int] = defaultdict(int)
     enriched_current = 0
@@ -165,7 +166,7 @@ def completeness(*, session: Session, model: str) -> CompletenessOut:
     rows.sort(key=lambda r: (-(r.enriched + r.failed + r.queued), r.version or ""))
     return CompletenessOut(
         current_version=current,
-        current_versions=current_versions(model),
+        current_versions=versions.versions,
         total=total,
         enriched_current=enriched_current,
         enriched_older=enriched - enriched_current,

@@ -9,7 +9,6 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, load_only
 
-from services.enrich.versions import version_key
 from shared.models import (
     Article,
     ArticleEntity,
@@ -19,6 +18,7 @@ from shared.models import (
     EntityAlias,
     EntityOverride,
 )
+from shared.versions import version_key
 
 #: What enrichment reads of an article: never the raw page (often hundreds of kB of HTML).
 _ENRICH_COLUMNS = load_only(Article.id, Article.title, Article.text, Article.content_hash, Article.status)

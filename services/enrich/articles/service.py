@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from services.enrich.articles import repository
 from services.enrich.entities import ExtractedEntity, ledger
-from services.enrich.entities.overrides import Override, OverrideSet, apply_overrides
+from services.enrich.entities.overrides import OverrideSet, apply_overrides
 from services.enrich.nlp import Enricher, Enrichment
-from services.enrich.stories import service as stories
-from services.enrich.stories.scoring import StoryRules
+from shared.entity_overrides import override_set
 from shared.jobs import outbox
-from shared.models import ArticleStatus, EntityOverride
+from shared.models import ArticleStatus
 from shared.settings import get_settings
+from shared.stories import service as stories
+from shared.stories.scoring import StoryRules
 
 log = structlog.get_logger("newswire.enrich")
 
@@ -31,21 +32,6 @@ class EnrichInput:
     text: str
     content_hash: str
     overrides: OverrideSet = OverrideSet()  # the entity overrides in force when the article was read
-
-
-def override_set(rows: Sequence[EntityOverride]) -> OverrideSet:
-    return OverrideSet(
-        tuple(
-            Override(
-                kind=row.kind,  # type: ignore[arg-type]  # the table's check constraint keeps it a kind
-                surface=row.surface,
-                type=row.type,
-                target_name=row.target_name,
-                target_type=row.target_type,
-            )
-            for row in rows
-        )
-    )
 
 
 _overrides: tuple[tuple[int, int], OverrideSet] | None = None
