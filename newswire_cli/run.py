@@ -171,6 +171,8 @@ def run_platform(*, samples: Path | None) -> int:
             flower_url = f"http://{host}:{settings.flower_port}"
             children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            relay_env = {"NEWSWIRE_RELAY_METRICS_PORT": "8003", **env}
+            children.append(spawn("relay", ["relay"], env=relay_env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}

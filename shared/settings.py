@@ -259,6 +259,13 @@ class Settings(BaseSettings):
         description="Port where `newswire worker` serves the Prometheus metrics of all its processes "
         "(0: off; `newswire run` uses 8002).",
     )
+    relay_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire relay` serves its Prometheus metrics (0: off; `newswire run` "
+        "uses 8003).",
+    )
     metrics_dir: Path | None = Field(
         default=None,
         description="Parent of the per-process-group Prometheus multiprocess directories "

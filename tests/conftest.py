@@ -203,7 +203,7 @@ def ingest_client(
 
     from services.ingest.app import create_app
 
-    app = create_app(run_relay=False)
+    app = create_app()
     app.state.session_factory = session_factory
     with TestClient(app, raise_server_exceptions=False, headers=bearer(make_key("ingest"))) as client:
         yield client

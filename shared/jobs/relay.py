@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import structlog
+from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,9 @@ from shared.jobs.queues import broker_depth
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.relay")
+
+OUTBOX_RELAYED = Counter("newswire_outbox_relayed_total", "Outbox events published by the relay")
+LAST_PASS = Gauge("newswire_relay_last_pass_timestamp_seconds", "When the relay last finished a pass")
 
 #: Work done in the relay's transaction before each pass (e.g. purging expired idempotency records).
 Housekeeping = Callable[[Session], object]
@@ -57,6 +61,8 @@ def run_forever(
         except Exception as exc:  # the relay must survive a database or broker outage
             log.warning("outbox_relay_failed", error=f"{type(exc).__name__}: {exc}"[:300])
             continue
+        OUTBOX_RELAYED.inc(count)
+        LAST_PASS.set_to_current_time()
         if on_pass is not None:
             on_pass(count)
     log.info("relay_stopped")

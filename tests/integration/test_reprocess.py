@@ -23,6 +23,7 @@ from services.api.reprocess.schemas import ReprocessFilter
 from services.enrich.articles import service as enrich_service
 from services.enrich.nlp import Enricher
 from services.enrich.nlp.versions import current_versions
+from shared import versions
 from shared.db import session_scope
 from shared.models import Article, ArticleEntity, ArticleTopic, Entity, OutboxEvent
 from shared.settings import get_settings
@@ -330,6 +331,9 @@ def test_cli_reprocess_dry_run_rate_and_completeness(fresh_database: Any, redis_
         with Session(engine) as session:
             old = [_article(session, version=OLD, source="cli") for _ in range(5)]
             _article(session, source="cli")
+            # a worker records what it enriches with when it starts: the CLI reads it
+            model = get_settings().spacy_model
+            versions.record(session, model=model, versions=current_versions(model))
             session.commit()
         env = {"NEWSWIRE_DATABASE_URL": url}
         queue = get_settings().enrich_queue
