@@ -61,13 +61,18 @@ def record(session: Session, *, model: str, versions: Mapping[str, str]) -> None
 
 def current(session: Session, *, model: str) -> CurrentVersions:
     """The versions the workers of `model` enrich with: what they recorded, else those of the latest
-    enrichment; `VersionsUnknown` (503) when there is neither."""
+    enrichment made with `model` (a database written before workers recorded their versions);
+    `VersionsUnknown` (503) when there is neither."""
     row = session.get(ModelVersion, model)
     if row is not None:
         return CurrentVersions(key=row.version_key, versions={k: str(v) for k, v in row.versions.items()})
     latest = session.scalar(
         select(Article.model_versions)
-        .where(Article.status == ArticleStatus.ENRICHED, Article.enrichment_version.is_not(None))
+        .where(
+            Article.status == ArticleStatus.ENRICHED,
+            Article.enrichment_version.is_not(None),
+            Article.model_versions["ner_model"].astext.startswith(f"{model}-", autoescape=True),
+        )
         .order_by(Article.id.desc())
         .limit(1)
     )
