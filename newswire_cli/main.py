@@ -154,7 +154,10 @@ def relay(
     if settings.relay_metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.relay_metrics_port, addr=settings.host)
+        try:
+            start_http_server(settings.relay_metrics_port, addr=settings.host)
+        except OSError as exc:  # a busy port must not stop the relay from relaying
+            typer.echo(f"relay metrics unavailable on port {settings.relay_metrics_port}: {exc}", err=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

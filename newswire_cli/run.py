@@ -210,6 +210,7 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
             user, _, password = flower_auth.partition(":")
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
+            console.print(f"[bold]relay[/bold]    outbox relay (metrics http://{host}:8003/metrics)")
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
