@@ -177,6 +177,8 @@ def run_platform(*, samples: Path | None) -> int:
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
             webhooks_env = {"NEWSWIRE_WEBHOOKS_METRICS_PORT": "8003", **env}
             children.append(spawn("webhooks", ["webhooks"], env=webhooks_env, log_dir=log_dir))
+            relay_env = {"NEWSWIRE_RELAY_METRICS_PORT": "8004", **env}
+            children.append(spawn("relay", ["relay"], env=relay_env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
@@ -216,7 +218,8 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
             console.print(
                 f"[bold]metrics[/bold]  http://{host}:{settings.ingest_metrics_port}/metrics (ingest), "
-                f":{settings.api_metrics_port} (api), :8002 (worker), :8003 (webhooks)  (internal ports)"
+                f":{settings.api_metrics_port} (api), :8002 (worker), :8003 (webhooks), :8004 (relay) "
+                " (internal ports)"
             )
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")

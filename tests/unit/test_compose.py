@@ -24,6 +24,7 @@ NEWSWIRE_SUBCOMMANDS: frozenset[tuple[str, ...]] = frozenset(
         ("serve", "ingest"),
         ("serve", "api"),
         ("worker",),
+        ("relay",),
         ("flower",),
         ("run",),
         ("ingest",),
@@ -31,15 +32,16 @@ NEWSWIRE_SUBCOMMANDS: frozenset[tuple[str, ...]] = frozenset(
         ("webhooks",),
     }
 )
-APP_SERVICES = ("migrate", "ingest", "api", "worker", "webhooks", "flower")
-LONG_RUNNING = ("ingest", "api", "worker", "webhooks", "flower")
-NEEDS_DATABASE = ("ingest", "api", "worker", "webhooks")
+APP_SERVICES = ("migrate", "ingest", "api", "relay", "worker", "webhooks", "flower")
+LONG_RUNNING = ("ingest", "api", "relay", "worker", "webhooks", "flower")
+NEEDS_DATABASE = ("ingest", "api", "relay", "worker", "webhooks")
 # /metrics ports: inside the compose network (expose), never published on the host
 INTERNAL_METRICS = {
     "ingest": ("NEWSWIRE_INGEST_METRICS_PORT", 9101),
     "api": ("NEWSWIRE_API_METRICS_PORT", 9100),
     "worker": ("NEWSWIRE_WORKER_METRICS_PORT", 8002),
     "webhooks": ("NEWSWIRE_WEBHOOKS_METRICS_PORT", 8003),
+    "relay": ("NEWSWIRE_RELAY_METRICS_PORT", 8003),
 }
 PUBLISHED = {"api": 8000, "ingest": 8001, "flower": 5555}
 

@@ -67,6 +67,7 @@ def exported() -> dict[str, frozenset[str]]:
     import services.api.subscriptions.metrics
     import services.enrich.articles.tasks
     import services.ingest.app  # noqa: F401 - ingest's metrics
+    import shared.jobs.relay  # noqa: F401 - the relay's metrics
     from services.api.ops.metrics import api_collectors
 
     collectors: list[Collector] = [

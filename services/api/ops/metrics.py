@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.api.ops.schemas import SourceOut
 from services.api.ops.service import CoverageRules, source_coverage
-from services.enrich.queues import article_figures, queue_depth
 from shared.db import session_scope
+from shared.jobs.queues import article_figures, queue_depth
 from shared.metrics import Cached
 from shared.settings import get_settings
 
