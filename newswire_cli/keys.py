@@ -101,7 +101,8 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Hide revoked keys.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Every key: id, prefix, name, scopes, sources (any: every source), rate limit, created, last used, revoked (never the key)."""
+    """Every key: id, prefix, name, scopes, sources (any: every source), rate limit, created, last used,
+    revoked (never the key)."""
     from shared.auth import service
     from shared.db import session_scope
 

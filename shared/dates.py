@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
-from psycopg import DataError
+from psycopg import DataError, abc
 from psycopg.abc import AdaptContext
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
@@ -26,7 +26,7 @@ def _too_early(data: Any, fmt: Format) -> bool:
     return raw.endswith(b"BC") or raw.startswith(b"-")
 
 
-def _clamping(base: type[Loader], *, as_date: bool, aware: bool) -> type[Loader]:
+def _clamping(base: type[abc.Loader], *, as_date: bool, aware: bool) -> type[Loader]:
     class Clamped(Loader):
         format = base.format
 
