@@ -235,3 +235,40 @@ def test_reads_survive_dates_already_stored_outside_pythons_range(
     listed = api_client.get("/v1/articles", params={"sort": "published", "limit": 50}).json()
     dates = {item["id"]: item["published_at"] for item in listed["items"] if item["id"] in ids}
     assert dates[ids[0]].startswith("9999-12-30")
+
+
+def test_admin_api_creates_lists_and_revokes_bound_keys(
+    api_client: httpx.Client, ingest_app: TestClient
+) -> None:
+    created = api_client.post(
+        "/v1/ops/keys", json={"name": "partner", "scopes": ["ingest"], "sources": ["partner", "partner"]}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["sources"], body["any_source"]) == (["partner"], False)
+    assert _post(ingest_app, body["key"], article_payload(source=None)).status_code == 202
+    assert _post(ingest_app, body["key"], article_payload(source="other")).status_code == 403
+    unbound = api_client.post("/v1/ops/keys", json={"name": "x", "scopes": ["ingest"]})
+    assert unbound.status_code == 422
+    assert "any-source" in unbound.json()["detail"]
+    both = api_client.post(
+        "/v1/ops/keys", json={"name": "x", "scopes": ["ingest"], "sources": ["a"], "any_source": True}
+    )
+    assert both.status_code == 422
+    listed = api_client.get("/v1/ops/keys").json()["items"]
+    mine = next(k for k in listed if k["id"] == body["id"])
+    assert "key" not in mine
+    assert mine["sources"] == ["partner"]
+    revoked = api_client.post(f"/v1/ops/keys/{body['id']}/revoke")
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    assert _post(ingest_app, body["key"], article_payload(source="partner")).status_code == 401
+    assert api_client.post("/v1/ops/keys/999999/revoke").status_code == 404
+
+
+def test_an_admin_key_cannot_revoke_itself(api_client: httpx.Client) -> None:
+    (me,) = [k for k in api_client.get("/v1/ops/keys").json()["items"] if "admin" in k["scopes"]]
+    answer = api_client.post(f"/v1/ops/keys/{me['id']}/revoke")
+    assert answer.status_code == 422
+    assert "itself" in answer.json()["detail"]
+    assert api_client.get("/v1/ops/keys").status_code == 200
