@@ -55,6 +55,8 @@ def create_key(
     name = name.strip()
     if not name:
         raise ValueError("a key needs a name")
+    if "\x00" in name:  # PostgreSQL text cannot hold NUL
+        raise ValueError("a key's name cannot contain NUL characters")
     normalised = keys.normalise_scopes(scopes)
     if rate_limit_per_minute is not None and rate_limit_per_minute < 0:
         raise ValueError("rate limit must be >= 0")

@@ -56,3 +56,10 @@ def test_the_date_window() -> None:
     assert date_problem(now + timedelta(hours=47), now=now) is None
     assert "future" in (date_problem(now + timedelta(hours=49), now=now) or "")
     assert date_problem(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))), now=now) is not None
+
+
+def test_a_key_name_with_nul_is_refused_before_the_database() -> None:
+    from shared.auth.service import create_key
+
+    with pytest.raises(ValueError, match="NUL"):
+        create_key(session=None, name="a\x00b", scopes=["read"])  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.enrich.stories import repository
 from services.enrich.stories.scoring import Candidate, Match, StoryRules, best_match
 from services.enrich.stories.signature import StorySignature, build_signature
+from shared.dates import EARLIEST, LATEST
 
 CANDIDATES_PER_KEY = 50  # most recent articles per lookup key a candidate search reads
 TOP_ENTITIES = 5  # entities a story lists
@@ -69,11 +70,15 @@ def _candidates(
 ) -> list[Candidate]:
     assert signature.at is not None
     window = timedelta(hours=rules.window_hours)
+    zone = signature.at.tzinfo
+    earliest, latest = (
+        (EARLIEST, LATEST) if zone else (EARLIEST.replace(tzinfo=None), LATEST.replace(tzinfo=None))
+    )
     rows = repository.candidates(
         session,
         keys=signature.keys,
-        lo=signature.at - window,
-        hi=signature.at + window,
+        lo=max(signature.at, earliest + window) - window,  # a stored date at the edge of the range
+        hi=min(signature.at, latest - window) + window,  # cannot overflow (shared.dates)
         article_id=article_id,
         per_key=CANDIDATES_PER_KEY,
     )
