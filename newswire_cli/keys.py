@@ -29,10 +29,18 @@ def _row(row: Any) -> dict[str, Any]:
         "name": row.name,
         "scopes": list(row.scopes),
         "rate_limit_per_minute": row.rate_limit_per_minute,
+        "sources": list(row.sources),
+        "any_source": row.any_source,
         "created_at": row.created_at.isoformat() if row.created_at else None,
         "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
         "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
     }
+
+
+def _sources(row: dict[str, Any]) -> str:
+    if row["any_source"]:
+        return "any"
+    return ",".join(row["sources"]) or "-"
 
 
 @app.command()
@@ -47,16 +55,32 @@ def create(
             min=0, help="Requests per minute for this key (default NEWSWIRE_RATE_LIMIT_PER_MINUTE)."
         ),
     ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", help="A source the key may write (repeatable); an article without one gets it."
+        ),
+    ] = None,
+    any_source: Annotated[
+        bool, typer.Option("--any-source", help="The key may write every source (and none).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with the key).")] = False,
 ) -> None:
-    """Create a key and print it. It is shown only this once: only its hash is stored."""
+    """Create a key and print it. It is shown only this once: only its hash is stored.
+
+    A key that can write (ingest, admin) needs --source S (repeatable) or --any-source."""
     from shared.auth import service
     from shared.db import session_scope
 
     try:
         with session_scope() as session:
             created = service.create_key(
-                session=session, name=name, scopes=scope, rate_limit_per_minute=rate_limit
+                session=session,
+                name=name,
+                scopes=scope,
+                rate_limit_per_minute=rate_limit,
+                sources=source or [],
+                any_source=any_source,
             )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -66,7 +90,8 @@ def create(
     typer.echo(created.key)
     typer.echo(
         f"key {created.row.id} ({created.row.prefix}) {created.row.name!r} scopes "
-        f"{','.join(created.row.scopes)}: store it now, it is not shown again",
+        f"{','.join(created.row.scopes)} sources {_sources(_row(created.row))}: store it now, it is not "
+        "shown again",
         err=True,
     )
 
@@ -76,7 +101,8 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Hide revoked keys.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Every key: id, prefix, name, scopes, rate limit, created, last used, revoked (never the key)."""
+    """Every key: id, prefix, name, scopes, sources (any: every source), rate limit, created, last used,
+    revoked (never the key)."""
     from shared.auth import service
     from shared.db import session_scope
 
@@ -86,7 +112,17 @@ def list_(
         typer.echo(json.dumps(rows))
         return
     table = Table()
-    for column in ("id", "prefix", "name", "scopes", "limit/min", "created", "last used", "revoked"):
+    for column in (
+        "id",
+        "prefix",
+        "name",
+        "scopes",
+        "sources",
+        "limit/min",
+        "created",
+        "last used",
+        "revoked",
+    ):
         table.add_column(column)
     for r in rows:
         table.add_row(
@@ -94,6 +130,7 @@ def list_(
             r["prefix"],
             r["name"],
             ",".join(r["scopes"]),
+            _sources(r),
             "default" if r["rate_limit_per_minute"] is None else str(r["rate_limit_per_minute"]),
             (r["created_at"] or "")[:19],
             (r["last_used_at"] or "never")[:19],

@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from shared import dates
 from shared.settings import Settings, get_settings
+
+dates.install()  # a stored date outside Python's range reads as a sentinel, never an error
 
 _engines: dict[tuple[int, str], Engine] = {}
 

@@ -29,6 +29,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
+            conn.commit()  # the lock is the session's; Alembic owns the transactions (autocommit blocks)
             try:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)

@@ -73,7 +73,16 @@ class Article(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'enriched', 'failed', 'duplicate')", name="status_valid"),
         CheckConstraint("raw_format IN ('html', 'text')", name="raw_format_valid"),
-        Index("uq_articles_canonical_url", "canonical_url", unique=True),
+        # one row per canonical URL and writer (0014): the source, or for a sourceless article the key
+        # that wrote it (writer_key_id); another writer's copy of the URL is a duplicate row
+        Index(
+            "uq_articles_canonical_url_source_writer",
+            "canonical_url",
+            "source",
+            "writer_key_id",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
         # unique among originals: a duplicate row repeats its original's text (0008)
         Index(
             "uq_articles_content_hash",
@@ -85,11 +94,13 @@ class Article(TimestampMixin, Base):
             "ix_articles_duplicate_of", "duplicate_of", postgresql_where=sql_text("duplicate_of IS NOT NULL")
         ),
         CheckConstraint(
-            "duplicate_method IS NULL OR duplicate_method IN ('exact', 'near')", name="duplicate_method_valid"
+            "duplicate_method IS NULL OR duplicate_method IN ('exact', 'near', 'url')",
+            name="duplicate_method_valid",
         ),
-        Index(  # NULLS NOT DISTINCT (0004): two articles without a source but with one external_id clash
-            "uq_articles_source_external_id",
+        Index(  # NULLS NOT DISTINCT (0014): a feed id is unique per source, or per key for sourceless ones
+            "uq_articles_source_writer_external_id",
             "source",
+            "writer_key_id",
             "external_id",
             unique=True,
             postgresql_where=sql_text("external_id IS NOT NULL"),
@@ -110,6 +121,8 @@ class Article(TimestampMixin, Base):
     canonical_url: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(Text)
+    # the API key that wrote an article sent without a source: its namespace (0014); NULL with a source
+    writer_key_id: Mapped[int | None] = mapped_column(BigInteger)
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -332,6 +345,9 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the global setting
+    # what the key may write (0014): these sources, or every source with any_source
+    sources: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    any_source: Mapped[bool] = mapped_column(server_default=sql_text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_used_at: Mapped[datetime | None]  # refreshed at most once a minute
     revoked_at: Mapped[datetime | None]

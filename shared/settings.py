@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     min_clean_chars: int = Field(
         default=1, ge=1, description="Articles whose cleaned body is shorter are rejected (422)."
     )
+    min_article_year: int = Field(
+        default=1900, ge=1, le=9000, description="A `published_at`/`modified_at` before this year is 422."
+    )
+    max_future_hours: float = Field(
+        default=48, ge=0, le=24 * 366, description="A `published_at`/`modified_at` further ahead is 422."
+    )
 
     # --- access ---------------------------------------------------------------------
     api_key: str | None = Field(

@@ -165,10 +165,22 @@ def make_key(session_factory: sessionmaker[Session]) -> MakeKey:
     """Create an API key in the test's transaction: make_key("ingest", "read", rate_limit=None) -> key."""
     from shared.auth import service
 
-    def make(*scopes: str, name: str = "test", rate_limit: int | None = None, revoked: bool = False) -> str:
+    def make(
+        *scopes: str,
+        name: str = "test",
+        rate_limit: int | None = None,
+        revoked: bool = False,
+        sources: tuple[str, ...] = (),
+    ) -> str:
+        """A key that can write is any-source unless `sources` binds it."""
         with session_factory() as session:
             created = service.create_key(
-                session=session, name=name, scopes=list(scopes), rate_limit_per_minute=rate_limit
+                session=session,
+                name=name,
+                scopes=list(scopes),
+                rate_limit_per_minute=rate_limit,
+                sources=sources,
+                any_source=not sources and ("ingest" in scopes or "admin" in scopes),
             )
             if revoked:
                 service.revoke_key(session=session, ref=str(created.row.id))
@@ -182,12 +194,17 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def cli_api_key(env: dict[str, str], *scopes: str, name: str = "e2e") -> str:
-    """A key made with `newswire keys create` against the database of `env` (for real processes)."""
+def cli_api_key(env: dict[str, str], *scopes: str, name: str = "e2e", sources: tuple[str, ...] = ()) -> str:
+    """A key made with `newswire keys create` against the database of `env` (for real processes); one that
+    can write is bound to `sources`, else any-source."""
     import subprocess
     import sys
 
     args = [arg for scope in scopes for arg in ("--scope", scope)]
+    if sources:
+        args += [arg for source in sources for arg in ("--source", source)]
+    elif "ingest" in scopes or "admin" in scopes:
+        args.append("--any-source")
     result = subprocess.run(
         [sys.executable, "-m", "newswire_cli", "keys", "create", "--name", name, *args],
         env=env,

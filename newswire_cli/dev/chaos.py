@@ -425,7 +425,9 @@ class Platform:
 def _create_api_key(platform: Platform) -> str:
     """An ingest+read key with no rate limit, made by `newswire keys create` against the chaos database."""
     scopes = ("--scope", "ingest", "--scope", "read")
-    done = platform.cli("keys", "create", "--name", "chaos", *scopes, "--rate-limit", "0", "--json")
+    done = platform.cli(
+        "keys", "create", "--name", "chaos", *scopes, "--any-source", "--rate-limit", "0", "--json"
+    )
     if done.returncode != 0:
         raise RuntimeError(f"newswire keys create failed: {done.stderr.strip() or done.stdout.strip()}")
     return str(json.loads(done.stdout)["key"])

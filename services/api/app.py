@@ -8,6 +8,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
 from services.api.entity_overrides.endpoints import router as entity_overrides_router
+from services.api.keys.endpoints import router as keys_router
 from services.api.ops.endpoints import router as ops_router
 from services.api.stories.endpoints import ops_router as stories_ops_router
 from services.api.stories.endpoints import router as stories_router
@@ -35,6 +36,7 @@ def create_app() -> FastAPI:
     app.include_router(stories_ops_router)
     app.include_router(stream_router)
     app.include_router(subscriptions_router)
+    app.include_router(keys_router)
     app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     return app

@@ -76,6 +76,27 @@ def normalise_scopes(scopes: Iterable[str]) -> list[str]:
     return [s.value for s in Scope if s in wanted]
 
 
+MAX_SOURCE_CHARS = 200  # as ArticleIn.source
+
+
+def normalise_sources(sources: Iterable[str]) -> list[str]:
+    """Validated, de-duplicated sources in a stable (sorted) order; ValueError for an empty or long one."""
+    wanted = set()
+    for source in sources:
+        source = source.strip()
+        if not source:
+            raise ValueError("a source cannot be empty")
+        if len(source) > MAX_SOURCE_CHARS or "\x00" in source:
+            raise ValueError(f"a source is at most {MAX_SOURCE_CHARS} characters, without NUL")
+        wanted.add(source)
+    return sorted(wanted)
+
+
+def writes(scopes: Iterable[str]) -> bool:
+    """Whether a key with these scopes may push articles (ingest, or admin which implies it)."""
+    return allows(scopes, Scope.INGEST)
+
+
 def allows(scopes: Iterable[str], needed: Scope) -> bool:
     held = set(scopes)
     return Scope.ADMIN.value in held or needed.value in held

@@ -18,6 +18,8 @@ def insert(
     key_hash: str,
     scopes: list[str],
     rate_limit_per_minute: int | None,
+    sources: list[str],
+    any_source: bool,
 ) -> ApiKey:
     row = ApiKey(
         name=name,
@@ -25,6 +27,8 @@ def insert(
         key_hash=key_hash,
         scopes=scopes,
         rate_limit_per_minute=rate_limit_per_minute,
+        sources=sources,
+        any_source=any_source,
     )
     session.add(row)
     session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.auth import keys, repository
 from shared.auth.keys import NewKey, Scope
-from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from shared.models import ApiKey
 
 log = structlog.get_logger("newswire.auth")
@@ -29,6 +29,8 @@ class Principal:
     prefix: str
     scopes: tuple[str, ...]
     rate_limit_per_minute: int | None
+    sources: tuple[str, ...] = ()  # the sources the key may write
+    any_source: bool = False  # it may write every source (and articles without one)
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,35 @@ class CreatedKey:
 
 
 def create_key(
-    *, session: Session, name: str, scopes: list[str], rate_limit_per_minute: int | None = None
+    *,
+    session: Session,
+    name: str,
+    scopes: list[str],
+    rate_limit_per_minute: int | None = None,
+    sources: list[str] | tuple[str, ...] = (),
+    any_source: bool = False,
 ) -> CreatedKey:
-    """A new key; ValueError for a bad name or scope. The caller shows `key` once."""
+    """A new key; ValueError for a bad name, scope or sources. The caller shows `key` once.
+
+    A key that can write (ingest or admin scope) names the sources it writes, or is explicitly
+    `any_source`; a read-only key has neither."""
     name = name.strip()
     if not name:
         raise ValueError("a key needs a name")
+    if "\x00" in name:  # PostgreSQL text cannot hold NUL
+        raise ValueError("a key's name cannot contain NUL characters")
     normalised = keys.normalise_scopes(scopes)
     if rate_limit_per_minute is not None and rate_limit_per_minute < 0:
         raise ValueError("rate limit must be >= 0")
+    bound = keys.normalise_sources(sources)
+    if bound and any_source:
+        raise ValueError("a key has either sources or any-source, not both")
+    if keys.writes(normalised) and not bound and not any_source:
+        raise ValueError(
+            "a key that can write (ingest or admin scope) needs --source S (repeatable) or --any-source"
+        )
+    if not keys.writes(normalised) and (bound or any_source):
+        raise ValueError("sources apply only to a key that can write (ingest or admin scope)")
     new: NewKey = keys.generate_key()
     while repository.by_prefix(session, new.prefix) is not None:  # 1 in 4 billion per existing key
         new = keys.generate_key()
@@ -57,8 +79,17 @@ def create_key(
         key_hash=new.key_hash,
         scopes=normalised,
         rate_limit_per_minute=rate_limit_per_minute,
+        sources=bound,
+        any_source=any_source,
     )
-    log.info("api_key_created", key_id=row.id, prefix=row.prefix, scopes=normalised)
+    log.info(
+        "api_key_created",
+        key_id=row.id,
+        prefix=row.prefix,
+        scopes=normalised,
+        sources=bound,
+        any_source=any_source,
+    )
     return CreatedKey(row=row, key=new.key)
 
 
@@ -140,6 +171,8 @@ def authenticate(*, session: Session, key: str | None, cache_seconds: float) -> 
         prefix=row.prefix,
         scopes=tuple(row.scopes),
         rate_limit_per_minute=row.rate_limit_per_minute,
+        sources=tuple(row.sources),
+        any_source=row.any_source,
     )
     if cache_seconds > 0:
         _cache.put(key_hash, principal, cache_seconds)
@@ -152,3 +185,36 @@ def authorize(principal: Principal, needed: Scope) -> None:
             f"this route needs the {needed.value!r} scope; key {principal.prefix} has "
             f"{', '.join(principal.scopes)}"
         )
+
+
+class SourceNotAllowed(Forbidden):
+    """The key may not write this source."""
+
+    error = "source_not_allowed"
+
+
+class SourceRequired(ValidationFailed):
+    """The key writes several sources: the article must name one."""
+
+    error = "source_required"
+
+
+def write_source(principal: Principal, source: str | None) -> str | None:
+    """The source an article pushed with `principal` is stored under: the one it names, when the key may
+    write it (else SourceNotAllowed, 403); when it names none, the key's only source, or none for an
+    any-source key (the article is then namespaced by the key: see ``Article.writer_key_id``); a key bound
+    to several sources must name one (SourceRequired, 422)."""
+    if source is None:
+        if principal.any_source:
+            return None
+        if len(principal.sources) == 1:
+            return principal.sources[0]
+        if not principal.sources:
+            raise SourceNotAllowed(f"key {principal.prefix} may not write any source")
+        raise SourceRequired(
+            f"key {principal.prefix} writes the sources {', '.join(principal.sources)}: name one in `source`"
+        )
+    if principal.any_source or source in principal.sources:
+        return source
+    allowed = ", ".join(principal.sources) if principal.sources else "none"
+    raise SourceNotAllowed(f"key {principal.prefix} may not write source {source!r} (its sources: {allowed})")

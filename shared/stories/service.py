@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from shared.dates import EARLIEST, LATEST
 from shared.stories import repository
 from shared.stories.scoring import Candidate, Match, StoryRules, best_match
 from shared.stories.signature import StorySignature, build_signature
@@ -69,11 +70,15 @@ def _candidates(
 ) -> list[Candidate]:
     assert signature.at is not None
     window = timedelta(hours=rules.window_hours)
+    zone = signature.at.tzinfo
+    earliest, latest = (
+        (EARLIEST, LATEST) if zone else (EARLIEST.replace(tzinfo=None), LATEST.replace(tzinfo=None))
+    )
     rows = repository.candidates(
         session,
         keys=signature.keys,
-        lo=signature.at - window,
-        hi=signature.at + window,
+        lo=max(signature.at, earliest + window) - window,  # a stored date at the edge of the range
+        hi=min(signature.at, latest - window) + window,  # cannot overflow (shared.dates)
         article_id=article_id,
         per_key=CANDIDATES_PER_KEY,
     )

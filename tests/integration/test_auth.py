@@ -310,15 +310,25 @@ def test_source_and_external_id_answer_the_first_article(
     retried = ingest_client.post("/v1/articles", json={**payload, "url": payload["url"] + "-moved"})
     assert retried.status_code == 200
     assert (retried.json()["id"], retried.json()["duplicate_method"]) == (first.json()["id"], "external_id")
-    # the unique index settles a race even without a source (NULLS NOT DISTINCT)
+    # the unique index settles a race even without a source (NULLS NOT DISTINCT, per writing key)
     from services.ingest.articles.repository import insert_article
 
     row = db_session.get(Article, first.json()["id"])
     assert row is not None
     values = {
         c: getattr(row, c)
-        for c in ("title", "text", "raw_format", "raw_content", "source", "external_id", "status")
+        for c in (
+            "title",
+            "text",
+            "raw_format",
+            "raw_content",
+            "source",
+            "writer_key_id",
+            "external_id",
+            "status",
+        )
     }
+    assert values["writer_key_id"] is not None  # a sourceless article is namespaced by its key
     twin = insert_article(
         db_session,
         values={
@@ -426,7 +436,7 @@ def test_concurrent_retries_with_one_idempotency_key_store_one_article(
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     try:
         with factory() as session:
-            key = service.create_key(session=session, name="race", scopes=["ingest"]).key
+            key = service.create_key(session=session, name="race", scopes=["ingest"], any_source=True).key
             session.commit()
         app = create_app()
         app.state.session_factory = factory

@@ -173,7 +173,13 @@ def test_missing_file_is_a_clear_error_not_a_traceback(command: str, tmp_path: P
 
 
 def test_keys_commands_create_list_and_revoke(database_url: str) -> None:
-    created = _newswire("keys", "create", "--name", "partner feed", "--scope", "ingest", "--scope", "read")
+    unbound = _newswire("keys", "create", "--name", "partner feed", "--scope", "ingest")
+    assert unbound.returncode != 0
+    assert "--any-source" in unbound.stderr, unbound.stderr
+    created = _newswire(
+        "keys", "create", "--name", "partner feed", "--scope", "ingest", "--scope", "read",
+        "--source", "partner", "--source", "partner-sport",
+    )  # fmt: skip
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     assert key.startswith("nw_")
@@ -183,7 +189,13 @@ def test_keys_commands_create_list_and_revoke(database_url: str) -> None:
     mine = next(k for k in listed if k["prefix"] == prefix)
     assert mine["scopes"] == ["ingest", "read"]
     assert mine["name"] == "partner feed"
-    assert key not in _newswire("keys", "list").stdout
+    assert mine["sources"] == ["partner", "partner-sport"]
+    assert mine["any_source"] is False
+    table = _newswire("keys", "list").stdout
+    assert key not in table
+    assert "partner,partner-sport" in table, table
+    anywhere = _newswire("keys", "create", "--name", "wire", "--scope", "admin", "--any-source", "--json")
+    assert json.loads(anywhere.stdout)["any_source"] is True, anywhere.stderr
     bad = _newswire("keys", "create", "--name", "x", "--scope", "superuser")
     assert bad.returncode != 0
     assert "unknown scope" in bad.stderr

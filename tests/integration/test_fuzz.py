@@ -61,7 +61,7 @@ def fuzz_apps(fresh_database: Any, redis_url: str) -> Iterator[tuple[dict[str, F
     engine = create_engine(fresh_database("fuzz"), poolclass=pool.NullPool)
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     with factory() as session:
-        key = auth_service.create_key(session=session, name="fuzz", scopes=["admin"]).key
+        key = auth_service.create_key(session=session, name="fuzz", scopes=["admin"], any_source=True).key
         session.commit()
     apps = {"ingest": create_ingest(), "api": create_api()}
     for app in apps.values():

@@ -72,7 +72,7 @@ def live(fresh_database: Any) -> Iterator[Live]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
         key = auth.create_key(session=session, name="streams", scopes=["read"]).key
-        admin_key = auth.create_key(session=session, name="hooks", scopes=["admin"]).key
+        admin_key = auth.create_key(session=session, name="hooks", scopes=["admin"], any_source=True).key
         session.commit()
     app = create_app()
     app.state.session_factory = factory

@@ -112,8 +112,9 @@ class DuplicateOut(BaseModel):
     """Why this row is a duplicate (decided at ingest)."""
 
     duplicate_of: int = Field(description="The original article.")
-    method: Literal["exact", "near"] = Field(
-        description="exact: the same cleaned text; near: MinHash/LSH near-duplicate."
+    method: Literal["exact", "near", "url"] = Field(
+        description="exact: the same cleaned text; near: MinHash/LSH near-duplicate; url: another "
+        "source's article at the same canonical URL (a syndicated copy)."
     )
     score: float | None = Field(description="Estimated Jaccard similarity (1.0: same text).", examples=[0.82])
 

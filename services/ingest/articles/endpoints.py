@@ -17,7 +17,9 @@ from services.ingest.articles import service
 from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchResult, IngestResult
 from services.ingest.idempotency import service as idempotency
 from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
+from shared.auth import service as auth_service
 from shared.auth.dependencies import IngestPrincipal, RequireIngest
+from shared.auth.service import Principal
 from shared.body import json_body
 from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
@@ -85,17 +87,29 @@ def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
 
-def _parse(raw: Any) -> ArticleIn:
+def _parse(raw: Any, principal: Principal) -> ArticleIn:
+    """The validated article, its `source` the one it is stored under (403 when the key may not write
+    the source it names; see shared.auth.service.write_source)."""
     if not isinstance(raw, dict):
         raise ValidationFailed("the body must be a JSON object")
     try:
-        return ArticleIn.model_validate(raw)
+        payload = ArticleIn.model_validate(raw)
     except ValidationError as exc:
         raise ValidationFailed(_validation_detail(exc)) from exc
+    source = auth_service.write_source(principal, payload.source)
+    return payload if source == payload.source else payload.model_copy(update={"source": source})
 
 
-def _source_of(raw: Any) -> Any:
-    return raw.get("source") if isinstance(raw, dict) else None
+def _source_of(raw: Any, principal: Principal) -> Any:
+    """The ledger's source of a rejected body: only one the key may write (a key cannot count rejections
+    against another feed's source)."""
+    source = raw.get("source") if isinstance(raw, dict) else None
+    if source is not None and not isinstance(source, str):
+        return source
+    try:
+        return auth_service.write_source(principal, source.strip() if source else None)
+    except NewswireError:
+        return None
 
 
 def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> None:
@@ -109,7 +123,7 @@ def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> No
         log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> IngestResult:
+def _ingest_one(request: Request, session: Session, payload: ArticleIn, principal: Principal) -> IngestResult:
     settings = get_settings()
     result = service.ingest_article(
         session=session,
@@ -117,6 +131,7 @@ def _ingest_one(request: Request, session: Session, payload: ArticleIn) -> Inges
         request_id=request.state.request_id,
         publish=request_publisher(request),
         min_clean_chars=settings.min_clean_chars,
+        writer_key_id=principal.id if payload.source is None else None,
     )
     (ARTICLES_DUPLICATE if result.status == "duplicate" else ARTICLES_ACCEPTED).inc()
     return result
@@ -157,8 +172,8 @@ def post_article(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def compute() -> tuple[int, Any]:
-        payload = _parse(raw)
-        result = _ingest_one(request, session, payload)
+        payload = _parse(raw, principal)
+        result = _ingest_one(request, session, payload, principal)
         _record(session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")])
         return (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
 
@@ -171,7 +186,7 @@ def post_article(
         # nothing of the article (nor an idempotency claim: a corrected retry may reuse the key) is kept;
         # the rejection is counted in the coverage ledger
         session.rollback()
-        _record(session, [(_source_of(raw), "rejected")])
+        _record(session, [(_source_of(raw, principal), "rejected")])
         return JSONResponse(
             error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
         )
@@ -210,7 +225,7 @@ def post_batch(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def compute() -> tuple[int, Any]:
-        return 200, _batch(request, raw).model_dump(mode="json")
+        return 200, _batch(request, raw, principal).model_dump(mode="json")
 
     # the Idempotency-Key claim lives in the request's session, committed with the answer after the items
     return _idempotent(
@@ -218,7 +233,7 @@ def post_batch(
     )
 
 
-def _batch(request: Request, raw: Any) -> BatchResult:
+def _batch(request: Request, raw: Any, principal: Principal) -> BatchResult:
     """Each article is stored in a transaction of its own: one holds only its own rows' locks, so
     concurrent batches of one source never deadlock, and a failure part-way keeps what was answered."""
     settings = get_settings()
@@ -234,9 +249,9 @@ def _batch(request: Request, raw: Any) -> BatchResult:
     rejected: list[tuple[Any, service.Outcome]] = []
     for index, item in enumerate(items):
         try:
-            payload = _parse(item)
+            payload = _parse(item, principal)  # each item's source is checked against the key
             with session_scope(factory) as session:
-                result = _ingest_one(request, session, payload)
+                result = _ingest_one(request, session, payload, principal)
                 _record(
                     session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")]
                 )
@@ -244,7 +259,7 @@ def _batch(request: Request, raw: Any) -> BatchResult:
         except NewswireError as exc:
             ARTICLES_REJECTED.labels(exc.error).inc()
             results.append(BatchItemResult(index=index, ok=False, error=exc.error, detail=exc.detail))
-            rejected.append((_source_of(item), "rejected"))
+            rejected.append((_source_of(item, principal), "rejected"))
     if rejected:
         with session_scope(factory) as session:
             _record(session, rejected)

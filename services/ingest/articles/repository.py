@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,20 +32,51 @@ def _stored(row: Any, method: str) -> Stored:
 _COLUMNS = (Article.id, Article.canonical_url, Article.content_hash, Article.duplicate_of)
 
 
+def _same_writer(source: str | None, writer_key_id: int | None) -> ColumnElement[bool]:
+    """The articles of one writer: a source, or for articles without one the key that wrote them (NULL:
+    sourceless articles stored before 0014 or written outside the HTTP API)."""
+    if source is not None:
+        return and_(Article.source == source, Article.writer_key_id.is_(None))
+    if writer_key_id is not None:
+        return and_(Article.source.is_(None), Article.writer_key_id == writer_key_id)
+    return and_(Article.source.is_(None), Article.writer_key_id.is_(None))
+
+
 def find_same_document(
-    session: Session, *, source: str | None, external_id: str | None, canonical_url: str
+    session: Session,
+    *,
+    source: str | None,
+    writer_key_id: int | None,
+    external_id: str | None,
+    canonical_url: str,
 ) -> Stored | None:
-    """The stored article this one is another copy or revision of: same feed id, else same canonical URL."""
+    """The stored article of the same writer (source, or key for a sourceless one) this one is another copy
+    or revision of: same feed id, else same canonical URL. Another writer's article never matches here."""
+    writer = _same_writer(source, writer_key_id)
     if external_id is not None:
-        row = session.execute(
-            select(*_COLUMNS).where(
-                and_(Article.source.is_not_distinct_from(source), Article.external_id == external_id)
-            )
-        ).first()
+        row = session.execute(select(*_COLUMNS).where(writer, Article.external_id == external_id)).first()
         if row is not None:
             return _stored(row, "external_id")
-    row = session.execute(select(*_COLUMNS).where(Article.canonical_url == canonical_url)).first()
+    row = session.execute(select(*_COLUMNS).where(writer, Article.canonical_url == canonical_url)).first()
     return None if row is None else _stored(row, "url")
+
+
+def find_original_by_url(session: Session, *, canonical_url: str) -> int | None:
+    """The original stored at this canonical URL by any writer (the one a duplicate row there links to),
+    the oldest first."""
+    row = session.execute(
+        select(Article.id, Article.duplicate_of)
+        .where(Article.canonical_url == canonical_url)
+        .order_by(Article.duplicate_of.is_not(None), Article.id)
+        .limit(1)
+    ).first()
+    return None if row is None else (row.duplicate_of or row.id)
+
+
+def lock_url(session: Session, *, canonical_url: str) -> None:
+    """A transaction-scoped advisory lock on a canonical URL (two-key form: never the band keys' space),
+    so two writers pushing one new URL at once do not both store it as an original."""
+    session.execute(text("SELECT pg_advisory_xact_lock(14, hashtext(:url))"), {"url": canonical_url})
 
 
 def find_original_by_hash(session: Session, *, content_hash: str) -> Stored | None:

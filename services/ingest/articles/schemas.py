@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
@@ -12,6 +12,21 @@ from shared.settings import get_settings
 
 IngestStatus = Literal["queued", "revised", "duplicate"]
 DuplicateMethod = Literal["external_id", "url", "exact", "near"]
+
+
+def date_problem(value: datetime, *, now: datetime | None = None) -> str | None:
+    """Why an aware date is outside the window an article's date may have (None: inside)."""
+    settings = get_settings()
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        return "date is out of range"
+    if utc.year < settings.min_article_year:
+        return f"date is before {settings.min_article_year}"
+    now = now or datetime.now(UTC)
+    if utc > now + timedelta(hours=settings.max_future_hours):
+        return f"date is more than {settings.max_future_hours:g} hours in the future"
+    return None
 
 
 class ArticleIn(BaseModel):
@@ -40,7 +55,14 @@ class ArticleIn(BaseModel):
     text: str | None = Field(default=None, description="Plain text (cleaned of web boilerplate).")
     source: str | None = Field(default=None, max_length=200, description="Feed or publisher identifier.")
     published_at: AwareDatetime | None = Field(
-        default=None, description="Publication time with a time zone; else taken from the content."
+        default=None,
+        description="Publication time with a time zone; else taken from the content. From "
+        "NEWSWIRE_MIN_ARTICLE_YEAR (1900) to NEWSWIRE_MAX_FUTURE_HOURS (48) ahead; else 422.",
+    )
+    modified_at: AwareDatetime | None = Field(
+        default=None,
+        description="Last modification time with a time zone; else taken from the content. Same window "
+        "as `published_at`.",
     )
     language: str | None = Field(default=None, max_length=16, description="Language hint (ISO 639-1).")
     external_id: str | None = Field(
@@ -63,6 +85,16 @@ class ArticleIn(BaseModel):
             raise ValueError(f"url is not a valid URL: {exc}") from exc
         if not parts.hostname:
             raise ValueError("url has no host")
+        return value
+
+    @field_validator("published_at", "modified_at")
+    @classmethod
+    def _date(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            problem = date_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+            return value.astimezone(UTC)  # stored and served in UTC; no offset can overflow a year
         return value
 
     @field_validator("title")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.ingest.articles import neardup, repository
 from services.ingest.articles.dedup import canonical_url, content_hash
 from services.ingest.articles.neardup import Fingerprint
-from services.ingest.articles.schemas import ArticleIn, IngestResult
+from services.ingest.articles.schemas import ArticleIn, IngestResult, date_problem
 from services.ingest.cleaning import CleanedArticle, clean
 from services.ingest.cleaning import repository as lines_repository
 from services.ingest.cleaning.service import drop_known_lines, with_feed_date
@@ -64,6 +64,14 @@ def forget_source_boilerplate(
     return drop_known_lines(cleaned, known)
 
 
+def _sane_date(value: datetime | None) -> datetime | None:
+    """A date found in the content, in UTC, or None when it is outside the window a feed's own date must
+    be in (schemas.date_problem): a page's meta tag cannot store a date no reader can show."""
+    if value is None or value.tzinfo is None or date_problem(value) is not None:
+        return None
+    return value.astimezone(UTC)
+
+
 def _content_values(
     *,
     payload: ArticleIn,
@@ -79,8 +87,8 @@ def _content_values(
         "content_hash": digest,
         "raw_format": RawFormat.HTML if payload.html is not None else RawFormat.TEXT,
         "raw_content": payload.html if payload.html is not None else payload.text,
-        "published_at": payload.published_at or cleaned.published_at,
-        "modified_at": cleaned.modified_at,
+        "published_at": payload.published_at or _sane_date(cleaned.published_at),
+        "modified_at": payload.modified_at or _sane_date(cleaned.modified_at),
         "authors": cleaned.authors,
         "site_name": cleaned.site_name,
         "language_hint": payload.language or cleaned.language,
@@ -90,7 +98,7 @@ def _content_values(
             "page_canonical_url": cleaned.canonical_url,
             "published_at_from": "feed"
             if payload.published_at
-            else ("content" if cleaned.published_at else None),
+            else ("content" if _sane_date(cleaned.published_at) else None),
             "confidence": cleaned.confidence,
             "flags": list(cleaned.flags),
         },
@@ -210,6 +218,23 @@ def _revise(
     return IngestResult(id=article.id, status="revised", canonical_url=article.canonical_url, revision=number)
 
 
+def _other_writers_copy(
+    *, session: Session, canon: str, fp: Fingerprint | None
+) -> tuple[int, float, str] | None:
+    """(original, similarity, "url") when another writer stored this canonical URL (similarity of the
+    texts when both have a fingerprint, else 0.0)."""
+    original = repository.find_original_by_url(session, canonical_url=canon)
+    if original is None:
+        return None
+    stored = repository.signature_of(session, article_id=original)
+    score = (
+        neardup.similarity(fp.signature, neardup.decode_signature(stored))
+        if fp is not None and stored is not None
+        else 0.0
+    )
+    return original, score, "url"
+
+
 def _store(
     *,
     session: Session,
@@ -220,12 +245,19 @@ def _store(
     fp: Fingerprint | None,
     request_id: str | None,
     publish: Publisher | None,
+    writer_key_id: int | None = None,
 ) -> IngestResult | None:
-    """Decide what the article is and store it; None when a concurrent twin won an insert (decide again)."""
+    """Decide what the article is and store it; None when a concurrent twin won an insert (decide again).
+    Only an article of the same writer (source, or key for a sourceless one) is revised."""
     settings = get_settings()
     digest = content["content_hash"]
+    writer_key_id = writer_key_id if payload.source is None else None
     same = repository.find_same_document(
-        session, source=payload.source, external_id=payload.external_id, canonical_url=canon
+        session,
+        source=payload.source,
+        writer_key_id=writer_key_id,
+        external_id=payload.external_id,
+        canonical_url=canon,
     )
     if same is not None:
         if same.content_hash == digest or same.duplicate_of is not None:
@@ -258,12 +290,15 @@ def _store(
         )
         if best is not None:
             match = (best[0], best[1], "near")
+    if match is None:  # another writer's URL: a syndicated copy, linked to the original, never its revision
+        match = _other_writers_copy(session=session, canon=canon, fp=fp)
 
     values = {
         **content,
         "url": payload.url,
         "canonical_url": canon,
         "source": payload.source,
+        "writer_key_id": writer_key_id,
         "external_id": payload.external_id,
         "status": ArticleStatus.QUEUED if match is None else ArticleStatus.DUPLICATE,
     }
@@ -303,11 +338,16 @@ def ingest_article(
     request_id: str | None = None,
     publish: Publisher | None = None,
     min_clean_chars: int = 1,
+    writer_key_id: int | None = None,
 ) -> IngestResult:
     """Store a new article, a new revision of a stored one (same feed id or canonical URL, other text), or
     a duplicate: the same text again (answered, not stored), the text of another stored article (exact)
     or a near-duplicate of one (MinHash/LSH; stored as a duplicate row linked to its original, never
-    enriched)."""
+    enriched).
+
+    Matches by feed id and URL stay within the writer: `payload.source`, or for an article without one
+    `writer_key_id` (the API key that pushed it). The same URL from another writer is stored as a duplicate
+    row linked to the original (method "url")."""
     received_at = datetime.now(UTC)
     cleaned = cleaned if cleaned is not None else clean_payload(payload)
     cleaned = forget_source_boilerplate(session=session, payload=payload, cleaned=cleaned)
@@ -326,6 +366,7 @@ def ingest_article(
     fp = neardup.fingerprint(cleaned.text, min_words=get_settings().neardup_min_words)
     if fp is not None:  # held to commit: a near-identical article in flight elsewhere waits for this one
         repository.lock_band_keys(session, keys=fp.band_keys)
+    repository.lock_url(session, canonical_url=canon)  # after the band keys: one order, no deadlock
     for _ in range(3):
         result = _store(
             session=session,
@@ -336,6 +377,7 @@ def ingest_article(
             fp=fp,
             request_id=request_id,
             publish=publish,
+            writer_key_id=writer_key_id,
         )
         if result is not None:
             return result
