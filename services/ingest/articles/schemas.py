@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -117,6 +117,12 @@ class IngestResult(BaseModel):
     )
     revision: int | None = Field(
         default=None, description="The article's revision number (1: as first stored)."
+    )
+    dedup_reason: dict[str, Any] | None = Field(
+        default=None,
+        description="For a duplicate, why: `method`, `score`, the `matched` article and what `differs` "
+        "(`conflicts`: numbers or names substituted, none for a duplicate; word counts only in one text or "
+        "replaced); `unchanged` when the same input was pushed again.",
     )
 
 
