@@ -7,13 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from services.api.ops import service
-from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
+from services.api.ops.schemas import (
+    FailedDetail,
+    FailedPage,
+    NotDuplicateResult,
+    QueuesOut,
+    RetryResult,
+    SourcesOut,
+)
 from services.api.reprocess import service as reprocess_service
 from services.api.reprocess.schemas import CompletenessOut, ReprocessRequest, ReprocessResult
 from services.enrich.celery_app import celery_app
 from services.enrich.versions import current_version
+from services.ingest.articles import undo
 from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import RequireAdmin
+from shared.auth.service import Principal
 from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep, app_session_factory
 from shared.settings import get_settings
 
@@ -125,6 +134,38 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
         article_id=article_id,
         request_id=request.state.request_id,
         publish=publisher(request),
+    )
+
+
+@router.post(
+    "/articles/{article_id}/not-duplicate",
+    response_model=NotDuplicateResult,
+    status_code=202,
+    summary="Undo a duplicate decision: the article becomes an original, queued for enrichment; the pair "
+    "is never merged again",
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "`not_a_duplicate`: the article is an original; `same_article`: it has the same "
+            "title and text as a stored original",
+        }
+    },
+)
+def not_duplicate(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, RequireAdmin],
+    article_id: RowId,
+) -> NotDuplicateResult:
+    done = undo.mark_not_duplicate(
+        session=session,
+        article_id=article_id,
+        decided_by=f"api key {principal.name}",
+        request_id=request.state.request_id,
+        publish=publisher(request),
+    )
+    return NotDuplicateResult(
+        id=done.id, status=done.status, was_duplicate_of=done.was_duplicate_of, dedup_reason=done.dedup_reason
     )
 
 

@@ -46,22 +46,34 @@ _TOKEN_RE: Final = re.compile(
 )
 _SENTENCE_END: Final = frozenset(".!?;:\n")
 _THOUSANDS: Final = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+# fmt: off
 _NUMBER_WORDS: Final = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
-    "thousand million billion trillion first second third fourth fifth sixth seventh eighth ninth tenth "
-    "dozen half quarter".split()  # noqa: SIM905
+    [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
+        "million", "billion", "trillion", "first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+        "eighth", "ninth", "tenth", "dozen", "half", "quarter",
+    ]
 )
+# fmt: on
 #: Capitalised words that are not names: function words and pronouns (capitalised at a sentence start or
 #: in a title-case headline).
+# fmt: off
 _NOT_NAMES: Final = frozenset(
-    "a an the this that these those and or but nor so yet for of in on at to by from with without into "
-    "onto over under after before about above below between during since until up down out off as if "
-    "then than when where while who whom whose which what why how is are was were be been being has "
-    "have had do does did will would shall should can could may might must not no yes it its he she "
-    "they we you i his her their our your my me him them us there here all some any each every more "
-    "most other such only also just new says said say".split()  # noqa: SIM905
+    [
+        "a", "an", "the", "this", "that", "these", "those", "and", "or", "but", "nor", "so", "yet", "for",
+        "of", "in", "on", "at", "to", "by", "from", "with", "without", "into", "onto", "over", "under",
+        "after", "before", "about", "above", "below", "between", "during", "since", "until", "up", "down",
+        "out", "off", "as", "if", "then", "than", "when", "where", "while", "who", "whom", "whose", "which",
+        "what", "why", "how", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do",
+        "does", "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not",
+        "no", "yes", "it", "its", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our",
+        "your", "my", "me", "him", "them", "us", "there", "here", "all", "some", "any", "each", "every",
+        "more", "most", "other", "such", "only", "also", "just", "new", "says", "said", "say",
+    ]
 )
+# fmt: on
 
 Kind = Literal["number", "name", "word"]
 

@@ -53,10 +53,9 @@ class ExtractorBusy(ServiceUnavailable):
     error = "extractor_busy"
 
 
-#: Cleaning flags of a fallback extraction (the page's visible text, not the extractor's result).
-FALLBACK_FLAGS = frozenset(
-    {"fallback_extractor", "timeout", "too_large", "extractor_error", "extractor_busy"}
-)
+#: Cleaning flags of a fallback extraction: the extractor could not run on the page (busy, timed out,
+#: failed, too large) and the page's visible text was cleaned instead.
+FALLBACK_FLAGS = frozenset({"timeout", "too_large", "extractor_error", "extractor_busy"})
 #: Near-duplicate candidates compared word by word, the most similar first.
 MAX_NEAR_COMPARED = 5
 
