@@ -225,6 +225,45 @@ def _opcodes(a: list[Token], b: list[Token]) -> list[Opcode]:
     return [(tag, i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
+def _slots(ops: list[Opcode], *, min_context: int) -> list[tuple[int, int, int, int]]:
+    """The template slots of an alignment: runs of changes (with shared runs shorter than
+    `min_context` inside them: ``10 kilometres south-west`` / ``23 kilometres north``) that hold a
+    substitution, at most MAX_SLOT_WORDS changed words a side, and are bounded on both sides by at least
+    `min_context` shared words.  As (i1, i2, j1, j2)."""
+    out: list[tuple[int, int, int, int]] = []
+    index = 0
+    while index < len(ops):
+        tag, i1, _, j1, _ = ops[index]
+        if tag == "equal":
+            index += 1
+            continue
+        start = index
+        while index + 1 < len(ops) and (
+            ops[index + 1][0] != "equal"
+            or (
+                ops[index + 1][2] - ops[index + 1][1] < min_context
+                and index + 2 < len(ops)
+                and ops[index + 2][0] != "equal"
+            )
+        ):
+            index += 1
+        group = ops[start : index + 1]
+        index += 1
+        before = ops[start - 1] if start > 0 else None
+        after = ops[index] if index < len(ops) else None
+        bounded = (
+            before is not None
+            and before[2] - before[1] >= min_context
+            and after is not None
+            and after[2] - after[1] >= min_context
+        )
+        changed_a = sum(o[2] - o[1] for o in group if o[0] != "equal")
+        changed_b = sum(o[4] - o[3] for o in group if o[0] != "equal")
+        if bounded and any(o[0] == "replace" for o in group) and max(changed_a, changed_b) <= MAX_SLOT_WORDS:
+            out.append((group[0][1], group[-1][2], group[0][3], group[-1][4]))
+    return out
+
+
 def _aligned_conflicts(
     a: list[Token],
     b: list[Token],
@@ -235,20 +274,7 @@ def _aligned_conflicts(
 ) -> list[Conflict]:
     ops = _opcodes(a, b) if ops is None else ops
     out: list[Conflict] = []
-    for index, (tag, i1, i2, j1, j2) in enumerate(ops):
-        if tag != "replace" or i2 - i1 > MAX_SLOT_WORDS or j2 - j1 > MAX_SLOT_WORDS:
-            continue
-        before = ops[index - 1] if index > 0 else None
-        after = ops[index + 1] if index + 1 < len(ops) else None
-        if not (
-            before is not None
-            and before[0] == "equal"
-            and before[2] - before[1] >= min_context
-            and after is not None
-            and after[0] == "equal"
-            and after[2] - after[1] >= min_context
-        ):
-            continue
+    for i1, i2, j1, j2 in _slots(ops, min_context=min_context):
         slot_a, slot_b = a[i1:i2], b[j1:j2]
         if _alnum(slot_a) == _alnum(slot_b):  # spacing or punctuation only: "6-3" / "63", "Wi-Fi" / "WiFi"
             continue
