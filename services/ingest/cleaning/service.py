@@ -16,20 +16,24 @@ __all__ = ["clean", "clean_html", "clean_text", "drop_known_lines", "with_feed_d
 
 #: Characters of a page read by the cheap fallback when the extractor cannot be used.
 FALLBACK_CHARS = 200_000
-#: A headline's body of at most this many words and lines that cleaning empties entirely is an alert's
-#: stock body ("More to follow.", "Details to follow.", "BREAKING NEWS"): kept as sent (flag
-#: ``stock_body``).  A longer body that cleans to nothing (menus, share buttons) is page chrome.
+#: A headline's body that cleaning empties entirely, of at most this many words and lines once page
+#: chrome is left out, is an alert's stock body ("More to follow.", "Details to follow.", "BREAKING
+#: NEWS"): kept as sent (flag ``stock_body``).
 STOCK_BODY_MAX_WORDS = 25
 STOCK_BODY_MAX_LINES = 3
+#: Why cleaning drops a stock line: a short label-like line, the headline repeated, the source's
+#: recurring line.  Share buttons, newsletter prompts, footers, ads... are page chrome, never a body.
+_STOCK_REASONS = frozenset({"navigation", "other", "repeated_for_source"})
 
 
-def stock_body(visible: str, *, title: str | None) -> str | None:
-    """A headline-only alert's short body, its lines' spacing collapsed; None without a headline, or when
-    the body is empty or past STOCK_BODY_MAX_WORDS words or STOCK_BODY_MAX_LINES lines."""
+def stock_body(removed: list[RemovedPiece], *, title: str | None) -> str | None:
+    """A headline-only alert's short body: what cleaning dropped as label-like lines (not page chrome),
+    spacing collapsed; None without a headline, or when nothing is left or it is past
+    STOCK_BODY_MAX_WORDS words or STOCK_BODY_MAX_LINES lines."""
     if not title:
         return None
-    lines = [" ".join(line.split()) for line in visible.splitlines()]
-    kept = [line for line in lines if any(c.isalnum() for c in line)]
+    kept = [" ".join(p.text.split()) for p in removed if p.reason in _STOCK_REASONS]
+    kept = [line for line in kept if any(c.isalnum() for c in line)]
     body = "\n\n".join(kept)
     if not kept or len(kept) > STOCK_BODY_MAX_LINES or len(body.split()) > STOCK_BODY_MAX_WORDS:
         return None
@@ -88,7 +92,8 @@ def clean_html(
 
     paragraphs = [p for p in page.text.strip().split("\n\n") if p.strip()]
     if not paragraphs:  # a headline-only alert: its short stock body as sent
-        stock = stock_body(quick_visible_text(html, max_chars=FALLBACK_CHARS)[0], title=given)
+        visible = quick_visible_text(html, max_chars=FALLBACK_CHARS)[0]
+        stock = stock_body(clean_plain_text(visible, title=given).removed, title=given)
         if stock is not None:
             paragraphs = stock.split("\n\n")
             flags.append("stock_body")
@@ -151,7 +156,7 @@ def clean_text(
     body = result.text.strip()
     known: list[str] = []
     if not body:  # a headline-only alert: its short stock body as sent
-        stock = stock_body(text, title=given)
+        stock = stock_body(result.removed, title=given)
         if stock is not None:
             body, known = stock, ["stock_body"]
     confidence, flags = assess(
