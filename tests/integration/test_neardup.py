@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from shared.models import Article, ArticleLshBand, ArticleMinHash, OutboxEvent
 from tests.factories import article_payload, story_text, syndicated_copy
 
-
 TITLE = "Council approves the harbour plan"  # copies and revisions keep the headline (part of the key)
 
 

@@ -57,7 +57,8 @@ def test_a_syndicated_copy_is_not_distinct() -> None:
     assert not distinct_bodies(STORY, copy), "added boilerplate is an insertion, never a conflict"
     cut = STORY.rsplit(" The council", 1)[0]
     assert not distinct_bodies(STORY, cut), "a cut tail is a deletion"
-    added = STORY.replace("Residents have", "The project was first announced in 2015 by the state. Residents have")
+    year = "The project was first announced in 2015 by the state. Residents have"
+    added = STORY.replace("Residents have", year)
     assert not distinct_bodies(STORY, added), "an added sentence (with a year) is an insertion"
 
 
@@ -124,7 +125,8 @@ def test_compare_records_what_differs() -> None:
 
 def test_every_generated_templated_pair_is_distinct() -> None:
     made = events(random.Random(3), per_template=6)
-    assert {e.template for e in made} == set(TEMPLATES) and len(TEMPLATES) >= 6
+    assert {e.template for e in made} == set(TEMPLATES)
+    assert len(TEMPLATES) >= 6
     for index, a in enumerate(made):
         for b in made[index + 1 :]:
             if a.template == b.template:
