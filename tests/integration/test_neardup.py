@@ -51,7 +51,12 @@ def test_near_duplicate_is_stored_linked_to_its_original_and_not_enriched(
     assert db_session.get(ArticleMinHash, row.id) is None, "only originals are candidates"
 
     detail = api_client.get(f"/v1/articles/{row.id}").json()
-    assert detail["duplicate"] == {"duplicate_of": original_id, "method": "near", "score": body["similarity"]}
+    assert detail["duplicate"] == {
+        "duplicate_of": original_id,
+        "method": "near",
+        "score": body["similarity"],
+        "reason": body["dedup_reason"],
+    }
     assert api_client.get(f"/v1/articles/{original_id}").json()["duplicate_count"] == 1
     listed = {a["id"] for a in api_client.get("/v1/articles", params={"limit": 200}).json()["items"]}
     assert original_id in listed
