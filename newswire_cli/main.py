@@ -70,6 +70,7 @@ def serve(
     if workers > 1:  # uvicorn's worker processes write their metrics to files; /metrics sums them
         _metrics_dir(f"serve-{service}")
     _logging(service)
+    _serve_internal_metrics(service)
     factory = (
         "services.ingest.app:create_app" if service == "ingest" else "services.api.app:create_serving_app"
     )
@@ -84,6 +85,37 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def _serve_internal_metrics(service: str) -> None:
+    """/metrics of `newswire serve <service>` on its internal port (NEWSWIRE_INGEST_METRICS_PORT /
+    NEWSWIRE_API_METRICS_PORT), served by this process for all its uvicorn workers; never on the public
+    port."""
+    from prometheus_client.registry import Collector
+
+    from shared.metrics import serve_metrics
+
+    settings = get_settings()
+    collectors: list[Collector] = []
+    if service == "api":
+        from services.api.ops.metrics import api_collectors
+        from shared.db import session_factory
+
+        collectors = api_collectors(session_factory())
+    port = settings.api_metrics_port if service == "api" else settings.ingest_metrics_port
+    serve_metrics(port=port, host=settings.host, collectors=collectors, role=service)
+
+
+@app.command()
+def webhooks() -> None:
+    """Deliver the subscriptions' webhooks (match new enrichments, POST them signed, retry with backoff)."""
+    from services.api.subscriptions.tasks import run_webhooks
+    from shared.metrics import serve_metrics
+
+    settings = get_settings()
+    _logging("webhooks")
+    serve_metrics(port=settings.webhooks_metrics_port, host=settings.host, role="webhooks")
+    run_webhooks()
 
 
 @app.command()
@@ -122,6 +154,52 @@ def worker(
     if settings.worker_nice:
         os.nice(settings.worker_nice)  # the pool processes inherit it
     celery_app.worker_main(argv)
+
+
+@app.command()
+def relay(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one pass, print what it published, exit.")
+    ] = False,
+) -> None:
+    """Run the outbox relay: publish jobs that never reached the broker (once it answers), redeliver jobs
+    lost by the broker, purge expired idempotency records. One pass every NEWSWIRE_OUTBOX_RELAY_INTERVAL s."""
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from services.ingest.idempotency.service import purge_expired
+    from shared.jobs import relay as outbox_relay
+
+    settings = get_settings()
+    _logging("relay")
+
+    def purge(session: Session) -> None:
+        purge_expired(session=session)  # idempotency records past their TTL
+
+    redeliver_after = timedelta(seconds=settings.outbox_redeliver_after)
+    if once:
+        count = outbox_relay.relay_pass(redeliver_after, housekeeping=[purge])
+        typer.echo(json.dumps({"published": count}))
+        return
+    if settings.relay_metrics_port:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(settings.relay_metrics_port, addr=settings.host)
+        except OSError as exc:  # a busy port must not stop the relay from relaying
+            typer.echo(f"relay metrics unavailable on port {settings.relay_metrics_port}: {exc}", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    outbox_relay.run_forever(
+        interval=settings.outbox_relay_interval,
+        redeliver_after=redeliver_after,
+        housekeeping=[purge],
+        stop=stop,
+    )
 
 
 @app.command()
@@ -193,7 +271,7 @@ def chaos(
 
     Starts its own embedded PostgreSQL and Redis on free ports (never the configured servers). Exits 1
     unless accepted = stored = enriched with 0 lost and 0 doubled."""
-    from newswire_cli.chaos import FAULTS, ChaosConfig, format_report, run_chaos
+    from newswire_cli.dev.chaos import FAULTS, ChaosConfig, format_report, run_chaos
 
     config = ChaosConfig(
         articles=articles,
@@ -318,7 +396,9 @@ def queues(
 
     settings = get_settings()
     if not settings.redis_url:
-        raise typer.BadParameter("NEWSWIRE_REDIS_URL is not set")
+        raise typer.BadParameter(
+            f"NEWSWIRE_REDIS_URL is not set and no `newswire run` is running with {settings.data_dir}/"
+        )
     if watch:
         watch_live(settings, interval=interval)
     else:

@@ -18,7 +18,7 @@ from rich.table import Table
 from newswire_cli.files import expand
 from newswire_cli.processes import Child, spawn, stop_children, wait_ready
 from newswire_cli.push import auth_headers, push_files
-from shared.settings import get_settings
+from shared.settings import PLATFORM_FILE, Settings, get_settings, record_platform
 
 console = Console()
 
@@ -130,10 +130,10 @@ def _print_access(*, key: str, ingest_url: str, api_url: str) -> None:
 
 
 def run_platform(*, samples: Path | None) -> int:
-    from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+    from newswire_cli.dev.embedded import EmbeddedPostgres, EmbeddedRedis
     from shared.migrate import upgrade
 
-    settings = get_settings()
+    settings = Settings()  # the environment only: never the record of an earlier run
     data_dir = settings.data_dir.resolve()
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -169,8 +169,16 @@ def run_platform(*, samples: Path | None) -> int:
             ingest_url = f"http://{host}:{settings.ingest_port}"
             api_url = f"http://{host}:{settings.api_port}"
             flower_url = f"http://{host}:{settings.flower_port}"
+            # the commands run in this folder (`newswire queues`, `failed`, `keys`...) find this platform
+            in_use = settings.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+            record_platform(in_use, pid=os.getpid(), ingest_url=ingest_url, api_url=api_url)
+            stack.callback((data_dir / PLATFORM_FILE).unlink, missing_ok=True)
             children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            webhooks_env = {"NEWSWIRE_WEBHOOKS_METRICS_PORT": "8003", **env}
+            children.append(spawn("webhooks", ["webhooks"], env=webhooks_env, log_dir=log_dir))
+            relay_env = {"NEWSWIRE_RELAY_METRICS_PORT": "8004", **env}
+            children.append(spawn("relay", ["relay"], env=relay_env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
@@ -208,8 +216,14 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
             user, _, password = flower_auth.partition(":")
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
+            console.print(
+                f"[bold]metrics[/bold]  http://{host}:{settings.ingest_metrics_port}/metrics (ingest), "
+                f":{settings.api_metrics_port} (api), :8002 (worker), :8003 (webhooks), :8004 (relay) "
+                " (internal ports)"
+            )
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
+            console.print(f"recorded in {data_dir / PLATFORM_FILE} (`newswire` commands here use it)")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
             console.print("Newswire is running. Ctrl-C stops everything.")
             while True:

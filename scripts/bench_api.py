@@ -33,6 +33,7 @@ from sqlalchemy.orm import sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from newswire_cli.dev.settings import get_dev_settings  # noqa: E402
 from newswire_cli.processes import spawn, stop_children, wait_ready  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
@@ -239,7 +240,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database", default="nw_bench")
-    parser.add_argument("--admin-url", default=get_settings().test_database_url)
+    parser.add_argument("--admin-url", default=get_dev_settings().test_database_url)
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds per endpoint class.")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="API worker processes.")

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, create_engine, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from newswire_cli.dev.settings import get_dev_settings
 from services.ingest.articles import neardup, repository
 from shared.migrate import upgrade
 from shared.settings import get_settings
@@ -179,7 +180,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000, help="articles timed at each size")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    admin = get_settings().test_database_url
+    admin = get_dev_settings().test_database_url
     threshold = get_settings().neardup_threshold
     stores: list[Store] = []
     try:

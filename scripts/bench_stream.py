@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.client import NewswireClient
+from newswire_client import NewswireClient
 from shared.db import session_factory
 from shared.models import Article
 from shared.settings import get_settings

@@ -41,7 +41,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newswire_cli.chaos import ChaosConfig, Platform, _chaos_env, _create_api_key, free_port  # noqa: E402
+from newswire_cli.dev.chaos import ChaosConfig, Platform, _chaos_env, _create_api_key, free_port  # noqa: E402
+from newswire_cli.dev.settings import get_dev_settings  # noqa: E402
 from newswire_cli.processes import spawn  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
@@ -54,7 +55,7 @@ TEXT_CHARS = (3000, 8000)  # "5 kB text articles": the text articles are cut to 
 
 
 def _eval_dir() -> Path:
-    path = get_settings().eval_dir
+    path = get_dev_settings().eval_dir
     return path if path.is_absolute() else (ROOT / path).resolve()
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from newswire_cli.dev.settings import get_dev_settings
 from scripts.templated_events import events
 from services.ingest.articles.dedup import content_hash
 from services.ingest.articles.distinct import conflicts
@@ -337,7 +338,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--eval-dir", type=Path, default=get_settings().eval_dir)
+    parser.add_argument("--eval-dir", type=Path, default=get_dev_settings().eval_dir)
     parser.add_argument("--variants", type=int, default=6, help="syndicated variants per base article")
     parser.add_argument("--templated", type=int, default=60, help="fills of each event template")
     args = parser.parse_args()

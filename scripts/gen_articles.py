@@ -32,8 +32,8 @@ from sqlalchemy import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from newswire_cli.dev.settings import get_dev_settings
 from shared.migrate import upgrade
-from shared.settings import get_settings
 
 COMMON = [
     "the",
@@ -437,7 +437,7 @@ def main() -> int:
     parser.add_argument("--entities", type=int, default=50_000)
     parser.add_argument("--database", default="nw_bench", help="Database to (re)create.")
     parser.add_argument(
-        "--admin-url", default=get_settings().test_database_url, help="Server to create it on."
+        "--admin-url", default=get_dev_settings().test_database_url, help="Server to create it on."
     )
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args()

@@ -12,9 +12,8 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.params import Depends as DependsParam
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import session_factory
 from shared.errors import NewswireError
-from shared.metrics import render as render_metrics
 
 log = structlog.get_logger("newswire.http")
 
@@ -200,6 +198,7 @@ async def _empty_receive() -> Message:
 
 
 _QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def install_request_context(app: FastAPI, *, service: str) -> None:
@@ -223,8 +222,9 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
         route = request.scope.get("route")
         route_path = getattr(route, "path", "unmatched")
         elapsed = time.perf_counter() - start
-        HTTP_REQUESTS.labels(service, request.method, route_path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, route_path).observe(elapsed)
+        method = request.method if request.method in _KNOWN_METHODS else "other"  # a closed label set
+        HTTP_REQUESTS.labels(service, method, route_path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, method, route_path).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         if route_path not in _QUIET_ROUTES:
             log.info(
@@ -262,13 +262,9 @@ def _get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
 
 
-def health_router(
-    extra_checks: list[Callable[[], None]] | None = None,
-    *,
-    metrics_dependencies: list[DependsParam] | None = None,
-) -> APIRouter:
-    """/healthz and /readyz are open (probes carry no key); /metrics takes `metrics_dependencies` (an
-    admin-key dependency when NEWSWIRE_METRICS_REQUIRE_KEY is set)."""
+def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRouter:
+    """/healthz and /readyz are open (probes carry no key). /metrics is not on the public port: each
+    process serves it on an internal one (`shared.metrics.serve_metrics`)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -299,22 +295,6 @@ def health_router(
                 checks[name] = f"error: {type(exc).__name__}"
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
-        )
-
-    @router.get(
-        "/metrics",
-        summary="Prometheus metrics",
-        response_class=PlainTextResponse,
-        dependencies=metrics_dependencies or [],
-        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 429)}
-        if metrics_dependencies
-        else None,
-    )
-    def metrics(request: Request) -> Response:
-        # app.state.metrics_collectors: callables (app) -> Collector, computed at scrape time
-        makers = getattr(request.app.state, "metrics_collectors", None) or []
-        return Response(
-            render_metrics([make(request.app) for make in makers]), media_type=CONTENT_TYPE_LATEST
         )
 
     return router

@@ -8,18 +8,24 @@ its own, created empty at start and removed at exit, so counters never mix runs 
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, values
+import structlog
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, start_http_server, values
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+log = structlog.get_logger("newswire.metrics")
 
 
 def multiprocess_dir() -> str | None:
@@ -89,3 +95,41 @@ def scrape_registry(extra: Iterable[Collector] = ()) -> CollectorRegistry:
 
 def render(extra: Iterable[Collector] = ()) -> bytes:
     return generate_latest(scrape_registry(extra))
+
+
+class Cached(Collector):
+    """Another collector's families, computed at most every `seconds` (scrapes in between, from several
+    Prometheus servers or a short interval, cost nothing)."""
+
+    def __init__(self, inner: Collector, *, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._at = -math.inf
+        self._families: list[Metric] = []
+
+    def describe(self) -> Iterator[Metric]:
+        describe = getattr(self.inner, "describe", None)
+        return iter(describe() if describe is not None else [])
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._at >= self.seconds:
+                self._families = list(self.inner.collect())
+                self._at = now
+            return iter(list(self._families))
+
+
+def serve_metrics(*, port: int, host: str, collectors: Iterable[Collector] = (), role: str) -> bool:
+    """Serve /metrics of this process (or process group) on an internal ``host:port``, apart from the
+    public port; a busy port is logged, never fatal."""
+    if not port:
+        return False
+    try:
+        start_http_server(port, addr=host, registry=scrape_registry(collectors))
+    except OSError as exc:
+        log.warning("metrics_unavailable", role=role, port=port, error=f"{type(exc).__name__}: {exc}")
+        return False
+    log.info("metrics_serving", role=role, url=f"http://{host}:{port}/metrics")
+    return True

@@ -1,9 +1,18 @@
-"""The one settings object. Every value can be set with a ``NEWSWIRE_`` environment variable."""
+"""The one settings object. Every value can be set with a ``NEWSWIRE_`` environment variable.
+
+Next to a running ``newswire run`` (``make run``), the values it recorded in its data directory
+(``<data_dir>/platform.json``: database, broker, ports; ``<data_dir>/api-key``) fill the ones the environment
+leaves unset, so ``newswire queues``, ``failed``, ``keys``... use that platform with no variable set.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,10 +80,26 @@ class Settings(BaseSettings):
         gt=0,
         description="Hours an `Idempotency-Key` is remembered (a retry within it gets the first answer).",
     )
-    metrics_require_key: bool = Field(
-        default=False,
-        description="/metrics asks for an `admin` key (false: open, for Prometheus scraping; bind to a "
-        "private interface).",
+    rate_limit_search_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Full-text searches (`GET /v1/articles?q=`) per minute per API key (0: no limit).",
+    )
+    rate_limit_facets_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="`GET /v1/articles/facets` requests per minute per API key (0: no limit).",
+    )
+    rate_limit_export_per_minute: int = Field(
+        default=6,
+        ge=0,
+        description="`GET /v1/articles/export` requests per minute per API key (0: no limit).",
+    )
+    stream_max_per_key: int = Field(
+        default=5,
+        ge=0,
+        description="Open `GET /v1/stream` connections per API key across every API process (429 above; "
+        "0: no cap).",
     )
 
     # --- queue and worker -------------------------------------------------------------
@@ -171,14 +196,15 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         le=60,
-        description="The API process matches new enrichments to subscriptions and POSTs due deliveries "
+        description="`newswire webhooks` matches new enrichments to subscriptions and claims due deliveries "
         "this often.",
     )
     webhook_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
         le=120,
-        description="A subscriber's answer to a webhook POST is awaited this long.",
+        description="Total deadline of one webhook attempt: DNS, connect, TLS, sending and reading the "
+        "answer together (a receiver trickling bytes is cut when it passes).",
     )
     webhook_max_attempts: int = Field(
         default=8, ge=1, le=100, description="A webhook delivery is marked failed after this many attempts."
@@ -189,21 +215,41 @@ class Settings(BaseSettings):
         description="The first retry of a failed webhook POST waits this long, each next one twice as long "
         "(at most an hour).",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let subscriptions call loopback, private and link-local addresses. For tests and local "
+        "receivers only: it lets a subscription reach services inside your network.",
+    )
+    webhook_max_response_bytes: int = Field(
+        default=65_536, ge=0, description="Most bytes of a subscriber's answer read (the rest is dropped)."
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=1_000, description="Webhook POSTs in flight at once per `newswire webhooks`."
+    )
+    webhook_subscription_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Webhook POSTs in flight at once to one subscription (a slow subscriber uses only its "
+        "own slots).",
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=24 * 30,
+        description="After `rotate-secret`, the previous secret still signs (a second `v1=`) this long.",
+    )
+    webhooks_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire webhooks` serves its Prometheus metrics (0: off; `newswire run` "
+        "uses 8003).",
+    )
 
     # --- logs -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Log level.")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console).")
-
-    # --- tests ------------------------------------------------------------------------
-    require_services: bool = Field(
-        default=False, description="Tests fail (instead of skip) when PostgreSQL or Redis is unreachable."
-    )
-    test_database_url: str = Field(
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        description="Server the tests create their throw-away databases on.",
-    )
-    test_redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis used by the tests.")
-    eval_dir: Path = Field(default=Path("../shared/eval"), description="Evaluation data for `make eval`.")
 
     # --- cleaning ---------------------------------------------------------------------
     extract_timeout: float = Field(
@@ -252,12 +298,45 @@ class Settings(BaseSettings):
     )
 
     # --- operations (metrics, ops views) ----------------------------------------------
+    ingest_metrics_port: int = Field(
+        default=9101,
+        ge=0,
+        le=65535,
+        description="Internal port where `newswire serve ingest` serves /metrics (not on the public port; "
+        "0: off).",
+    )
+    api_metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="Internal port where `newswire serve api` serves /metrics with the scrape-time gauges "
+        "(not on the public port; 0: off).",
+    )
+    metrics_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="Scrape-time gauges (queue depth, articles by status, source coverage) are computed at "
+        "most this often; scrapes in between get the cached figures.",
+    )
+    metrics_max_sources: int = Field(
+        default=50,
+        ge=1,
+        description="Most `source` label values on /metrics: the sources with the most accepted articles "
+        "over the ledger window; the rest are summed as `other`.",
+    )
     worker_metrics_port: int = Field(
         default=0,
         ge=0,
         le=65535,
         description="Port where `newswire worker` serves the Prometheus metrics of all its processes "
         "(0: off; `newswire run` uses 8002).",
+    )
+    relay_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire relay` serves its Prometheus metrics (0: off; `newswire run` "
+        "uses 8003).",
     )
     metrics_dir: Path | None = Field(
         default=None,
@@ -307,7 +386,7 @@ class Settings(BaseSettings):
         description="Articles a source must have pushed in the last 3 hours (and before) to judge a jump.",
     )
 
-    # stories: articles about one event share a story id (services/enrich/stories)
+    # stories: articles about one event share a story id (shared/stories)
     story_window_hours: float = Field(
         default=72.0,
         gt=0,
@@ -344,7 +423,77 @@ class Settings(BaseSettings):
     )
 
 
+PLATFORM_FILE = "platform.json"
+"""What `newswire run` records in its data directory while it runs (mode 600; removed when it stops)."""
+PLATFORM_FIELDS = ("database_url", "redis_url", "host", "ingest_port", "api_port", "flower_port")
+"""The settings a command run next to `newswire run` takes from its record when the environment is silent."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def record_platform(settings: Settings, *, pid: int, ingest_url: str, api_url: str) -> Path:
+    """Write ``<data_dir>/platform.json`` (mode 600: the URLs may carry passwords) for the commands run
+    beside this platform; ``settings`` holds the URLs in use (embedded or given)."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = {name: getattr(settings, name) for name in PLATFORM_FIELDS}
+    record |= {
+        "pid": pid,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "ingest_url": ingest_url,
+        "api_url": api_url,
+    }
+    path = data_dir / PLATFORM_FILE
+    partial = path.with_suffix(".tmp")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(record, out, indent=2)
+        out.write("\n")
+    partial.replace(path)
+    return path
+
+
+def running_platform(data_dir: Path) -> dict[str, Any] | None:
+    """The record of the `newswire run` using ``data_dir``; None if absent, unreadable or its process gone."""
+    try:
+        record = json.loads((data_dir / PLATFORM_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    pid = record.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
+        return None
+    return {str(name): value for name, value in record.items()}
+
+
+def load_settings() -> Settings:
+    """The environment (and ``.env``), then, for what they leave unset, the running platform's record."""
+    settings = Settings()
+    record = running_platform(settings.data_dir)
+    if record is None:
+        return settings
+    found = {
+        name: record[name]
+        for name in PLATFORM_FIELDS
+        if record.get(name) is not None and name not in settings.model_fields_set
+    }
+    key_file = settings.data_dir / "api-key"
+    if "api_key" not in settings.model_fields_set and key_file.is_file():
+        found["api_key"] = key_file.read_text().strip() or None
+    return Settings(**found) if found else settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the settings once per process."""
-    return Settings()
+    """Read the settings once per process (`load_settings`)."""
+    return load_settings()

@@ -7,16 +7,19 @@ PostgreSQL or Redis fails the tests that need it instead of skipping them."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 
-from shared.settings import Settings as _TestSettings
+from tests.settings import SuiteSettings
 
 # Settings are read once per process: fix the test environment before any app module is imported.
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
-os.environ["NEWSWIRE_REDIS_URL"] = _TestSettings().test_redis_url
+os.environ["NEWSWIRE_REDIS_URL"] = SuiteSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
+# not the checkout's .newswire/: a `make run` beside the tests must not lend them its platform (platform.json)
+os.environ["NEWSWIRE_DATA_DIR"] = tempfile.mkdtemp(prefix=f"newswire-test-{_RUN_ID}-")
 os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
 os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
 os.environ.pop("NEWSWIRE_API_KEY", None)
@@ -36,7 +39,7 @@ RUN_ID = _RUN_ID
 
 def _unavailable(what: str, exc: BaseException) -> None:
     message = f"{what} is unreachable: {type(exc).__name__}: {exc}"
-    if get_settings().require_services:
+    if SuiteSettings().require_services:
         pytest.fail(message + " (NEWSWIRE_REQUIRE_SERVICES=1)")
     pytest.skip(message)
 
@@ -62,11 +65,16 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(settings: Settings) -> Iterator[object]:
+def suite_settings() -> SuiteSettings:
+    return SuiteSettings()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(suite_settings: SuiteSettings) -> Iterator[object]:
     """A factory of new, migrated databases, dropped at the end of the run."""
     from shared.migrate import upgrade
 
-    admin_url = settings.test_database_url
+    admin_url = suite_settings.test_database_url
     created: list[str] = []
 
     def make(label: str) -> str:
@@ -95,6 +103,13 @@ def database_url(fresh_database: object, settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, poolclass=pool.NullPool)
+    # as a starting worker does: the API and the CLI read the current versions from the database
+    from services.enrich.nlp.versions import current_versions
+    from shared import versions
+
+    with Session(engine) as session, session.begin():
+        model = get_settings().spacy_model
+        versions.record(session, model=model, versions=current_versions(model))
     yield engine
     engine.dispose()
 
@@ -196,7 +211,7 @@ def ingest_client(
 
     from services.ingest.app import create_app
 
-    app = create_app(run_relay=False)
+    app = create_app()
     app.state.session_factory = session_factory
     with TestClient(app, raise_server_exceptions=False, headers=bearer(make_key("ingest"))) as client:
         yield client

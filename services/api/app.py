@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -14,39 +9,23 @@ from services.api.articles.endpoints import router as articles_router
 from services.api.entities.endpoints import router as entities_router
 from services.api.entity_overrides.endpoints import router as entity_overrides_router
 from services.api.ops.endpoints import router as ops_router
-from services.api.ops.metrics import queue_collector, source_collector
 from services.api.stories.endpoints import ops_router as stories_ops_router
 from services.api.stories.endpoints import router as stories_router
 from services.api.stream.endpoints import router as stream_router
 from services.api.subscriptions.endpoints import router as subscriptions_router
-from services.api.subscriptions.tasks import webhook_loop
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
-from shared.auth.dependencies import RequireAdmin
-from shared.http import ETagMiddleware, app_session_factory, create_base_app, health_router
+from shared.http import ETagMiddleware, create_base_app, health_router
 from shared.settings import get_settings
 
 
-def create_app(*, run_webhooks: bool = False) -> FastAPI:
-    """``run_webhooks``: this process also delivers the subscriptions' webhooks (`newswire serve api`)."""
+def create_app() -> FastAPI:
+    """The read API (webhooks are delivered by their own process, `newswire webhooks`)."""
     settings = get_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(webhook_loop(app_session_factory(app))) if run_webhooks else None
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     app = create_base_app(
         title="Newswire API", service="api", max_body_bytes=settings.max_body_bytes, version=__version__
     )
-    app.router.lifespan_context = lifespan
-    app.include_router(
-        health_router(metrics_dependencies=[RequireAdmin] if settings.metrics_require_key else None)
-    )
+    app.include_router(health_router())
     app.include_router(articles_router)
     app.include_router(entities_router)
     app.include_router(topics_router)
@@ -56,12 +35,11 @@ def create_app(*, run_webhooks: bool = False) -> FastAPI:
     app.include_router(stories_ops_router)
     app.include_router(stream_router)
     app.include_router(subscriptions_router)
-    app.state.metrics_collectors = [queue_collector, source_collector]
     app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     return app
 
 
 def create_serving_app() -> FastAPI:
-    """What `newswire serve api` runs: the API and the webhook loop."""
-    return create_app(run_webhooks=True)
+    """What `newswire serve api` runs."""
+    return create_app()

@@ -47,6 +47,34 @@ def _rate_limit(principal: Principal) -> None:
         )
 
 
+def route_limit(kind: str, setting: str, *, only_with_query: str | None = None) -> Callable[..., None]:
+    """A dependency counting requests of one costly kind (search, facets, export) per key per minute,
+    apart from the key's overall limit: NEWSWIRE_<setting> (0: none). ``only_with_query``: count only the
+    requests that carry this query parameter (a search is a list with `q`)."""
+
+    def dependency(request: Request, principal: Annotated[Principal, Depends(require_read)]) -> None:
+        settings = get_settings()
+        limit = int(getattr(settings, setting))
+        if limit <= 0 or not settings.redis_url:
+            return
+        if only_with_query is not None and not request.query_params.get(only_with_query):
+            return
+        decision = limiter_for(settings.redis_url).hit(f"{principal.prefix}:{kind}", limit)
+        if decision is not None and not decision.allowed:
+            raise RateLimited(
+                f"more than {limit} {kind} requests per minute with key {principal.prefix}; "
+                f"retry in {decision.retry_after} s",
+                headers={
+                    "Retry-After": str(decision.retry_after),
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": "0",
+                },
+            )
+
+    dependency.__name__ = f"limit_{kind}"
+    return dependency
+
+
 def _require(scope: Scope) -> Callable[..., Principal]:
     def dependency(
         request: Request,
@@ -79,3 +107,7 @@ RequireRead = Depends(require_read)
 RequireAdmin = Depends(require_admin)
 
 IngestPrincipal = Annotated[Principal, RequireIngest]
+
+LimitSearch = Depends(route_limit("search", "rate_limit_search_per_minute", only_with_query="q"))
+LimitFacets = Depends(route_limit("facets", "rate_limit_facets_per_minute"))
+LimitExport = Depends(route_limit("export", "rate_limit_export_per_minute"))

@@ -3,6 +3,7 @@ Redis does not answer, requests go through (ingest must never stop because Redis
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -70,3 +71,64 @@ def limiter_for(url: str) -> RateLimiter:
         if limiter is None:
             limiter = _limiters[url] = RateLimiter(url)
         return limiter
+
+
+# --- open streams per key ------------------------------------------------------------------------------
+
+# One sorted set per key: member = one open stream, score = when its lease ends. Expired leases (a process
+# that died with streams open) are dropped before counting; an open stream renews its lease as it runs.
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+STREAM_LEASE_SECONDS = 60
+
+
+class StreamSlots:
+    """A cap on the streams a key holds open across every API process (Redis); fails open."""
+
+    def __init__(self, url: str, *, timeout: float = 0.25) -> None:
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        self._acquire = self._client.register_script(_ACQUIRE)
+
+    @staticmethod
+    def _key(subject: str) -> str:
+        return f"newswire:streams:{subject}"
+
+    def acquire(self, subject: str, cap: int, member: str) -> bool | None:
+        """True: a slot is taken for `member`; False: `cap` streams are open; None: Redis unavailable."""
+        now = time.time()
+        try:
+            return bool(
+                self._acquire(
+                    keys=[self._key(subject)],
+                    args=[now, cap, now + STREAM_LEASE_SECONDS, member, STREAM_LEASE_SECONDS * 2],
+                )
+            )
+        except redis.RedisError as exc:
+            log.warning("stream_slots_unavailable", error=f"{type(exc).__name__}: {exc}"[:200])
+            return None
+
+    def renew(self, subject: str, member: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self._client.zadd(self._key(subject), {member: time.time() + STREAM_LEASE_SECONDS}, xx=True)
+            self._client.expire(self._key(subject), STREAM_LEASE_SECONDS * 2)
+
+    def release(self, subject: str, member: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self._client.zrem(self._key(subject), member)
+
+
+_slots: dict[str, StreamSlots] = {}
+
+
+def stream_slots_for(url: str) -> StreamSlots:
+    with _limiters_lock:
+        slots = _slots.get(url)
+        if slots is None:
+            slots = _slots[url] = StreamSlots(url)
+        return slots

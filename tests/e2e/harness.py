@@ -41,6 +41,9 @@ def platform_env(
         "NEWSWIRE_ENRICH_QUEUE": queue,
         "NEWSWIRE_LOG_JSON": "true",
         "NEWSWIRE_OUTBOX_RELAY_INTERVAL": "1",
+        # internal /metrics ports off unless a test asks (parallel platforms would fight for the defaults)
+        "NEWSWIRE_INGEST_METRICS_PORT": "0",
+        "NEWSWIRE_API_METRICS_PORT": "0",
         **extra,
     }
     env["NEWSWIRE_API_KEY"] = cli_api_key(env, *scopes)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newswire_cli.chaos import FAULTS, ChaosConfig, format_report, make_article, run_chaos
+from newswire_cli.dev.chaos import FAULTS, ChaosConfig, format_report, make_article, run_chaos
 from services.ingest.articles.dedup import canonical_url, content_hash
 
 pytestmark = pytest.mark.e2e

@@ -113,7 +113,7 @@ def test_undo_restores_an_article_end_to_end(fresh_database: Any, redis_url: str
                 assert events == 1, "an enrichment event: streams and webhooks see it"
                 assert [tuple(p) for p in pairs] == [(*sorted((original_id, copy_id)), "e2e operator")]
 
-                again = api.post(f"/v1/ops/articles/{copy_id}/not-duplicate")
+                again = ingest.post(f"/v1/ops/articles/{copy_id}/not-duplicate")  # admin key
                 assert (again.status_code, again.json()["error"]) == (409, "not_a_duplicate")
                 revised_text = copy_payload["text"].replace(
                     "\n\n", "\n\nCorrection: the plan was delayed.\n\n", 1

@@ -86,6 +86,8 @@ class Platform:
     logs: Path
     queue: str
     processes: Processes
+    ingest_metrics_url: str = ""
+    api_metrics_url: str = ""
 
     @property
     def key(self) -> str:
@@ -100,11 +102,15 @@ def platform(
     logs = tmp_path_factory.mktemp("ops-metrics-logs")
     queue = f"enrich-ops-metrics-{RUN_ID}"
     ingest_port, api_port, worker_port = free_port(), free_port(), free_port()
+    ingest_metrics_port, api_metrics_port = free_port(), free_port()
     env = platform_env(
         database_url=database_url,
         redis_url=redis_url,
         queue=queue,
         NEWSWIRE_WORKER_METRICS_PORT=str(worker_port),
+        NEWSWIRE_INGEST_METRICS_PORT=str(ingest_metrics_port),
+        NEWSWIRE_API_METRICS_PORT=str(api_metrics_port),
+        NEWSWIRE_METRICS_CACHE_SECONDS="0",  # these tests scrape right after each change
         NEWSWIRE_METRICS_DIR=str(tmp_path_factory.mktemp("metrics")),
     )
     with running() as processes:
@@ -112,6 +118,7 @@ def platform(
             processes, "ingest", ["serve", "ingest", "--port", str(ingest_port), "--workers", "2"], env, logs
         )
         start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+        start(processes, "relay", ["relay"], env, logs)
         start(
             processes,
             "worker",
@@ -125,7 +132,17 @@ def platform(
         wait_ready(f"{api_url}/readyz", processes, logs)
         wait_ready(worker_metrics_url, processes, logs)
         try:
-            yield Platform(ingest_url, api_url, worker_metrics_url, env, logs, queue, processes)
+            yield Platform(
+                ingest_url,
+                api_url,
+                worker_metrics_url,
+                env,
+                logs,
+                queue,
+                processes,
+                ingest_metrics_url=f"http://127.0.0.1:{ingest_metrics_port}/metrics",
+                api_metrics_url=f"http://127.0.0.1:{api_metrics_port}/metrics",
+            )
         finally:
             forget_queue(redis_url, queue)
 
@@ -149,7 +166,7 @@ def test_metrics_count_what_was_pushed(platform: Platform) -> None:
 
     # ingest: two uvicorn workers, each scrape answered by either: every scrape shows the sums
     for _ in range(6):
-        ingest = scrape(f"{platform.ingest_url}/metrics")
+        ingest = scrape(platform.ingest_metrics_url)
         assert value(ingest, "newswire_ingest_articles_accepted_total") == 6, ingest
         assert value(ingest, "newswire_ingest_articles_duplicate_total") == 2
         assert value(ingest, "newswire_ingest_articles_rejected_total", reason="validation_error") == 2
@@ -169,8 +186,12 @@ def test_metrics_count_what_was_pushed(platform: Platform) -> None:
     assert 1 <= loads <= 2, loads  # once per pool process that got work
     assert value(worker, "newswire_model_load_seconds_sum", outcome="ok") > 0
 
+    # /metrics is served on the internal ports only, not next to the public routes
+    assert httpx.get(f"{platform.ingest_url}/metrics").status_code == 404
+    assert httpx.get(f"{platform.api_url}/metrics").status_code == 404
+
     # api: queue depth and backlog computed at scrape time, plus the articles by status
-    api = scrape(f"{platform.api_url}/metrics")
+    api = scrape(platform.api_metrics_url)
     assert value(api, "newswire_articles", status="enriched") == 6, api
     assert value(api, "newswire_articles", status="queued") == 0
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 0
@@ -184,7 +205,7 @@ def test_queue_depth_and_backlog_follow_a_stopped_worker(platform: Platform) -> 
     stop(platform.processes, "worker")
     with httpx.Client(base_url=platform.ingest_url, timeout=60, headers=bearer(platform.key)) as ingest:
         ids = [ingest.post("/v1/articles", json=article_payload()).json()["id"] for _ in range(3)]
-    api = scrape(f"{platform.api_url}/metrics")
+    api = scrape(platform.api_metrics_url)
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 3, api
     assert value(api, "newswire_outbox_backlog") == 3
     assert value(api, "newswire_articles", status="queued") == 3
@@ -198,7 +219,7 @@ def test_queue_depth_and_backlog_follow_a_stopped_worker(platform: Platform) -> 
         platform.logs,
     )
     wait_statuses(platform.api_url, ids, "enriched", platform.processes, platform.logs, key=platform.key)
-    api = scrape(f"{platform.api_url}/metrics")
+    api = scrape(platform.api_metrics_url)
     assert value(api, "newswire_queue_depth", queue=platform.queue) == 0
     assert value(api, "newswire_outbox_backlog") == 0
     # a new worker process group starts its counts from zero (its own multiprocess directory)

@@ -80,8 +80,25 @@ def test_run_starts_everything_enriches_the_samples_and_stops_cleanly(tmp_path: 
         assert httpx.get(f"{flower}/", auth=flower_match.groups()).status_code == 200
         assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
 
+        # an operator's command in the same folder finds this platform with no URL in the environment
+        record = tmp_path / "data" / "platform.json"
+        assert record.stat().st_mode & 0o777 == 0o600
+        cli_env = {k: v for k, v in env.items() if k == "NEWSWIRE_DATA_DIR" or not k.startswith("NEWSWIRE_")}
+        queues = subprocess.run(
+            [sys.executable, "-m", "newswire_cli", "queues"],
+            cwd=ROOT,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert queues.returncode == 0, queues.stderr
+        assert "not yet published" in queues.stdout  # the database was reached too
+        assert "is not set" not in queues.stdout
+
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(60) == 0
+        assert not record.exists()
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{api}/healthz", timeout=2)
     finally:

@@ -29,7 +29,7 @@ from shared.settings import get_settings
 from tests.conftest import MakeKey, bearer
 from tests.factories import article_payload
 
-OPEN_ROUTES = {"/healthz", "/readyz", "/metrics"}  # probes and Prometheus (see README, Access)
+OPEN_ROUTES = {"/healthz", "/readyz"}  # probes (/metrics is on an internal port, not on the public apps)
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # (app, path prefix, scope needed, a scope that is not enough): first match wins
 POLICY = [
@@ -51,7 +51,7 @@ def apps(session_factory: sessionmaker[Session], redis_url: str) -> Iterator[App
     from services.api.app import create_app as create_api
     from services.ingest.app import create_app as create_ingest
 
-    ingest, api = create_ingest(run_relay=False), create_api()
+    ingest, api = create_ingest(), create_api()
     for app in (ingest, api):
         app.state.session_factory = session_factory
     return Apps(ingest, api)
@@ -137,7 +137,7 @@ def test_health_and_docs_stay_open(apps: Apps) -> None:
         with _client(app) as client:
             assert client.get("/healthz").status_code == 200
             assert client.get("/readyz").status_code == 200
-            assert client.get("/metrics").status_code == 200
+            assert client.get("/metrics").status_code == 404, "metrics are served on an internal port"
             spec = client.get("/openapi.json").json()
             schemes = spec["components"]["securitySchemes"]
             assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
@@ -428,7 +428,7 @@ def test_concurrent_retries_with_one_idempotency_key_store_one_article(
         with factory() as session:
             key = service.create_key(session=session, name="race", scopes=["ingest"]).key
             session.commit()
-        app = create_app(run_relay=False)
+        app = create_app()
         app.state.session_factory = factory
         payload = article_payload()
         headers = {**bearer(key), "Idempotency-Key": "race-1"}

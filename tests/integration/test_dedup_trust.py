@@ -99,11 +99,10 @@ def test_undo_restores_the_article_and_blocks_re_merging(
     assert row.dedup_reason["matched"] == original_id
     assert _outbox_count(db_session, copy_id) == 0
 
-    forbidden = api_client.post(
-        f"/v1/ops/articles/{copy_id}/not-duplicate", headers=bearer(make_key("ingest", name="feed"))
-    )
+    forbidden = ingest_client.post(f"/v1/ops/articles/{copy_id}/not-duplicate")  # an ingest key
     assert forbidden.status_code == 403
-    answer = api_client.post(f"/v1/ops/articles/{copy_id}/not-duplicate")
+    admin = bearer(make_key("admin", name="operator"))
+    answer = ingest_client.post(f"/v1/ops/articles/{copy_id}/not-duplicate", headers=admin)
     assert answer.status_code == 202, answer.text
     body = answer.json()
     assert (body["id"], body["status"], body["was_duplicate_of"]) == (copy_id, "queued", original_id)
@@ -116,11 +115,11 @@ def test_undo_restores_the_article_and_blocks_re_merging(
     decision = db_session.scalars(select(DedupDecision)).all()
     assert [(d.article_id, d.other_id) for d in decision] == [tuple(sorted((original_id, copy_id)))]
 
-    assert api_client.post(f"/v1/ops/articles/{copy_id}/not-duplicate").status_code == 409
-    assert (
-        api_client.post(f"/v1/ops/articles/{original_id}/not-duplicate").json()["error"] == "not_a_duplicate"
-    )
-    assert api_client.post("/v1/ops/articles/999999999/not-duplicate").status_code == 404
+    undo = ingest_client.post
+    assert undo(f"/v1/ops/articles/{copy_id}/not-duplicate", headers=admin).status_code == 409
+    not_a_copy = undo(f"/v1/ops/articles/{original_id}/not-duplicate", headers=admin)
+    assert not_a_copy.json()["error"] == "not_a_duplicate"
+    assert undo("/v1/ops/articles/999999999/not-duplicate", headers=admin).status_code == 404
 
     # enriched, then listed like any original
     assert enrich_service.enrich_article(session=db_session, article_id=copy_id, enricher=Enricher()) == (
@@ -148,7 +147,7 @@ def test_undo_restores_the_article_and_blocks_re_merging(
 
 
 def test_a_legacy_exact_duplicate_with_another_title_is_undone_with_the_new_key(
-    api_client: httpx.Client, db_session: Session
+    ingest_client: httpx.Client, db_session: Session, make_key: MakeKey
 ) -> None:
     from services.ingest.articles.dedup import content_hash
     from tests.factories import stored_article
@@ -167,7 +166,8 @@ def test_a_legacy_exact_duplicate_with_another_title_is_undone_with_the_new_key(
         duplicate_score=1.0,
     )
     db_session.commit()
-    answer = api_client.post(f"/v1/ops/articles/{copy.id}/not-duplicate")
+    admin = bearer(make_key("admin", name="operator"))
+    answer = ingest_client.post(f"/v1/ops/articles/{copy.id}/not-duplicate", headers=admin)
     assert answer.status_code == 202, answer.text
     db_session.refresh(copy)
     assert copy.content_hash == content_hash(body, title="Markets close higher")
@@ -184,7 +184,7 @@ def test_a_legacy_exact_duplicate_with_another_title_is_undone_with_the_new_key(
     )
     db_session.commit()
     # its original keeps the legacy key: no original has this title and text under the new key yet
-    assert api_client.post(f"/v1/ops/articles/{same.id}/not-duplicate").status_code == 202
+    assert ingest_client.post(f"/v1/ops/articles/{same.id}/not-duplicate", headers=admin).status_code == 202
     third = stored_article(
         db_session,
         title="Quake hits Tokyo",
@@ -196,7 +196,7 @@ def test_a_legacy_exact_duplicate_with_another_title_is_undone_with_the_new_key(
         duplicate_score=1.0,
     )
     db_session.commit()
-    conflict = api_client.post(f"/v1/ops/articles/{third.id}/not-duplicate")
+    conflict = ingest_client.post(f"/v1/ops/articles/{third.id}/not-duplicate", headers=admin)
     assert (conflict.status_code, conflict.json()["error"]) == (409, "same_article")
 
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import redis
 
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
+from newswire_cli.dev.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -6,9 +6,11 @@ import httpx
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.ops.metrics import api_collectors
 from services.enrich.articles import service as enrich_service
+from shared.metrics import render
 from shared.models import Article, OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload
@@ -106,7 +108,11 @@ def test_failed_list_detail_and_retry(
 
 
 def test_queues_endpoint_and_scrape_gauges(
-    ingest_client: httpx.Client, api_client: httpx.Client, db_session: Session, redis_client: redis.Redis
+    ingest_client: httpx.Client,
+    api_client: httpx.Client,
+    db_session: Session,
+    redis_client: redis.Redis,
+    session_factory: sessionmaker[Session],
 ) -> None:
     ids = [_push(ingest_client) for _ in range(3)]
     _fail(db_session, ids[0], "ValueError: bad")
@@ -126,11 +132,11 @@ def test_queues_endpoint_and_scrape_gauges(
     assert item["rates_per_min"]["failed"] == 1 / (item["window_s"] / 60)
     assert item["errors"] == []
 
-    metrics = api_client.get("/metrics")
-    assert metrics.status_code == 200
+    assert api_client.get("/metrics").status_code == 404, "not on the public port"
+    metrics = render(api_collectors(session_factory, cache_seconds=0)).decode()  # the internal port's page
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(metrics.text)
+        for family in text_string_to_metric_families(metrics)
         for s in family.samples
     }
     assert samples[("newswire_queue_depth", (("queue", queue),))] == 3

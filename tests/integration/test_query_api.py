@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from shared.client import NewswireClient
+from newswire_client import NewswireClient
 from shared.models import Article, Entity
 from tests.factories import stored_article
 

@@ -7,16 +7,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from newswire_cli.sources import render
+from services.api.ops.metrics import api_collectors
 from services.api.ops.schemas import SourceOut
 from services.api.ops.service import CoverageRules, source_coverage
 from services.enrich.articles import service as enrich_service
+from shared.metrics import render as render_metrics
 from shared.models import SourceHour
+from shared.settings import get_settings
 from tests.factories import article_payload
 
 NOW = datetime(2030, 3, 14, 12, 30, tzinfo=UTC)  # a Thursday, half past noon
@@ -170,7 +174,10 @@ def test_ingest_counts_every_outcome_per_source_and_hour(
 
 
 def test_sources_endpoint_and_gauges(
-    ingest_client: httpx.Client, api_client: httpx.Client, db_session: Session
+    ingest_client: httpx.Client,
+    api_client: httpx.Client,
+    db_session: Session,
+    session_factory: sessionmaker[Session],
 ) -> None:
     current = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     _history(db_session, "gone", hours=48, until=current - 2 * HOUR, rate=lambda _: (30, 0, 0))
@@ -188,7 +195,7 @@ def test_sources_endpoint_and_gauges(
     flagged = api_client.get("/v1/ops/sources", params={"flagged": "true"}).json()
     assert [s["source"] for s in flagged["items"]] == ["gone"]
 
-    metrics = api_client.get("/metrics").text
+    metrics = render_metrics(api_collectors(session_factory, cache_seconds=0)).decode()  # internal /metrics
     silent = {
         s.labels["source"]: s.value
         for family in text_string_to_metric_families(metrics)
@@ -196,6 +203,37 @@ def test_sources_endpoint_and_gauges(
         for s in family.samples
     }
     assert silent == {"gone": 1.0, "alive": 0.0}
+
+
+def _source_labels(page: bytes) -> dict[str, float]:
+    return {
+        s.labels["source"]: s.value
+        for family in text_string_to_metric_families(page.decode())
+        if family.name == "newswire_source_usual_per_hour"
+        for s in family.samples
+    }
+
+
+def test_source_labels_are_bounded_and_scrapes_are_cached(
+    db_session: Session, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thirty sources (say, one key sending made-up names): the 4 busiest get a label, the rest are summed
+    as `other`; within the cache period a scrape does not read the database again."""
+    monkeypatch.setattr(get_settings(), "metrics_max_sources", 5)
+    current = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for i in range(30):
+        _history(db_session, f"made-up-{i:02d}", hours=30, until=current, rate=lambda _, i=i: (i + 1, 0, 0))
+    db_session.commit()
+    cached = api_collectors(session_factory, cache_seconds=3600)
+    first = _source_labels(render_metrics(cached))
+    assert set(first) == {"made-up-29", "made-up-28", "made-up-27", "made-up-26", "other"}
+    assert first["other"] == pytest.approx(sum(range(1, 27)), rel=0.05)
+    _history(db_session, "a-new-busy-one", hours=30, until=current, rate=lambda _: (1000, 0, 0))
+    db_session.commit()
+    assert _source_labels(render_metrics(cached)) == first, "cached: the database is not read again"
+    fresh = _source_labels(render_metrics(api_collectors(session_factory, cache_seconds=0)))
+    assert "a-new-busy-one" in fresh
+    assert len(fresh) == 5
 
 
 def test_the_sources_view_shows_the_flags_and_the_last_day(db_session: Session) -> None:

@@ -1,13 +1,10 @@
-"""The live stream (GET /v1/stream), the export (GET /v1/articles/export) and the webhooks of saved
-queries against a real PostgreSQL whose transactions really commit: the enrichment events are written by a
-trigger that fires at commit time.  The API (with its webhook loop) runs in a uvicorn server in a thread and
-is read over real HTTP; webhook receivers are real HTTP servers in threads."""
+"""The live stream (GET /v1/stream) and the export (GET /v1/articles/export) against a real PostgreSQL whose
+transactions really commit: the enrichment events are written by a trigger that fires at commit time.  The
+API runs in a uvicorn server in a thread and is read over real HTTP (webhooks: tests/integration/
+test_webhooks.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -22,9 +19,9 @@ import uvicorn
 from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import Session, sessionmaker
 
+from newswire_client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from services.api.stream import endpoints as stream_endpoints
 from services.enrich.articles.repository import replace_enrichment
-from shared.client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from shared.models import ArticleEvent, Entity
 from shared.settings import get_settings
 from tests.e2e.harness import free_port
@@ -77,7 +74,7 @@ def live(fresh_database: Any) -> Iterator[Live]:
         key = auth.create_key(session=session, name="streams", scopes=["read"]).key
         admin_key = auth.create_key(session=session, name="hooks", scopes=["admin"]).key
         session.commit()
-    app = create_app(run_webhooks=True)
+    app = create_app()
     app.state.session_factory = factory
     port = free_port()
     server = uvicorn.Server(
@@ -95,6 +92,14 @@ def live(fresh_database: Any) -> Iterator[Live]:
         server.should_exit = True
         thread.join(30)
         engine.dispose()
+
+
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not after {timeout} s: {what}")
+        time.sleep(0.1)
 
 
 def _articles(events: Iterator[StreamEvent], n: int) -> list[StreamEvent]:
@@ -258,142 +263,6 @@ def test_export_without_its_end_line_is_detected() -> None:
         server.shutdown()
 
 
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    answered: int
-
-
-@contextlib.contextmanager
-def receiver(fail_first: int) -> Iterator[tuple[str, list[Received]]]:
-    """A webhook subscriber: answers 500 to its first ``fail_first`` requests, then 204."""
-    received: list[Received] = []
-    lock = threading.Lock()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:
-                status = 500 if len(received) < fail_first else 204
-                received.append(Received(dict(self.headers.items()), body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-
-
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not after {timeout} s: {what}")
-        time.sleep(0.1)
-
-
-def _admin(live: Live) -> httpx.Client:
-    return httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {live.admin_key}"}, timeout=30)
-
-
-def test_webhook_is_signed_retried_until_it_succeeds_with_one_delivery_id(
-    live: Live, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(get_settings(), "webhook_retry_base_seconds", 0.2)
-    secret = "s3cret-for-the-hook-test"
-    with receiver(fail_first=2) as (url, received), _admin(live) as admin:
-        created = admin.post(
-            "/v1/subscriptions",
-            json={"name": "hook a", "url": url, "secret": secret, "filter": {"source": ["hook-a"]}},
-        )
-        assert created.status_code == 201, created.text
-        sub = created.json()
-        assert sub["secret"] == secret
-        (a1,) = live.stored(source="hook-a")
-        (b1,) = live.stored(source="hook-b")  # does not match
-        live.enrich(a1, b1)
-        _wait_for(lambda: any(r.answered == 204 for r in received), "a delivery accepted")
-        deliveries = admin.get(f"/v1/subscriptions/{sub['id']}/deliveries").json()["items"]
-        listed = admin.get("/v1/subscriptions").json()["items"]
-    assert [r.answered for r in received] == [500, 500, 204], "retried after each failure, then stopped"
-    assert len({r.headers["Newswire-Delivery"] for r in received}) == 1, "the same delivery id every attempt"
-    for r in received:
-        fields = dict(part.split("=", 1) for part in r.headers["Newswire-Signature"].split(","))
-        expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + r.body, hashlib.sha256).hexdigest()
-        assert hmac.compare_digest(fields["v1"], expected)
-        payload = json.loads(r.body)
-        assert payload["article"]["id"] == a1
-        assert payload["delivery_id"] == r.headers["Newswire-Delivery"]
-    (delivery,) = deliveries
-    assert delivery["status"] == "delivered"
-    assert delivery["attempts"] == 3
-    assert delivery["last_status_code"] == 204
-    assert next(s for s in listed if s["id"] == sub["id"])["deliveries"] == {
-        "pending": 0,
-        "delivered": 1,
-        "failed": 0,
-    }
-    assert "secret" not in listed[0]
-
-
-def test_a_receiver_that_keeps_failing_ends_in_failed_deliveries(
-    live: Live, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(get_settings(), "webhook_retry_base_seconds", 0.1)
-    monkeypatch.setattr(get_settings(), "webhook_max_attempts", 2)
-    with receiver(fail_first=1_000) as (url, received), _admin(live) as admin:
-        sub = admin.post(
-            "/v1/subscriptions", json={"name": "down", "url": url, "filter": {"source": ["hook-down"]}}
-        ).json()
-        ids = live.stored(2, source="hook-down")
-        live.enrich(*ids)
-        failed_url = f"/v1/subscriptions/{sub['id']}/deliveries"
-        _wait_for(
-            lambda: len(admin.get(failed_url, params={"status": "failed"}).json()["items"]) == 2,
-            "both deliveries failed",
-        )
-        failed = admin.get(failed_url, params={"status": "failed"}).json()["items"]
-        sent_before_retry = len(received)
-        retried = admin.post(f"{failed_url}/retry").json()
-        _wait_for(lambda: len(received) > sent_before_retry, "a failed delivery sent again")
-        assert admin.post("/v1/subscriptions/999999/deliveries/retry").status_code == 404
-    assert retried == {"requeued": 2}
-    assert sorted(d["article_id"] for d in failed) == sorted(ids)
-    assert all(d["attempts"] == 2 and d["last_status_code"] == 500 for d in failed)
-    assert len({d["delivery_id"] for d in failed}) == 2
-    assert sent_before_retry == 4
-
-
-def test_subscriptions_are_validated_listed_and_deleted(live: Live) -> None:
-    with _admin(live) as admin:
-        bad_url = admin.post("/v1/subscriptions", json={"name": "x", "url": "ftp://nope"})
-        bad_topic = admin.post(
-            "/v1/subscriptions",
-            json={"name": "x", "url": "http://127.0.0.1:9/", "filter": {"topic": ["no-such-topic"]}},
-        )
-        created = admin.post("/v1/subscriptions", json={"name": "gone", "url": "http://127.0.0.1:9/"})
-        sub_id = created.json()["id"]
-        assert len(created.json()["secret"]) >= 32, "a secret is made when none is given"
-        assert admin.get(f"/v1/subscriptions/{sub_id}").status_code == 200
-        assert admin.delete(f"/v1/subscriptions/{sub_id}").status_code == 204
-        assert admin.get(f"/v1/subscriptions/{sub_id}").status_code == 404
-        assert admin.delete(f"/v1/subscriptions/{sub_id}").status_code == 404
-    assert bad_url.status_code == 422
-    assert bad_topic.status_code == 422
-    assert set(bad_topic.json()) == {"error", "detail"}
-    read_only = httpx.get(f"{live.url}/v1/subscriptions", headers={"Authorization": f"Bearer {live.key}"})
-    assert read_only.status_code == 403
-
-
 def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None:
     spec = httpx.get(f"{live.url}/openapi.json").json()
     for path in ("/v1/stream", "/v1/articles/export", "/v1/subscriptions/{subscription_id}/deliveries"):
@@ -406,3 +275,21 @@ def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None
     assert (
         "application/x-ndjson" in spec["paths"]["/v1/articles/export"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_open_streams_are_capped_per_key_with_429(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "stream_max_per_key", 1)
+    headers = {"Authorization": f"Bearer {live.key}"}
+    with httpx.Client(base_url=live.url, headers=headers, timeout=30) as http:
+        with http.stream("GET", "/v1/stream", params={"max_seconds": 30}) as first:
+            assert first.status_code == 200
+            lines = first.iter_lines()  # kept: a dropped line iterator closes the connection
+            next(lines)  # the stream is open on the server
+            second = http.get("/v1/stream", params={"max_seconds": 1})
+        _wait_for(lambda: stream_endpoints._open_streams == 0, "the first stream closed on the server")
+        third = http.get("/v1/stream", params={"max_seconds": 0.5})
+    assert second.status_code == 429, second.text
+    assert second.json()["error"] == "rate_limited"
+    assert "streams open" in second.json()["detail"]
+    assert int(second.headers["Retry-After"]) > 0
+    assert third.status_code == 200, "the slot came back when the first stream ended"

@@ -24,15 +24,25 @@ NEWSWIRE_SUBCOMMANDS: frozenset[tuple[str, ...]] = frozenset(
         ("serve", "ingest"),
         ("serve", "api"),
         ("worker",),
+        ("relay",),
         ("flower",),
         ("run",),
         ("ingest",),
         ("queues",),
+        ("webhooks",),
     }
 )
-APP_SERVICES = ("migrate", "ingest", "api", "worker", "flower")
-LONG_RUNNING = ("ingest", "api", "worker", "flower")
-NEEDS_DATABASE = ("ingest", "api", "worker")
+APP_SERVICES = ("migrate", "ingest", "api", "relay", "worker", "webhooks", "flower")
+LONG_RUNNING = ("ingest", "api", "relay", "worker", "webhooks", "flower")
+NEEDS_DATABASE = ("ingest", "api", "relay", "worker", "webhooks")
+# /metrics ports: inside the compose network (expose), never published on the host
+INTERNAL_METRICS = {
+    "ingest": ("NEWSWIRE_INGEST_METRICS_PORT", 9101),
+    "api": ("NEWSWIRE_API_METRICS_PORT", 9100),
+    "worker": ("NEWSWIRE_WORKER_METRICS_PORT", 8002),
+    "webhooks": ("NEWSWIRE_WEBHOOKS_METRICS_PORT", 8003),
+    "relay": ("NEWSWIRE_RELAY_METRICS_PORT", 8003),
+}
 PUBLISHED = {"api": 8000, "ingest": 8001, "flower": 5555}
 
 _DEFAULTED_VAR = re.compile(r"\$\{(\w+):?-([^}]*)\}")
@@ -291,4 +301,24 @@ def test_prometheus_is_optional_and_scrapes_http_services(services: dict[str, di
         for target in static["targets"]
         if job.get("metrics_path", "/metrics") == "/metrics"
     }
-    assert {"ingest:8001", "api:8000"} <= targets
+    assert {"ingest:9101", "api:9100", "webhooks:8003"} <= targets
+    assert not targets & {"ingest:8001", "api:8000"}, "the public ports do not serve /metrics"
+
+
+@pytest.mark.parametrize(("name", "setting"), sorted(INTERNAL_METRICS.items()))
+def test_metrics_ports_are_internal(
+    services: dict[str, dict[str, Any]], name: str, setting: tuple[str, int]
+) -> None:
+    variable, port = setting
+    service = services[name]
+    assert _env(service)[variable] == str(port)
+    assert str(port) in [str(p) for p in service.get("expose", [])]
+    assert port not in _published_ports(service), f"{name}'s /metrics is published on the host"
+
+
+def test_webhooks_run_as_their_own_service(services: dict[str, dict[str, Any]]) -> None:
+    webhooks = services["webhooks"]
+    assert _command(webhooks) == ["webhooks"]
+    assert not webhooks.get("ports"), "no public port"
+    assert "8003/metrics" in " ".join(webhooks["healthcheck"]["test"])
+    assert "NEWSWIRE_WEBHOOK_ALLOW_PRIVATE" not in _env(webhooks), "inside targets stay refused"

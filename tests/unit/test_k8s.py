@@ -16,7 +16,7 @@ K8S = ROOT / "infra" / "k8s"
 NAMESPACE = "newswire"
 IMAGE = "newswire:latest"  # the image docker-compose.yml builds from infra/Dockerfile
 SETTINGS = {f"NEWSWIRE_{name.upper()}" for name in Settings.model_fields}
-SUBCOMMANDS = {"serve", "worker", "flower", "migrate"}
+SUBCOMMANDS = {"serve", "worker", "flower", "migrate", "webhooks", "relay"}
 
 Doc = dict[str, Any]
 
@@ -54,7 +54,9 @@ def test_every_manifest_is_well_formed(docs: list[Doc]) -> None:
     assert set(_of(docs, "Deployment")) == {
         "newswire-ingest",
         "newswire-api",
+        "newswire-relay",
         "newswire-worker",
+        "newswire-webhooks",
         "newswire-flower",
     }
 
@@ -173,3 +175,36 @@ def test_workers_scale_with_the_enrich_queue(docs: list[Doc]) -> None:
     assert container["ports"][0]["containerPort"] == int(port)
     assert worker["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == port
     assert config["data"]["NEWSWIRE_WORKER_CONCURRENCY"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"),
+    [
+        ("newswire-ingest", "NEWSWIRE_INGEST_METRICS_PORT"),
+        ("newswire-api", "NEWSWIRE_API_METRICS_PORT"),
+        ("newswire-worker", "NEWSWIRE_WORKER_METRICS_PORT"),
+        ("newswire-webhooks", "NEWSWIRE_WEBHOOKS_METRICS_PORT"),
+    ],
+)
+def test_metrics_are_scraped_on_internal_ports_only(docs: list[Doc], name: str, variable: str) -> None:
+    """The scrape annotation, the container's `metrics` port and the setting agree; no Service exposes it."""
+    (config,) = _of(docs, "ConfigMap").values()
+    port = int(config["data"][variable])
+    deployment = _of(docs, "Deployment")[name]
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    (container,) = _containers(deployment)
+    assert {"name": "metrics", "containerPort": port} in container["ports"]
+    for service in _of(docs, "Service").values():
+        exposed = {p.get("targetPort") for p in service["spec"]["ports"]} | {
+            p["port"] for p in service["spec"]["ports"]
+        }
+        assert port not in exposed, f"{service['metadata']['name']} exposes a metrics port"
+        assert "metrics" not in exposed
+
+
+def test_webhooks_deployment_refuses_inside_targets(docs: list[Doc]) -> None:
+    deployment = _of(docs, "Deployment")["newswire-webhooks"]
+    (container,) = _containers(deployment)
+    assert container["args"] == ["webhooks"]
+    assert "NEWSWIRE_WEBHOOK_ALLOW_PRIVATE" not in _env_names(docs)
+    assert "newswire-webhooks" not in _of(docs, "Service")

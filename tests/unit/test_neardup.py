@@ -117,7 +117,7 @@ def test_unified_diff_shows_changed_lines() -> None:
 def test_the_chaos_feeds_templated_briefs_are_not_near_duplicates() -> None:
     """`newswire chaos` pushes one 60-word template with other names and numbers: different articles that
     must all be stored and enriched.  They are below the minimum length, so only the exact hash applies."""
-    from newswire_cli.chaos import make_article
+    from newswire_cli.dev.chaos import make_article
     from services.ingest.cleaning import clean_text
     from shared.settings import get_settings
 

@@ -45,7 +45,7 @@ SUFFIXES = {
     "info": ("_info",),
 }
 # Services that run Newswire code with metrics (flower and migrate have none of ours).
-METRIC_SERVICES = {"ingest", "api", "worker"}
+METRIC_SERVICES = {"ingest", "api", "worker", "webhooks"}
 
 
 # --- what the code exports ---------------------------------------------------------------------
@@ -64,18 +64,18 @@ def _families(collector: Collector) -> Iterator[tuple[str, str, frozenset[str]]]
 def exported() -> dict[str, frozenset[str]]:
     """Every series name the services export -> its label names."""
     # importing the services registers their metric objects in the default registry
+    import services.api.subscriptions.metrics
     import services.enrich.articles.tasks
     import services.ingest.app  # noqa: F401 - ingest's metrics
-    from services.api.app import create_app
+    import shared.jobs.relay  # noqa: F401 - the relay's metrics
+    from services.api.ops.metrics import api_collectors
 
     collectors: list[Collector] = [
         c
         for c in list(REGISTRY._collector_to_names)  # the default registry's collectors
         if isinstance(c, MetricWrapperBase)
     ]
-    app = create_app()
-    app.state.session_factory = sessionmaker()  # the collectors are only described, never collected
-    collectors += [make(app) for make in app.state.metrics_collectors]
+    collectors += api_collectors(sessionmaker())  # only described, never collected
 
     names: dict[str, frozenset[str]] = dict(PROMETHEUS_SERIES)
     for collector in collectors:
@@ -90,6 +90,7 @@ def exported() -> dict[str, frozenset[str]]:
         "newswire_enrich_tasks_total",
         "newswire_queue_depth",
         "newswire_source_silent",
+        "newswire_webhook_attempts_total",
     ):
         assert expected in newswire, sorted(newswire)
     return names
@@ -226,6 +227,7 @@ def test_dashboard_covers_flow_lag_queues_and_failures() -> None:
         "newswire_enrich_dead_lettered_total",
         "newswire_model_load_seconds",
         "newswire_source_silent",
+        "newswire_webhook_attempts_total",
     ):
         assert metric in text, f"no panel shows {metric}"
 
@@ -272,8 +274,14 @@ def _listening_ports(service: dict[str, Any]) -> set[int]:
     ports |= {int(str(p)) for p in service.get("expose", [])}
     ports |= {int(str(p).split(":")[-1].split("/")[0]) for p in service.get("ports", [])}
     env = service.get("environment", {})
-    if isinstance(env, dict) and "NEWSWIRE_WORKER_METRICS_PORT" in env:
-        ports.add(int(env["NEWSWIRE_WORKER_METRICS_PORT"]))
+    for variable in (
+        "NEWSWIRE_WORKER_METRICS_PORT",
+        "NEWSWIRE_INGEST_METRICS_PORT",
+        "NEWSWIRE_API_METRICS_PORT",
+        "NEWSWIRE_WEBHOOKS_METRICS_PORT",
+    ):
+        if isinstance(env, dict) and variable in env:
+            ports.add(int(env[variable]))
     return ports
 
 

@@ -18,7 +18,7 @@ from services.api.articles.schemas import (
     RevisionList,
 )
 from services.api.articles.service import ArticleQuery
-from shared.auth.dependencies import RequireRead
+from shared.auth.dependencies import LimitExport, LimitFacets, LimitSearch, RequireRead
 from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
 from shared.settings import get_settings
 
@@ -125,6 +125,7 @@ QueryDep = Annotated[ArticleQuery, Depends(article_query)]
     "",
     response_model=ArticlePage,
     summary="Search and list articles: filters, sort, keyset pages, field selection",
+    dependencies=[LimitSearch],  # with `q`: NEWSWIRE_RATE_LIMIT_SEARCH_PER_MINUTE per key
 )
 def list_articles(
     session: SessionDep,
@@ -166,6 +167,7 @@ def list_articles(
     "/facets",
     response_model=FacetsOut,
     summary="Counts by topic, source, language and top entities per type, for the same filter as the list",
+    dependencies=[LimitFacets],
 )
 def article_facets(
     session: SessionDep,
@@ -180,6 +182,7 @@ def article_facets(
     "/export",
     response_class=StreamingResponse,
     summary="Every matching article with its entities and topics, streamed as NDJSON (no row cap)",
+    dependencies=[LimitExport],
     responses={
         200: {
             "description": 'One JSON article per line, oldest stored first, then `{"end": {"count", '

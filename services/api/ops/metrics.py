@@ -1,28 +1,36 @@
-"""Gauges computed at scrape time on the API's /metrics: queue depth, backlog, articles by status, and the
-coverage ledger's verdict on each source."""
+"""Gauges computed at scrape time on the API's internal /metrics: queue depth, backlog, articles by status,
+and the coverage ledger's verdict on each source.
+
+Cheap and closed: each collector is wrapped in ``shared.metrics.Cached`` (computed at most every
+NEWSWIRE_METRICS_CACHE_SECONDS, whatever the scrape rate), the broker is read over one long-lived Redis
+client, and the `source` label takes at most NEWSWIRE_METRICS_MAX_SOURCES values (the sources with the
+most accepted articles; the rest are summed as `other`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import redis
 import structlog
-from fastapi import FastAPI
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.ops.schemas import SourceOut
 from services.api.ops.service import CoverageRules, source_coverage
-from services.enrich.queues import article_figures, broker_depth
 from shared.db import session_scope
-from shared.http import app_session_factory
+from shared.jobs.queues import article_figures, queue_depth
+from shared.metrics import Cached
 from shared.settings import get_settings
+
+OTHER_SOURCE = "other"
 
 log = structlog.get_logger("newswire.ops")
 
 
 class QueueCollector(Collector):
-    """Reads the broker and the database on every scrape (a few indexed counts)."""
+    """Reads the broker (over one client, kept) and the database (a few counts) when collected."""
 
     def __init__(
         self, factory: sessionmaker[Session], *, redis_url: str, queue: str, window_s: float
@@ -31,6 +39,12 @@ class QueueCollector(Collector):
         self.redis_url = redis_url
         self.queue = queue
         self.window_s = window_s
+        self._redis: redis.Redis | None = None
+
+    def _client(self) -> redis.Redis:
+        if self._redis is None:  # connections are pooled by the client: no new one per scrape
+            self._redis = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        return self._redis
 
     @staticmethod
     def families() -> dict[str, GaugeMetricFamily]:
@@ -58,7 +72,7 @@ class QueueCollector(Collector):
         f = self.families()
         up, depth = f["newswire_ops_source_up"], f["newswire_queue_depth"]
         try:
-            depth.add_metric([self.queue], broker_depth(self.redis_url, self.queue))
+            depth.add_metric([self.queue], queue_depth(self._client(), self.queue))
             up.add_metric(["broker"], 1)
             yield depth
         except Exception as exc:  # a scrape reports what it cannot see
@@ -88,22 +102,13 @@ class QueueCollector(Collector):
         )
 
 
-def queue_collector(app: FastAPI) -> Collector:
-    settings = get_settings()
-    return QueueCollector(
-        app_session_factory(app),
-        redis_url=settings.redis_url or "",
-        queue=settings.enrich_queue,
-        window_s=settings.ops_rate_window,
-    )
-
-
 class SourceCollector(Collector):
     """The coverage ledger's verdict per source (a read of the last days of ``source_hours``)."""
 
-    def __init__(self, factory: sessionmaker[Session], *, rules: CoverageRules) -> None:
+    def __init__(self, factory: sessionmaker[Session], *, rules: CoverageRules, max_sources: int) -> None:
         self.factory = factory
         self.rules = rules
+        self.max_sources = max_sources
 
     @staticmethod
     def families() -> dict[str, GaugeMetricFamily]:
@@ -142,15 +147,50 @@ class SourceCollector(Collector):
             log.warning("metrics_ledger_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
             return
         f = self.families()
-        for s in coverage.items:
+        kept, rest = bounded_sources(coverage.items, self.max_sources)
+        for s in kept:
             f["newswire_source_silent"].add_metric([s.source], 1 if s.silent else 0)
             f["newswire_source_silent_seconds"].add_metric([s.source], s.silent_s)
             if s.usual_per_hour is not None:
                 f["newswire_source_usual_per_hour"].add_metric([s.source], s.usual_per_hour)
             f["newswire_source_rate_jump"].add_metric([s.source, "duplicates"], 1 if s.duplicates_jump else 0)
             f["newswire_source_rate_jump"].add_metric([s.source, "failures"], 1 if s.failures_jump else 0)
+        if rest:  # one series for all the others: counts summed, flags when any of them is flagged
+            f["newswire_source_silent"].add_metric([OTHER_SOURCE], 1 if any(s.silent for s in rest) else 0)
+            f["newswire_source_silent_seconds"].add_metric([OTHER_SOURCE], min(s.silent_s for s in rest))
+            f["newswire_source_usual_per_hour"].add_metric(
+                [OTHER_SOURCE], sum(s.usual_per_hour or 0.0 for s in rest)
+            )
+            for kind, flag in (("duplicates", "duplicates_jump"), ("failures", "failures_jump")):
+                jumped = any(getattr(s, flag) for s in rest)
+                f["newswire_source_rate_jump"].add_metric([OTHER_SOURCE, kind], 1 if jumped else 0)
         yield from f.values()
 
 
-def source_collector(app: FastAPI) -> Collector:
-    return SourceCollector(app_session_factory(app), rules=CoverageRules.from_settings(get_settings()))
+def bounded_sources(items: list[SourceOut], max_sources: int) -> tuple[list[SourceOut], list[SourceOut]]:
+    """(sources that get a label of their own, the rest): the `max_sources` - 1 busiest by usual rate,
+    ties by name, so the label set stays small whatever feeds send as `source`; a source literally named
+    `other` or the empty one always goes with the rest."""
+    named = [s for s in items if s.source and s.source != OTHER_SOURCE]
+    named.sort(key=lambda s: (-(s.usual_per_hour or 0.0), s.source))
+    room = max_sources - 1 if len(named) >= max_sources else len(named)
+    keep = {id(s) for s in named[:room]}
+    return [s for s in items if id(s) in keep], [s for s in items if id(s) not in keep]
+
+
+def api_collectors(factory: sessionmaker[Session], *, cache_seconds: float | None = None) -> list[Collector]:
+    """The scrape-time collectors of the API's /metrics, cached."""
+    settings = get_settings()
+    seconds = settings.metrics_cache_seconds if cache_seconds is None else cache_seconds
+    queue = QueueCollector(
+        factory,
+        redis_url=settings.redis_url or "",
+        queue=settings.enrich_queue,
+        window_s=settings.ops_rate_window,
+    )
+    sources = SourceCollector(
+        factory,
+        rules=CoverageRules.from_settings(settings),
+        max_sources=settings.metrics_max_sources,
+    )
+    return [Cached(queue, seconds=seconds), Cached(sources, seconds=seconds)]

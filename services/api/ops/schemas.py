@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -68,17 +67,6 @@ class FailedDetail(FailedArticle):
     text_chars: int
     stages: ArticleStages
     outbox: list[OutboxJob]
-
-
-class NotDuplicateResult(BaseModel):
-    id: int = Field(description="The article, now an original.")
-    status: str = Field(description="`queued`: it is enriched, listed, streamed and sent to webhooks.")
-    was_duplicate_of: int = Field(
-        description="The original it was linked to; the pair is never merged again."
-    )
-    dedup_reason: dict[str, Any] = Field(
-        description="The decision recorded on the article, with the old one."
-    )
 
 
 class RetryResult(BaseModel):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -19,7 +20,8 @@ from services.api.articles.repository import ArticleFilter
 from services.api.articles.service import ArticleQuery
 from services.api.stream import service
 from shared.auth.dependencies import RequireRead
-from shared.errors import ServiceUnavailable
+from shared.auth.ratelimit import STREAM_LEASE_SECONDS, StreamSlots, stream_slots_for
+from shared.errors import RateLimited, ServiceUnavailable
 from shared.http import ERROR_RESPONSES, SessionDep, app_session_factory
 from shared.settings import get_settings
 
@@ -77,11 +79,34 @@ async def stream(
             f"{settings.stream_max_connections} streams are open on this server; retry later",
             headers={"Retry-After": "10"},
         )
+    slot = await run_in_threadpool(_take_slot, request)
     return StreamingResponse(
-        _events(request, f=f, position=position, limit=limit, max_seconds=max_seconds),
+        _events(request, f=f, position=position, limit=limit, max_seconds=max_seconds, slot=slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+Slot = tuple[StreamSlots, str, str] | None  # (slots, key prefix, member) while a stream holds one
+
+
+def _take_slot(request: Request) -> Slot:
+    """One of the key's NEWSWIRE_STREAM_MAX_PER_KEY open streams (all API processes), else 429."""
+    settings = get_settings()
+    principal = getattr(request.state, "principal", None)
+    cap = settings.stream_max_per_key
+    if cap <= 0 or principal is None or not settings.redis_url:
+        return None
+    slots = stream_slots_for(settings.redis_url)
+    member = uuid.uuid4().hex
+    taken = slots.acquire(principal.prefix, cap, member)
+    if taken is False:
+        raise RateLimited(
+            f"key {principal.prefix} already has {cap} streams open (NEWSWIRE_STREAM_MAX_PER_KEY); close one "
+            "or retry later",
+            headers={"Retry-After": "30"},
+        )
+    return None if taken is None else (slots, principal.prefix, member)
 
 
 def _open(session: Session, query: ArticleQuery, last_event_id: str | None) -> tuple[ArticleFilter, int]:
@@ -90,7 +115,13 @@ def _open(session: Session, query: ArticleQuery, last_event_id: str | None) -> t
 
 
 async def _events(
-    request: Request, *, f: ArticleFilter, position: int, limit: int | None, max_seconds: float
+    request: Request,
+    *,
+    f: ArticleFilter,
+    position: int,
+    limit: int | None,
+    max_seconds: float,
+    slot: Slot = None,
 ) -> AsyncIterator[str]:
     """Poll, send, sleep; ends at `limit` articles, after `max_seconds`, or when the client goes (Starlette
     cancels this generator at its next await)."""
@@ -103,6 +134,7 @@ async def _events(
             return service.next_batch(session=session, f=f, after=after)
 
     _open_streams += 1
+    renewed = time.monotonic()
     try:
         deadline = time.monotonic() + max_seconds
         announced = position
@@ -131,8 +163,13 @@ async def _events(
                 yield f": heartbeat\n{moved_id}\n"
                 announced = position
                 last_write = time.monotonic()
+            if slot is not None and time.monotonic() - renewed > STREAM_LEASE_SECONDS / 3:
+                await run_in_threadpool(slot[0].renew, slot[1], slot[2])
+                renewed = time.monotonic()
             await asyncio.sleep(min(settings.stream_poll_seconds, max(0.0, deadline - time.monotonic())))
         if position != announced:
             yield f"id: {service.event_id(position)}\n\n"
     finally:
         _open_streams -= 1
+        if slot is not None:  # not awaited: a cancelled stream (the client went) cannot await any more
+            slot[0].release(slot[1], slot[2])

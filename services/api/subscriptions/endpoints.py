@@ -11,6 +11,8 @@ from services.api.subscriptions.schemas import (
     DeliveryList,
     DeliveryStatus,
     RetriedOut,
+    RotateSecretIn,
+    SecretRotated,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionList,
@@ -75,3 +77,16 @@ def list_deliveries(
 )
 def retry_failed_deliveries(session: SessionDep, subscription_id: RowId) -> RetriedOut:
     return service.retry_failed(session=session, subscription_id=subscription_id)
+
+
+@router.post(
+    "/{subscription_id}/rotate-secret",
+    response_model=SecretRotated,
+    summary="A new signing secret; the current one keeps signing (a second `v1=`) for a grace period",
+)
+def rotate_secret(
+    session: SessionDep, subscription_id: RowId, body: RotateSecretIn | None = None
+) -> SecretRotated:
+    return service.rotate_secret(
+        session=session, subscription_id=subscription_id, data=body or RotateSecretIn()
+    )

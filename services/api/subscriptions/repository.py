@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -88,17 +88,55 @@ def add_deliveries(session: Session, *, subscription_id: int, events: Sequence[t
     )
 
 
-def lock_due(session: Session, *, limit: int) -> list[tuple[WebhookDelivery, Subscription]]:
-    """Pending deliveries whose time has come, locked (another process skips them while they are tried)."""
+def lock_due(
+    session: Session, *, limit: int, per_subscription: int, exclude: Sequence[int] = ()
+) -> list[tuple[WebhookDelivery, Subscription]]:
+    """Due pending deliveries, the oldest `per_subscription` of each subscription (not those in
+    `exclude`), locked for the claim transaction (another process skips them)."""
+    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= func.now())
+    ranked = (
+        select(
+            WebhookDelivery.id,
+            func.row_number()
+            .over(
+                partition_by=WebhookDelivery.subscription_id,
+                order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id),
+            )
+            .label("rank"),
+        )
+        .where(*due)
+        .where(WebhookDelivery.subscription_id.not_in(exclude) if exclude else true())
+        .subquery()
+    )
     rows = session.execute(
         select(WebhookDelivery, Subscription)
         .join(Subscription, Subscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= func.now())
+        .where(WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= per_subscription)))
+        .where(*due)
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def lease(session: Session, *, delivery_ids: Sequence[int], lease: timedelta) -> None:
+    """Claimed: not due again until the lease ends (an attempt that never records comes back then)."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .values(next_attempt_at=func.now() + lease)
+    )
+
+
+def get_for_update(session: Session, *, subscription_id: int) -> Subscription | None:
+    return session.scalars(
+        select(Subscription).where(Subscription.id == subscription_id).with_for_update()
+    ).first()
+
+
+def database_now(session: Session) -> datetime:
+    return session.scalars(select(func.now())).one()
 
 
 def summaries(session: Session, *, article_ids: Sequence[int]) -> dict[int, Article]:
@@ -109,7 +147,7 @@ def summaries(session: Session, *, article_ids: Sequence[int]) -> dict[int, Arti
 def record_attempt(
     session: Session,
     *,
-    delivery: WebhookDelivery,
+    delivery_id: int,
     status: str,
     status_code: int | None,
     error: str | None,
@@ -125,7 +163,8 @@ def record_attempt(
         values["delivered_at"] = func.now()
     if retry_in is not None:
         values["next_attempt_at"] = func.now() + retry_in
-    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(values))
+    # a delivery put back by `retry` or deleted meanwhile is not pending-and-leased any more: still recorded
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(values))
 
 
 def retry_failed(session: Session, *, subscription_id: int) -> int:

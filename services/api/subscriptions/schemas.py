@@ -42,7 +42,9 @@ class SavedFilter(BaseModel):
 class SubscriptionIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["ECB alerts"])
     url: HttpUrl = Field(
-        description="Where matching articles are POSTed.", examples=["https://alerts.example/hook"]
+        description="Where matching articles are POSTed: http(s), no `user:password@`, a host resolving to "
+        "public addresses only (loopback, private, link-local and metadata addresses are refused).",
+        examples=["https://alerts.example/hook"],
     )
     secret: str | None = Field(
         default=None,
@@ -53,6 +55,34 @@ class SubscriptionIn(BaseModel):
     filter: SavedFilter = Field(default_factory=SavedFilter)
 
     _strings = field_validator("name", "secret")(_no_nul)
+
+
+class RotateSecretIn(BaseModel):
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="The new signing secret; unset: one is made and shown once, in this answer.",
+    )
+    grace_hours: float | None = Field(
+        default=None,
+        ge=0,
+        le=24 * 30,
+        description="Hours the current secret still signs (unset: NEWSWIRE_WEBHOOK_SECRET_GRACE_HOURS; 0: "
+        "it stops at once).",
+        examples=[24],
+    )
+
+    _strings = field_validator("secret")(_no_nul)
+
+
+class SecretRotated(BaseModel):
+    id: int
+    secret: str = Field(description="The new signing secret: keep it, it is not shown again.")
+    previous_secret_valid_until: datetime | None = Field(
+        description="Until then every delivery carries two `v1=` signatures, new secret first (null: the "
+        "previous secret stopped at once)."
+    )
 
 
 class DeliveryCounts(BaseModel):

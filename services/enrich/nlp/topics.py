@@ -63,8 +63,8 @@ BODY_CHARS = 1500
 #: the subjects with the most examples (AG News's four), weaker fits the 17 subjects better: on the 511
 #: examples C=0.75 / 1 / 1.5 / 2 give AG News 0.800 / 0.794 / 0.784 / 0.778 and 5-fold cross-validated
 #: accuracy 0.869 / 0.888 / 0.908 / 0.924.  C=1 keeps the AG figure of the previous 385 examples at C=2
-#: (0.795) and raises the held-out accuracy on those 385 from 0.842 to 0.883 (README, "Topics: method and
-#: why").
+#: (0.795) and raises the held-out accuracy on those 385 from 0.842 to 0.883 (docs/enrichment.md,
+#: "Topics: method and why").
 DEFAULT_C = 1.0
 FOLDS = 5
 

@@ -126,6 +126,17 @@ class IngestResult(BaseModel):
     )
 
 
+class NotDuplicateResult(BaseModel):
+    id: int = Field(description="The article, now an original.")
+    status: str = Field(description="`queued`: it is enriched, listed, streamed and sent to webhooks.")
+    was_duplicate_of: int = Field(
+        description="The original it was linked to; the pair is never merged again."
+    )
+    dedup_reason: dict[str, Any] = Field(
+        description="The decision recorded on the article, with the old one."
+    )
+
+
 class BatchItemResult(BaseModel):
     index: int
     ok: bool

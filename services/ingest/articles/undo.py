@@ -1,6 +1,7 @@
 """Undo a duplicate decision: an operator says an article is not a duplicate of its original.
 
-``POST /v1/ops/articles/{id}/not-duplicate`` and ``newswire dedup undo ID`` call
+``POST /v1/ops/articles/{id}/not-duplicate`` (on the ingest service, which owns the duplicate
+decision; admin scope) and ``newswire dedup undo ID`` call
 :func:`mark_not_duplicate`: the article becomes an original (status ``queued``, queued for enrichment
 through the outbox, so it is enriched, listed, streamed and sent to webhooks like any other), its own
 near-duplicate fingerprint is stored (later copies of it match it), the pair is recorded in
@@ -10,25 +11,21 @@ URL or feed id with new text is a revision, as for any original).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
 
-from services.enrich.celery_app import ENRICH_TASK
 from services.ingest.articles import neardup, repository
 from services.ingest.articles.dedup import content_hash
-from services.ingest.outbox import repository as outbox_repository
-from shared.db import on_commit
 from shared.errors import NewswireError, NotFound
+from shared.jobs.contract import EnrichJob
+from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.dedup")
-
-Publisher = Callable[[list[int]], None]
 
 
 class NotADuplicate(NewswireError):
@@ -112,11 +109,7 @@ def mark_not_duplicate(
             signature=neardup.encode_signature(fp.signature),
             keys=fp.band_keys,
         )
-    outbox_id = outbox_repository.add(
-        session, article_id=article.id, task=ENRICH_TASK, payload={"request_id": request_id}
-    )
-    if publish is not None:
-        on_commit(session, lambda: publish([outbox_id]))
+    enqueue_enrich(session, article_ids=[article.id], job=EnrichJob(request_id=request_id), publish=publish)
     log.info("article_not_duplicate", article_id=article.id, was_duplicate_of=original, decided_by=decided_by)
     return Undone(article.id, ArticleStatus.QUEUED.value, original, reason)
 

@@ -2,7 +2,7 @@
 said are not duplicates (``dedup_decisions``: never merged again)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0022
 
 ``dedup_reason`` (JSONB, null for articles stored before) keeps what the duplicate decision saw: the
 method, the score, the matching article and what differed.  Adding a nullable column without a default
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -57,12 +57,20 @@ class QueueStats:
         return self.statuses.get(ArticleStatus.FAILED.value, 0)
 
 
+def queue_depth(client: redis.Redis, queue: str) -> int:
+    """Messages waiting in `queue`, read with an open client (one round trip)."""
+    # kombu keeps a Redis list per queue (plus one per priority level when priorities are used)
+    keys = [queue, *(f"{queue}\x06\x16{p}" for p in range(1, 10))]
+    pipe = client.pipeline(transaction=False)
+    for k in keys:
+        pipe.llen(k)
+    return sum(int(n) for n in pipe.execute())
+
+
 def broker_depth(redis_url: str, queue: str) -> int:
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
-        # kombu keeps a Redis list per queue (plus one per priority level when priorities are used)
-        keys = [queue, *(f"{queue}\x06\x16{p}" for p in range(1, 10))]
-        return sum(int(client.llen(k)) for k in keys)
+        return queue_depth(client, queue)
     finally:
         client.close()
 
