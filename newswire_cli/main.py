@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from newswire_cli.dedup import app as dedup_app
 from newswire_cli.entities import app as entities_app
 from newswire_cli.failed import app as failed_app
 from newswire_cli.keys import app as keys_app
@@ -435,6 +436,7 @@ app.add_typer(failed_app, name="failed")
 app.add_typer(keys_app, name="keys")
 app.add_typer(entities_app, name="entities")
 app.add_typer(stories_app, name="stories")
+app.add_typer(dedup_app, name="dedup")
 
 
 if __name__ == "__main__":  # pragma: no cover

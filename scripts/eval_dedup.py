@@ -11,9 +11,18 @@ one language), pairs of other stories (Overall > 2), less the pairs whose two te
 ratio of the word sequences >= 0.5: block pages, cookie walls, copies), and every pair of two different
 base articles.
 
-Both texts of a pair go through the ingest cleaner (``clean_text``) and the near-duplicate decision
-ingest makes (:func:`services.ingest.articles.neardup.is_near_duplicate`: a shared LSH band and the
-estimated Jaccard at or above the threshold) or the exact hash.  The threshold is chosen on one half of
+Templated distinct events (negatives): fills of seven templates (``scripts/templated_events.py``:
+earthquakes, product recalls, sports results, earnings, weather warnings, election tallies, obituaries;
+``--templated`` fills each, seeded RNG, every body over 80 words), each fill paired with the next
+``TEMPLATE_PAIRS_PER_FILL`` fills of its template.  Two fills share most of their words (MinHash alone
+calls most of them near-duplicates), yet they are different events: the goal is 0 false duplicates.
+
+Both texts of a pair go through the ingest cleaner (``clean_text``) and the duplicate decision ingest
+makes: the exact key (title and text), or a near-duplicate
+(:func:`services.ingest.articles.neardup.is_near_duplicate`: a shared LSH band and the estimated Jaccard
+at or above the threshold) that :func:`services.ingest.articles.distinct.conflicts` does not tell apart
+(a number or a name substituted).  The table "MinHash alone" shows what the decision would be without
+that rule.  The threshold is chosen on one half of
 the base articles (dev: among thresholds with precision >= 0.995, the highest one whose recall is within
 one standard error of the best recall) and reported on the other half (test); the sweep table is the dev
 half's.
@@ -36,7 +45,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newswire_cli.dev.settings import get_dev_settings
+from scripts.templated_events import events
 from services.ingest.articles.dedup import content_hash
+from services.ingest.articles.distinct import conflicts
 from services.ingest.articles.neardup import Fingerprint, fingerprint, is_near_duplicate, words
 from services.ingest.cleaning import clean_text
 from shared.settings import get_settings
@@ -44,6 +55,9 @@ from shared.settings import get_settings
 BASE_MIN_WORDS = 100  # wire copy worth syndicating; shorter pages are mostly teasers
 PRECISION_GOAL = 0.995  # picked on dev with a margin over the 0.99 goal
 SAME_TEXT_RATIO = 0.5
+TEMPLATE_SEED = 20_261_207
+TEMPLATE_PAIRS_PER_FILL = 3
+TEMPLATED = "templated event"
 
 BOILERPLATE = [
     "Copyright {year} The Associated Press. All rights reserved.",
@@ -77,6 +91,8 @@ class Pair:
     a: str
     b: str
     split: str  # "dev" or "test"
+    title_a: str | None = None
+    title_b: str | None = None
 
 
 def paragraphs(text: str) -> list[str]:
@@ -197,6 +213,27 @@ def split_of(key: str) -> str:
     return "dev" if sum(key.encode()) % 2 == 0 else "test"
 
 
+def templated_pairs(per_template: int) -> list[Pair]:
+    """Pairs of fills of one template: distinct events (label False)."""
+    made = events(random.Random(TEMPLATE_SEED), per_template=per_template)
+    pairs: list[Pair] = []
+    for index, event in enumerate(made):
+        same = [e for e in made[index + 1 :] if e.template == event.template][:TEMPLATE_PAIRS_PER_FILL]
+        for other in same:
+            pairs.append(
+                Pair(
+                    TEMPLATED,
+                    False,
+                    event.text,
+                    other.text,
+                    split_of(f"{event.template}/{index}"),
+                    event.title,
+                    other.title,
+                )
+            )
+    return pairs
+
+
 def build_pairs(eval_dir: Path, n_variants: int) -> tuple[list[Pair], dict[str, int]]:
     notes: dict[str, int] = {}
     bases: list[tuple[str, str]] = []
@@ -234,40 +271,55 @@ def build_pairs(eval_dir: Path, n_variants: int) -> tuple[list[Pair], dict[str, 
 
 @dataclass(frozen=True, slots=True)
 class Keyed:
+    body: str
     digest: str | None  # None: nothing is left after cleaning (ingest rejects the article)
     fp: Fingerprint | None
 
 
-def keyed(text: str, *, min_words: int, cache: dict[str, Keyed]) -> Keyed:
-    found = cache.get(text)
+def keyed(
+    text: str, title: str | None, *, min_words: int, cache: dict[tuple[str, str | None], Keyed]
+) -> Keyed:
+    found = cache.get((text, title))
     if found is None:
-        body = clean_text(text).text
-        digest = content_hash(body) if body.strip() else None
-        found = Keyed(digest, fingerprint(body, min_words=min_words))
-        cache[text] = found
+        body = clean_text(text, title=title).text
+        digest = content_hash(body, title=title) if body.strip() else None
+        found = Keyed(body, digest, fingerprint(body, min_words=min_words))
+        cache[(text, title)] = found
     return found
 
 
-def scores(pairs: Iterable[Pair], *, min_words: int) -> tuple[list[tuple[Pair, float | None]], int]:
-    """Each pair with the score of the duplicate decision at threshold 0 (None: never a duplicate), and
-    the number of pairs left out because a text is empty once cleaned (ingest rejects it)."""
-    cache: dict[str, Keyed] = {}
-    out: list[tuple[Pair, float | None]] = []
+@dataclass(frozen=True, slots=True)
+class Scored:
+    pair: Pair
+    score: float | None  # the decision's score at threshold 0 (None: never a duplicate)
+    minhash: float | None  # the same without the distinctness rule
+
+
+def scores(pairs: Iterable[Pair], *, min_words: int) -> tuple[list[Scored], int]:
+    """Each pair with the score of the duplicate decision at threshold 0, with and without the
+    distinctness rule, and the number of pairs left out because a text is empty once cleaned (ingest
+    rejects it)."""
+    cache: dict[tuple[str, str | None], Keyed] = {}
+    out: list[Scored] = []
     empty = 0
     for pair in pairs:
-        a, b = (
-            keyed(pair.a, min_words=min_words, cache=cache),
-            keyed(pair.b, min_words=min_words, cache=cache),
-        )
+        a = keyed(pair.a, pair.title_a, min_words=min_words, cache=cache)
+        b = keyed(pair.b, pair.title_b, min_words=min_words, cache=cache)
         if a.digest is None or b.digest is None:
             empty += 1
             continue
-        score = 1.0 if a.digest == b.digest else is_near_duplicate(a.fp, b.fp, threshold=0.0)
-        out.append((pair, score))
+        if a.digest == b.digest:
+            out.append(Scored(pair, 1.0, 1.0))
+            continue
+        near = is_near_duplicate(a.fp, b.fp, threshold=0.0)
+        kept = near is not None and bool(
+            conflicts(title_a=pair.title_a, text_a=a.body, title_b=pair.title_b, text_b=b.body)
+        )
+        out.append(Scored(pair, None if kept else near, near))
     return out, empty
 
 
-def confusion(scored: list[tuple[Pair, float | None]], threshold: float) -> tuple[int, int, int, int]:
+def confusion(scored: Iterable[tuple[Pair, float | None]], threshold: float) -> tuple[int, int, int, int]:
     tp = fp = fn = tn = 0
     for pair, score in scored:
         flagged = score is not None and score >= threshold
@@ -288,6 +340,7 @@ def main() -> int:
     )
     parser.add_argument("--eval-dir", type=Path, default=get_dev_settings().eval_dir)
     parser.add_argument("--variants", type=int, default=6, help="syndicated variants per base article")
+    parser.add_argument("--templated", type=int, default=60, help="fills of each event template")
     args = parser.parse_args()
     if not (args.eval_dir / "extraction" / "ground-truth.json").is_file():
         print(f"evaluation data not found under {args.eval_dir} (set --eval-dir); skipping.", file=sys.stderr)
@@ -295,15 +348,17 @@ def main() -> int:
     settings = get_settings()
     started = time.perf_counter()
     pairs, notes = build_pairs(args.eval_dir, args.variants)
-    scored, notes["pairs left out: a text is empty once cleaned"] = scores(
+    pairs += templated_pairs(args.templated)
+    results, notes["pairs left out: a text is empty once cleaned"] = scores(
         pairs, min_words=settings.neardup_min_words
     )
+    scored = [(r.pair, r.score) for r in results]
     for name, value in notes.items():
         print(f"{name}: {value}")
     for split in ("dev", "test"):
-        part = [p for p, _ in scored if p.split == split]
-        groups = sorted({p.group for p in part})
-        print(f"{split}: " + ", ".join(f"{g} {sum(p.group == g for p in part)}" for g in groups))
+        in_split = [p for p, _ in scored if p.split == split]
+        groups = sorted({p.group for p in in_split})
+        print(f"{split}: " + ", ".join(f"{g} {sum(p.group == g for p in in_split)}" for g in groups))
 
     dev = [(p, s) for p, s in scored if p.split == "dev"]
     test = [(p, s) for p, s in scored if p.split == "test"]
@@ -331,17 +386,24 @@ def main() -> int:
         )
     threshold = settings.neardup_threshold
     print(f"\nNEWSWIRE_NEARDUP_THRESHOLD={threshold} min words={settings.neardup_min_words}")
-    print(f"{'half':>5} {'group':>14} {'pairs':>6} {'flagged':>7}")
-    for name, part in (("dev", dev), ("test", test)):
-        for group in sorted({p.group for p, _ in part}):
-            members = [(p, s) for p, s in part if p.group == group]
-            flagged = sum(1 for _, s in members if s is not None and s >= threshold)
-            print(f"{name:>5} {group:>14} {len(members):>6} {flagged:>7}")
+    print(f"{'half':>5} {'group':>15} {'pairs':>6} {'flagged':>7} {'MinHash alone':>13}")
+    for name in ("dev", "test"):
+        for group in sorted({r.pair.group for r in results if r.pair.split == name}):
+            members = [r for r in results if r.pair.split == name and r.pair.group == group]
+            flagged = sum(1 for r in members if r.score is not None and r.score >= threshold)
+            alone = sum(1 for r in members if r.minhash is not None and r.minhash >= threshold)
+            print(f"{name:>5} {group:>15} {len(members):>6} {flagged:>7} {alone:>13}")
     print(f"\n{'half':>5} {'precision':>9} {'recall':>7} {'TP':>5} {'FP':>4} {'FN':>4}")
     for name, part in (("dev", dev), ("test", test), ("all", scored)):
         tp, fp, fn, _ = confusion(part, threshold)
         precision, recall = rates(tp, fp, fn)
         print(f"{name:>5} {precision:>9.4f} {recall:>7.4f} {tp:>5} {fp:>4} {fn:>4}")
+    tp, fp, fn, _ = confusion(((r.pair, r.minhash) for r in results), threshold)
+    precision, recall = rates(tp, fp, fn)
+    print(f"{'MinHash alone (all)':>19}: precision {precision:.4f} recall {recall:.4f} FP {fp}")
+    templated = [r for r in results if r.pair.group == TEMPLATED]
+    false_dups = sum(1 for r in templated if r.score is not None and r.score >= threshold)
+    print(f"false duplicates among templated distinct events: {false_dups} of {len(templated)} pairs")
     print(f"\n{len(scored)} pairs in {time.perf_counter() - started:.1f}s")
     return 0
 

@@ -148,6 +148,9 @@ class Article(TimestampMixin, Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     duplicate_method: Mapped[str | None] = mapped_column(String(16))
     duplicate_score: Mapped[float | None] = mapped_column(Float)
+    # why (0015): {"method", "score", "matched", "differs": [...]} of a duplicate, or of an article kept
+    # apart from a near match ("kept": "distinct" / "not_duplicate")
+    dedup_reason: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     revision: Mapped[int] = mapped_column(Integer, server_default="1")  # see ArticleRevision
     # the story (event) the article covers (0009; shared.stories)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
@@ -192,6 +195,24 @@ class ArticleLshBand(Base):
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class DedupDecision(Base):
+    """An operator's "not a duplicate" for a pair of articles (migration 0015; lower id first): the pair
+    is never merged again."""
+
+    __tablename__ = "dedup_decisions"
+    __table_args__ = (
+        CheckConstraint("article_id < other_id", name="ordered"),
+        Index("ix_dedup_decisions_other_id", "other_id"),
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
 
 
 class ArticleRevision(Base):

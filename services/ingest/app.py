@@ -7,6 +7,7 @@ import structlog
 from fastapi import FastAPI
 
 from services.ingest.articles.endpoints import router as articles_router
+from services.ingest.articles.ops_endpoints import router as dedup_ops_router
 from shared import __version__
 from shared.http import create_base_app, health_router
 from shared.settings import get_settings
@@ -22,4 +23,5 @@ def create_app() -> FastAPI:
     )
     app.include_router(health_router())
     app.include_router(articles_router)
+    app.include_router(dedup_ops_router)
     return app

@@ -37,7 +37,7 @@ def test_near_identical_articles_at_once_give_one_original_and_a_restart_forgets
     queue = f"enrich-neardup-{RUN_ID}"
     env = platform_env(database_url=database_url, redis_url=redis_url, queue=queue, scopes=("ingest", "read"))
     headers = bearer(env["NEWSWIRE_API_KEY"])
-    originals: list[tuple[int, str]] = []
+    originals: list[tuple[int, str, str]] = []
     try:
         with running() as processes:
             urls = [_start_ingest(processes, f"ingest-{i}", env, tmp_path) for i in range(2)]
@@ -45,9 +45,12 @@ def test_near_identical_articles_at_once_give_one_original_and_a_restart_forgets
             with ThreadPoolExecutor(SENDERS) as pool:
                 for n in range(ROUNDS):
                     text = story_text(f"race-{RUN_ID}-{n}")
-                    payloads = [article_payload(text=text)] + [
+                    title = f"Harbour plan approved ({n})"  # copies keep the headline (part of the key)
+                    payloads = [article_payload(text=text, title=title)] + [
                         article_payload(
-                            text=syndicated_copy(text, outlet=f"Outlet {i}"), source=f"outlet-{i}"
+                            text=syndicated_copy(text, outlet=f"Outlet {i}"),
+                            source=f"outlet-{i}",
+                            title=title,
                         )
                         for i in range(1, SENDERS)
                     ]
@@ -68,7 +71,7 @@ def test_near_identical_articles_at_once_give_one_original_and_a_restart_forgets
                     assert {(b["status"], b["duplicate_of"]) for b in others} == {
                         ("duplicate", queued[0]["id"])
                     }
-                    originals.append((queued[0]["id"], text))
+                    originals.append((queued[0]["id"], text, title))
             for client in clients:
                 client.close()
             stop(processes)
@@ -76,8 +79,8 @@ def test_near_identical_articles_at_once_give_one_original_and_a_restart_forgets
             # a new ingest process, started after the others are gone, still sees every stored article
             url = _start_ingest(processes, "ingest-restarted", env, tmp_path)
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-                for original_id, text in (originals[0], originals[-1]):
-                    copy = article_payload(text=syndicated_copy(text, outlet="After Restart"))
+                for original_id, text, title in (originals[0], originals[-1]):
+                    copy = article_payload(text=syndicated_copy(text, outlet="After Restart"), title=title)
                     body = client.post("/v1/articles", json=copy).json()
                     assert (body["status"], body["duplicate_method"], body["duplicate_of"]) == (
                         "duplicate",

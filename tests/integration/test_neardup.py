@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from shared.models import Article, ArticleLshBand, ArticleMinHash, OutboxEvent
 from tests.factories import article_payload, story_text, syndicated_copy
 
+TITLE = "Council approves the harbour plan"  # copies and revisions keep the headline (part of the key)
+
 
 def _outbox_count(db_session: Session, article_id: int) -> int:
     return db_session.scalar(select(func.count()).where(OutboxEvent.article_id == article_id)) or 0
@@ -20,11 +22,14 @@ def test_near_duplicate_is_stored_linked_to_its_original_and_not_enriched(
     ingest_client: httpx.Client, api_client: httpx.Client, db_session: Session
 ) -> None:
     text = story_text("near-1")
-    original = ingest_client.post("/v1/articles", json=article_payload(text=text))
+    title = "Harbour council approves the new ferry plan"  # a syndicated copy keeps the headline
+    original = ingest_client.post("/v1/articles", json=article_payload(text=text, title=title))
     assert original.status_code == 202, original.text
     original_id = original.json()["id"]
 
-    copy = article_payload(text=syndicated_copy(text, outlet="Daily Planet"), source="daily-planet")
+    copy = article_payload(
+        text=syndicated_copy(text, outlet="Daily Planet"), source="daily-planet", title=title
+    )
     answer = ingest_client.post("/v1/articles", json=copy)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -35,6 +40,8 @@ def test_near_duplicate_is_stored_linked_to_its_original_and_not_enriched(
     )
     assert 0.45 <= body["similarity"] < 1.0
     assert body["id"] != original_id
+    reason = body["dedup_reason"]
+    assert (reason["method"], reason["matched"], reason["differs"]["conflicts"]) == ("near", original_id, [])
 
     row = db_session.get(Article, body["id"])
     assert row is not None
@@ -44,7 +51,12 @@ def test_near_duplicate_is_stored_linked_to_its_original_and_not_enriched(
     assert db_session.get(ArticleMinHash, row.id) is None, "only originals are candidates"
 
     detail = api_client.get(f"/v1/articles/{row.id}").json()
-    assert detail["duplicate"] == {"duplicate_of": original_id, "method": "near", "score": body["similarity"]}
+    assert detail["duplicate"] == {
+        "duplicate_of": original_id,
+        "method": "near",
+        "score": body["similarity"],
+        "reason": body["dedup_reason"],
+    }
     assert api_client.get(f"/v1/articles/{original_id}").json()["duplicate_count"] == 1
     listed = {a["id"] for a in api_client.get("/v1/articles", params={"limit": 200}).json()["items"]}
     assert original_id in listed
@@ -65,12 +77,17 @@ def test_another_story_and_a_short_text_are_not_near_duplicates(
     assert (first["status"], other["status"]) == ("queued", "queued")
 
     short = "Storm closes the harbour. The mayor said boats must stay in port until Friday."
-    stored = ingest_client.post("/v1/articles", json=article_payload(text=short)).json()
-    almost = ingest_client.post("/v1/articles", json=article_payload(text=short.replace("Friday", "Monday")))
+    title = "Storm closes the harbour"
+    stored = ingest_client.post("/v1/articles", json=article_payload(text=short, title=title)).json()
+    almost = ingest_client.post(
+        "/v1/articles", json=article_payload(text=short.replace("Friday", "Monday"), title=title)
+    )
     assert (stored["status"], almost.json()["status"]) == ("queued", "queued"), "too short to judge"
     assert db_session.get(ArticleMinHash, stored["id"]) is None
-    exact = ingest_client.post("/v1/articles", json=article_payload(text=short.upper())).json()
+    exact = ingest_client.post("/v1/articles", json=article_payload(text=short.upper(), title=title)).json()
     assert (exact["duplicate_method"], exact["duplicate_of"]) == ("exact", stored["id"])
+    other_headline = ingest_client.post("/v1/articles", json=article_payload(text=short)).json()
+    assert other_headline["status"] == "queued", "the exact key includes the title"
 
 
 def test_changed_text_at_a_known_url_is_a_revision(
@@ -78,7 +95,7 @@ def test_changed_text_at_a_known_url_is_a_revision(
 ) -> None:
     url = "https://www.example.org/world/2024/storm-story"
     text1 = story_text("rev-1")
-    first = ingest_client.post("/v1/articles", json=article_payload(url=url, text=text1)).json()
+    first = ingest_client.post("/v1/articles", json=article_payload(title=TITLE, url=url, text=text1)).json()
     article_id = first["id"]
     assert first["revision"] == 1
     revisions = api_client.get(f"/v1/articles/{article_id}/revisions").json()["revisions"]
@@ -87,7 +104,7 @@ def test_changed_text_at_a_known_url_is_a_revision(
     # the mobile AMP edition of the same page, corrected: a new revision, queued again
     text2 = text1.replace("\n\n", "\n\nCorrection: an earlier version misnamed the council.\n\n", 1)
     mobile = "https://m.example.org/world/2024/storm-story/amp?utm_source=app"
-    second = ingest_client.post("/v1/articles", json=article_payload(url=mobile, text=text2))
+    second = ingest_client.post("/v1/articles", json=article_payload(title=TITLE, url=mobile, text=text2))
     assert second.status_code == 202, second.text
     assert (second.json()["id"], second.json()["status"], second.json()["revision"]) == (
         article_id,
@@ -102,11 +119,11 @@ def test_changed_text_at_a_known_url_is_a_revision(
     assert _outbox_count(db_session, article_id) == 2, "re-enriched through the outbox"
 
     # the same corrected text again is a duplicate, not a third revision
-    same = ingest_client.post("/v1/articles", json=article_payload(url=url, text=text2)).json()
+    same = ingest_client.post("/v1/articles", json=article_payload(title=TITLE, url=url, text=text2)).json()
     assert (same["status"], same["duplicate_method"], same["id"]) == ("duplicate", "url", article_id)
 
     text3 = text2.rsplit("\n\n", 1)[0]
-    third = ingest_client.post("/v1/articles", json=article_payload(url=url, text=text3)).json()
+    third = ingest_client.post("/v1/articles", json=article_payload(title=TITLE, url=url, text=text3)).json()
     assert (third["status"], third["revision"]) == ("revised", 3)
 
     listed = api_client.get(f"/v1/articles/{article_id}/revisions").json()
@@ -124,10 +141,12 @@ def test_changed_text_at_a_known_url_is_a_revision(
 def test_a_revision_replaces_the_articles_lsh_bands(ingest_client: httpx.Client, db_session: Session) -> None:
     url = "https://example.org/rewritten"
     old, new = story_text("rev-old"), story_text("rev-new")
-    article_id = ingest_client.post("/v1/articles", json=article_payload(url=url, text=old)).json()["id"]
+    article_id = ingest_client.post(
+        "/v1/articles", json=article_payload(title=TITLE, url=url, text=old)
+    ).json()["id"]
     bands = db_session.scalar(select(func.count()).where(ArticleLshBand.article_id == article_id))
     assert bands == 32
-    revised = ingest_client.post("/v1/articles", json=article_payload(url=url, text=new)).json()
+    revised = ingest_client.post("/v1/articles", json=article_payload(title=TITLE, url=url, text=new)).json()
     assert revised["status"] == "revised"
     assert db_session.scalar(select(func.count()).where(ArticleLshBand.article_id == article_id)) == 32
 
@@ -136,14 +155,17 @@ def test_a_revision_replaces_the_articles_lsh_bands(ingest_client: httpx.Client,
     ).json()
     assert copy_of_old["status"] == "queued", "the old text is no longer the article's"
     copy_of_new = ingest_client.post(
-        "/v1/articles", json=article_payload(text=syndicated_copy(new, outlet="New News"))
+        "/v1/articles", json=article_payload(title=TITLE, text=syndicated_copy(new, outlet="New News"))
     ).json()
     assert (copy_of_new["duplicate_method"], copy_of_new["duplicate_of"]) == ("near", article_id)
 
 
 def test_batch_answers_carry_duplicate_information(ingest_client: httpx.Client) -> None:
     text = story_text("batch-1")
-    items = [article_payload(text=text), article_payload(text=syndicated_copy(text, outlet="Metro"))]
+    items = [
+        article_payload(text=text, title=TITLE),
+        article_payload(text=syndicated_copy(text, outlet="Metro"), title=TITLE),
+    ]
     result = ingest_client.post("/v1/articles/batch", json={"articles": items}).json()
     assert (result["accepted"], result["duplicates"]) == (1, 1)
     first, second = (item["result"] for item in result["items"])
@@ -203,11 +225,12 @@ def test_duplicates_are_in_their_originals_story_and_count_no_source(
     from shared.models import Story
 
     text = story_text("story-copies")
-    original_id = ingest_client.post("/v1/articles", json=article_payload(text=text, source="wire")).json()[
-        "id"
-    ]
+    original_id = ingest_client.post(
+        "/v1/articles", json=article_payload(text=text, source="wire", title=TITLE)
+    ).json()["id"]
     early = ingest_client.post(
-        "/v1/articles", json=article_payload(text=syndicated_copy(text, outlet="Early Post"), source="early")
+        "/v1/articles",
+        json=article_payload(text=syndicated_copy(text, outlet="Early Post"), source="early", title=TITLE),
     ).json()
     assert early["duplicate_of"] == original_id
 
@@ -220,7 +243,8 @@ def test_duplicates_are_in_their_originals_story_and_count_no_source(
 
     # a copy arriving later is stored in the original's story at once
     late = ingest_client.post(
-        "/v1/articles", json=article_payload(text=syndicated_copy(text, outlet="Late Times"), source="late")
+        "/v1/articles",
+        json=article_payload(text=syndicated_copy(text, outlet="Late Times"), source="late", title=TITLE),
     ).json()
     assert late["duplicate_of"] == original_id
     assert db_session.scalar(select(Article.story_id).where(Article.id == late["id"])) == story_id

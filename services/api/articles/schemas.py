@@ -113,10 +113,16 @@ class DuplicateOut(BaseModel):
 
     duplicate_of: int = Field(description="The original article.")
     method: Literal["exact", "near", "url"] = Field(
-        description="exact: the same cleaned text; near: MinHash/LSH near-duplicate; url: another "
-        "source's article at the same canonical URL (a syndicated copy)."
+        description="exact: the same title and cleaned text; near: MinHash/LSH near-duplicate; url: another "
+        "writer's article at the same canonical URL (a syndicated copy)."
     )
     score: float | None = Field(description="Estimated Jaccard similarity (1.0: same text).", examples=[0.82])
+    reason: dict[str, Any] | None = Field(
+        default=None,
+        description="What the decision saw (null for rows stored before it was kept): `method`, `score`, the "
+        "`matched` article and what `differs` (`conflicts`: numbers or names substituted; word counts only "
+        "in one text or replaced).  Wrong? `POST /v1/ops/articles/{id}/not-duplicate`.",
+    )
 
 
 class ArticleDetail(ArticleSummary):

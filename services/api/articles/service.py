@@ -353,6 +353,7 @@ def get_article(*, session: Session, article_id: int) -> ArticleDetail:
             duplicate_of=article.duplicate_of,
             method=article.duplicate_method,  # type: ignore[arg-type]
             score=article.duplicate_score,
+            reason=article.dedup_reason,
         ),
         duplicate_count=repository.count_duplicates_of(session, article_id=article.id),
     )

@@ -63,5 +63,11 @@ def normalise_text(text: str) -> str:
     return _NON_WORD.sub(" ", folded).strip()
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+def content_hash(text: str, *, title: str | None = None) -> str:
+    """The exact key of an article: its normalised title and cleaned text (one text under two headlines
+    is two articles: alerts with a stock body).  Without a title, the text's alone (the key of articles
+    stored before titles were part of it)."""
+    body = normalise_text(text)
+    if title is not None:
+        body = normalise_text(title) + "\n" + body
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()

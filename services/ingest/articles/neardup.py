@@ -95,19 +95,22 @@ def decode_signature(data: bytes) -> tuple[int, ...]:
     return struct.unpack(_SIGNATURE_FORMAT, data)
 
 
+def ranked_matches(
+    fp: Fingerprint, candidates: Iterable[tuple[int, Sequence[int]]], *, threshold: float
+) -> list[tuple[int, float]]:
+    """The LSH candidates ``(article_id, signature)`` at or above `threshold` as ``(article_id, score)``,
+    the most similar first (ties: the oldest, lowest id)."""
+    found = [(article_id, similarity(fp.signature, sig)) for article_id, sig in candidates]
+    return sorted(((i, s) for i, s in found if s >= threshold), key=lambda m: (-m[1], m[0]))
+
+
 def best_match(
     fp: Fingerprint, candidates: Iterable[tuple[int, Sequence[int]]], *, threshold: float
 ) -> tuple[int, float] | None:
     """Among LSH candidates ``(article_id, signature)``, the most similar one at or above `threshold`
     (ties: the oldest, lowest id); None if there is none."""
-    best: tuple[int, float] | None = None
-    for article_id, sig in candidates:
-        score = similarity(fp.signature, sig)
-        if score < threshold:
-            continue
-        if best is None or score > best[1] or (score == best[1] and article_id < best[0]):
-            best = (article_id, score)
-    return best
+    ranked = ranked_matches(fp, candidates, threshold=threshold)
+    return ranked[0] if ranked else None
 
 
 def is_near_duplicate(a: Fingerprint | None, b: Fingerprint | None, *, threshold: float) -> float | None:

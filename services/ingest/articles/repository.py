@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.models import Article, ArticleLshBand, ArticleMinHash, ArticleRevision, SourceHour
+from shared.models import Article, ArticleLshBand, ArticleMinHash, ArticleRevision, DedupDecision, SourceHour
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,4 +205,34 @@ def add_to_ledger(session: Session, *, rows: Sequence[tuple[str, int, int, int]]
                 "rejected": SourceHour.rejected + stmt.excluded.rejected,
             },
         )
+    )
+
+
+# --- the duplicate decision's reasons and an operator's undo (0015) -----------------------------------
+
+
+def titles_and_texts(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(title, text) of stored articles, by id (what a near match is compared with)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Article.id, Article.title, Article.text).where(Article.id.in_(list(ids))))
+    return {row.id: (row.title, row.text) for row in rows}
+
+
+def never_merged_with(session: Session, *, article_id: int) -> set[int]:
+    """The articles an operator said `article_id` is not a duplicate of (either way round)."""
+    rows = session.execute(
+        select(DedupDecision.article_id, DedupDecision.other_id).where(
+            or_(DedupDecision.article_id == article_id, DedupDecision.other_id == article_id)
+        )
+    )
+    return {row.other_id if row.article_id == article_id else row.article_id for row in rows}
+
+
+def add_decision(session: Session, *, article_id: int, other_id: int, decided_by: str | None) -> None:
+    """Record that the pair is not a duplicate (kept once, lower id first)."""
+    low, high = sorted((article_id, other_id))
+    stmt = pg_insert(DedupDecision).values(article_id=low, other_id=high, decided_by=decided_by)
+    session.execute(
+        stmt.on_conflict_do_nothing(index_elements=[DedupDecision.article_id, DedupDecision.other_id])
     )

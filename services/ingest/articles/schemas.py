@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -149,6 +149,23 @@ class IngestResult(BaseModel):
     )
     revision: int | None = Field(
         default=None, description="The article's revision number (1: as first stored)."
+    )
+    dedup_reason: dict[str, Any] | None = Field(
+        default=None,
+        description="For a duplicate, why: `method`, `score`, the `matched` article and what `differs` "
+        "(`conflicts`: numbers or names substituted, none for a duplicate; word counts only in one text or "
+        "replaced); `unchanged` when the same input was pushed again.",
+    )
+
+
+class NotDuplicateResult(BaseModel):
+    id: int = Field(description="The article, now an original.")
+    status: str = Field(description="`queued`: it is enriched, listed, streamed and sent to webhooks.")
+    was_duplicate_of: int = Field(
+        description="The original it was linked to; the pair is never merged again."
+    )
+    dedup_reason: dict[str, Any] = Field(
+        description="The decision recorded on the article, with the old one."
     )
 
 

@@ -12,14 +12,14 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.ingest.articles import neardup, repository
+from services.ingest.articles import distinct, neardup, repository
 from services.ingest.articles.dedup import canonical_url, content_hash
 from services.ingest.articles.neardup import Fingerprint
 from services.ingest.articles.schemas import ArticleIn, IngestResult, date_problem
 from services.ingest.cleaning import CleanedArticle, clean
 from services.ingest.cleaning import repository as lines_repository
 from services.ingest.cleaning.service import drop_known_lines, with_feed_date
-from shared.errors import ValidationFailed
+from shared.errors import ServiceUnavailable, ValidationFailed
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus, RawFormat
@@ -35,6 +35,27 @@ class EmptyArticle(ValidationFailed):
     """Nothing of the article is left once boilerplate is removed."""
 
     error = "empty_article"
+
+
+class ExtractionFailed(ValidationFailed):
+    """The new version of a page could not be extracted (too large, or the extractor failed on it); the
+    article's stored extraction is kept."""
+
+    error = "extraction_failed"
+
+
+class ExtractorBusy(ServiceUnavailable):
+    """The extractor was busy or timed out on the new version of a page whose full extraction is stored:
+    retry later (a fallback extraction never replaces a better stored one)."""
+
+    error = "extractor_busy"
+
+
+#: Cleaning flags of a fallback extraction: the extractor could not run on the page (busy, timed out,
+#: failed, too large) and the page's visible text was cleaned instead.
+FALLBACK_FLAGS = frozenset({"timeout", "too_large", "extractor_error", "extractor_busy"})
+#: Near-duplicate candidates compared word by word, the most similar first.
+MAX_NEAR_COMPARED = 5
 
 
 def clean_payload(payload: ArticleIn) -> CleanedArticle:
@@ -109,7 +130,13 @@ def _content_values(
 
 
 def _duplicate(
-    *, stored_id: int, canonical: str, original: int, method: str, score: float | None
+    *,
+    stored_id: int,
+    canonical: str,
+    original: int,
+    method: str,
+    score: float | None,
+    reason: dict[str, Any] | None = None,
 ) -> IngestResult:
     log.info(
         "article_duplicate", article_id=stored_id, duplicate_of=original, method=method, similarity=score
@@ -121,7 +148,76 @@ def _duplicate(
         duplicate_of=original,
         duplicate_method=method,  # type: ignore[arg-type]
         similarity=score,
+        dedup_reason=reason or _reason(method=method, score=score, matched=original),
     )
+
+
+def _reason(
+    *, method: str, score: float | None, matched: int, differs: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Why an article is a duplicate (``dedup_reason``): the method, the score, the matching article and
+    what differed."""
+    return {
+        "method": method,
+        "score": None if score is None else round(score, 4),
+        "matched": matched,
+        "differs": differs,
+        **extra,
+    }
+
+
+def _is_fallback(flags: Iterable[str]) -> bool:
+    return any(f in FALLBACK_FLAGS for f in flags)
+
+
+def _unchanged_input(article: Any, content: dict[str, Any]) -> str | None:
+    """Why a push of a stored article's URL or feed id must not make a revision (None: it may).
+
+    Cleaning the same input can give another text: the extractor busy or timed out (a fallback), or the
+    source's boilerplate learnt since.  So the same input under the same title is the same revision,
+    unless the stored text was a fallback and this one is a full extraction; and a fallback of a new
+    input never replaces a full extraction (:class:`ExtractorBusy` / :class:`ExtractionFailed`)."""
+    stored_fallback = _is_fallback((article.cleaning or {}).get("flags") or [])
+    new_flags: list[str] = content["cleaning"]["flags"]
+    new_fallback = _is_fallback(new_flags)
+    if article.raw_content == content["raw_content"] and article.title == content["title"]:
+        if stored_fallback and not new_fallback:
+            return None  # a full extraction replaces the fallback
+        return "same_input"
+    if new_fallback and not stored_fallback:
+        if {"extractor_busy", "timeout"} & set(new_flags):
+            raise ExtractorBusy(headers={"Retry-After": "30"})
+        raise ExtractionFailed()
+    return None
+
+
+def _near_match(
+    *, session: Session, fp: Fingerprint, title: str, text: str
+) -> tuple[tuple[int, float, str] | None, dict[str, Any] | None]:
+    """The stored original this article is a near-duplicate of, and why; or None and, when near
+    candidates were told apart (:mod:`~services.ingest.articles.distinct`: a number or a name differs),
+    the record of it.  The candidates are compared the most similar first."""
+    candidates = repository.lsh_candidates(session, keys=fp.band_keys)
+    ranked = neardup.ranked_matches(
+        fp,
+        ((i, neardup.decode_signature(sig)) for i, sig in candidates),
+        threshold=get_settings().neardup_threshold,
+    )[:MAX_NEAR_COMPARED]
+    if not ranked:
+        return None, None
+    stored = repository.titles_and_texts(session, ids=[i for i, _ in ranked])
+    kept: list[dict[str, Any]] = []
+    for article_id, score in ranked:
+        if article_id not in stored:
+            continue
+        old_title, old_text = stored[article_id]
+        found = distinct.compare(title_a=old_title, text_a=old_text, title_b=title, text_b=text)
+        if not found.distinct:
+            return (article_id, score, "near"), _reason(
+                method="near", score=score, matched=article_id, differs=found.as_json()
+            )
+        kept.append({"article": article_id, "score": round(score, 4), "differs": found.as_json()})
+    return None, {"kept": "distinct", "near": kept}
 
 
 def _enqueue(*, session: Session, article_id: int, request_id: str | None, publish: Publisher | None) -> None:
@@ -143,13 +239,15 @@ def _revise(
     if article is None:  # deleted meanwhile
         return None
     digest = content["content_hash"]
-    if article.content_hash == digest:  # a concurrent copy of the same revision got here first
+    unchanged = "same_text" if article.content_hash == digest else _unchanged_input(article, content)
+    if unchanged is not None:  # a concurrent copy of the same revision got here first, or the same input
         return _duplicate(
             stored_id=article.id,
             canonical=article.canonical_url,
             original=article.id,
             method="url",
             score=1.0,
+            reason=_reason(method="url", score=1.0, matched=article.id, unchanged=unchanged),
         )
     other = repository.find_original_by_hash(session, content_hash=digest)
     if other is not None:  # the new text is another article's: nothing new to store
@@ -249,7 +347,6 @@ def _store(
 ) -> IngestResult | None:
     """Decide what the article is and store it; None when a concurrent twin won an insert (decide again).
     Only an article of the same writer (source, or key for a sourceless one) is revised."""
-    settings = get_settings()
     digest = content["content_hash"]
     writer_key_id = writer_key_id if payload.source is None else None
     same = repository.find_same_document(
@@ -278,20 +375,17 @@ def _store(
         )
 
     match: tuple[int, float, str] | None = None  # (original, similarity, method)
+    reason: dict[str, Any] | None = None
     exact = repository.find_original_by_hash(session, content_hash=digest)
-    if exact is not None:
+    if exact is not None:  # the same title and text
         match = (exact.id, 1.0, "exact")
+        reason = _reason(method="exact", score=1.0, matched=exact.id)
     elif fp is not None:
-        candidates = repository.lsh_candidates(session, keys=fp.band_keys)
-        best = neardup.best_match(
-            fp,
-            ((i, neardup.decode_signature(sig)) for i, sig in candidates),
-            threshold=settings.neardup_threshold,
-        )
-        if best is not None:
-            match = (best[0], best[1], "near")
+        match, reason = _near_match(session=session, fp=fp, title=content["title"], text=content["text"])
     if match is None:  # another writer's URL: a syndicated copy, linked to the original, never its revision
         match = _other_writers_copy(session=session, canon=canon, fp=fp)
+        if match is not None:
+            reason = _reason(method="url", score=match[1], matched=match[0])
 
     values = {
         **content,
@@ -301,6 +395,7 @@ def _store(
         "writer_key_id": writer_key_id,
         "external_id": payload.external_id,
         "status": ArticleStatus.QUEUED if match is None else ArticleStatus.DUPLICATE,
+        "dedup_reason": reason,
     }
     if match is not None:
         values.update(
@@ -316,7 +411,12 @@ def _store(
         lines_repository.record_lines(session, source=payload.source, hashes=cleaned.line_hashes)
     if match is not None:
         return _duplicate(
-            stored_id=article_id, canonical=canon, original=match[0], method=match[2], score=match[1]
+            stored_id=article_id,
+            canonical=canon,
+            original=match[0],
+            method=match[2],
+            score=match[1],
+            reason=reason,
         )
     if fp is not None:
         repository.add_fingerprint(
@@ -359,7 +459,7 @@ def ingest_article(
     content = _content_values(
         payload=payload,
         cleaned=cleaned,
-        digest=content_hash(cleaned.text),
+        digest=content_hash(cleaned.text, title=payload.title or cleaned.title or ""),
         received_at=received_at,
         cleaned_at=cleaned_at,
     )

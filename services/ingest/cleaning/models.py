@@ -40,6 +40,7 @@ FLAGS: Final[frozenset[str]] = frozenset(
         "extractor_error",  # the extractor failed or its process died: cheap fallback used
         "extractor_busy",  # no extractor process was free in time: cheap fallback used
         "fallback_extractor",  # the main extractor found no body: a simpler one was used
+        "stock_body",  # only stock lines ("More to follow.", "BREAKING NEWS"): the short body kept as sent
     }
 )
 

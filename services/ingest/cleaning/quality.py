@@ -22,6 +22,7 @@ _WEIGHTS: Final[dict[str, float]] = {
     "extractor_error": 0.5,
     "extractor_busy": 0.6,
     "fallback_extractor": 0.8,
+    "stock_body": 0.8,
 }
 assert set(_WEIGHTS) == FLAGS
 

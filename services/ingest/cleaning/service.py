@@ -16,6 +16,28 @@ __all__ = ["clean", "clean_html", "clean_text", "drop_known_lines", "with_feed_d
 
 #: Characters of a page read by the cheap fallback when the extractor cannot be used.
 FALLBACK_CHARS = 200_000
+#: A headline's body that cleaning empties entirely, of at most this many words and lines once page
+#: chrome is left out, is an alert's stock body ("More to follow.", "Details to follow.", "BREAKING
+#: NEWS"): kept as sent (flag ``stock_body``).
+STOCK_BODY_MAX_WORDS = 25
+STOCK_BODY_MAX_LINES = 3
+#: Why cleaning drops a stock line: a short label-like line, the headline repeated, the source's
+#: recurring line.  Share buttons, newsletter prompts, footers, ads... are page chrome, never a body.
+_STOCK_REASONS = frozenset({"navigation", "other", "repeated_for_source"})
+
+
+def stock_body(removed: list[RemovedPiece], *, title: str | None) -> str | None:
+    """A headline-only alert's short body: what cleaning dropped as label-like lines (not page chrome),
+    spacing collapsed; None without a headline, or when nothing is left or it is past
+    STOCK_BODY_MAX_WORDS words or STOCK_BODY_MAX_LINES lines."""
+    if not title:
+        return None
+    kept = [" ".join(p.text.split()) for p in removed if p.reason in _STOCK_REASONS]
+    kept = [line for line in kept if any(c.isalnum() for c in line)]
+    body = "\n\n".join(kept)
+    if not kept or len(kept) > STOCK_BODY_MAX_LINES or len(body.split()) > STOCK_BODY_MAX_WORDS:
+        return None
+    return body
 
 
 def _caller_title(title: str | None) -> str | None:
@@ -69,6 +91,12 @@ def clean_html(
     flags.extend(page.flags)
 
     paragraphs = [p for p in page.text.strip().split("\n\n") if p.strip()]
+    if not paragraphs:  # a headline-only alert: its short stock body as sent
+        visible = quick_visible_text(html, max_chars=FALLBACK_CHARS)[0]
+        stock = stock_body(clean_plain_text(visible, title=given).removed, title=given)
+        if stock is not None:
+            paragraphs = stock.split("\n\n")
+            flags.append("stock_body")
     text = "\n\n".join(paragraphs)
     has_date = page.published_at is not None
     confidence, flags = assess(text=text, removed=page.removed, has_date=has_date, flags=flags)
@@ -101,7 +129,7 @@ def drop_known_lines(cleaned: CleanedArticle, known_boilerplate: Collection[str]
             removed.append(RemovedPiece(p, "repeated_for_source"))
         else:
             kept.append(p)
-    if len(removed) == len(cleaned.removed):
+    if len(removed) == len(cleaned.removed) or not kept:  # the stock body of an alert is kept
         return cleaned
     text = "\n\n".join(kept)
     base = [f for f in cleaned.flags if f in _CARRIED_FLAGS]
@@ -112,7 +140,7 @@ def drop_known_lines(cleaned: CleanedArticle, known_boilerplate: Collection[str]
 
 #: Flags that come from how the page was extracted (not from the body), kept when the body changes.
 _CARRIED_FLAGS = frozenset(
-    {"timeout", "too_large", "extractor_error", "extractor_busy", "fallback_extractor"}
+    {"timeout", "too_large", "extractor_error", "extractor_busy", "fallback_extractor", "stock_body"}
 )
 
 
@@ -126,7 +154,14 @@ def clean_text(
     given = _caller_title(title)
     result = clean_plain_text(text, title=given, known_boilerplate=known_boilerplate)
     body = result.text.strip()
-    confidence, flags = assess(text=body, removed=result.removed, has_date=result.published_at is not None)
+    known: list[str] = []
+    if not body:  # a headline-only alert: its short stock body as sent
+        stock = stock_body(result.removed, title=given)
+        if stock is not None:
+            body, known = stock, ["stock_body"]
+    confidence, flags = assess(
+        text=body, removed=result.removed, has_date=result.published_at is not None, flags=known
+    )
     return CleanedArticle(
         text=body,
         title=given or result.title,
