@@ -100,16 +100,20 @@ def database_url(fresh_database: object, settings: Settings) -> Iterator[str]:
     return url
 
 
-@pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url, poolclass=pool.NullPool)
-    # as a starting worker does: the API and the CLI read the current versions from the database
+def record_worker_versions(engine: Engine) -> None:
+    """As a starting worker does: the API and the CLI read the current versions from the database."""
     from services.enrich.nlp.versions import current_versions
     from shared import versions
 
     with Session(engine) as session, session.begin():
         model = get_settings().spacy_model
         versions.record(session, model=model, versions=current_versions(model))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    record_worker_versions(engine)
     yield engine
     engine.dispose()
 

@@ -32,6 +32,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import sessionmaker
 
 from shared.auth import service as auth_service
+from tests.conftest import record_worker_versions
 
 EXAMPLES_PER_MODE = 25  # per operation, for positive and for negative examples (50 per operation)
 CHECKS = [
@@ -59,6 +60,7 @@ def fuzz_apps(fresh_database: Any, redis_url: str) -> Iterator[tuple[dict[str, F
     from services.ingest.app import create_app as create_ingest
 
     engine = create_engine(fresh_database("fuzz"), poolclass=pool.NullPool)
+    record_worker_versions(engine)  # a worker has started: reprocess and completeness know the versions
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     with factory() as session:
         key = auth_service.create_key(session=session, name="fuzz", scopes=["admin"], any_source=True).key
