@@ -102,6 +102,9 @@ def worker(
     from services.enrich.metrics import serve_worker_metrics
 
     _logging("enrich")
+    from shared.db import set_role
+
+    set_role("worker")  # the pool processes inherit it: their engines get the worker's timeouts
     if settings.worker_metrics_port:
 
         def _serve_metrics(**_: Any) -> None:

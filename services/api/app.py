@@ -23,7 +23,13 @@ from services.api.subscriptions.tasks import webhook_loop
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
-from shared.http import ETagMiddleware, app_session_factory, create_base_app, health_router
+from shared.http import (
+    ETagMiddleware,
+    app_session_factory,
+    create_base_app,
+    health_router,
+    set_thread_limit,
+)
 from shared.settings import get_settings
 
 
@@ -33,6 +39,7 @@ def create_app(*, run_webhooks: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        set_thread_limit(settings.http_threads)
         task = asyncio.create_task(webhook_loop(app_session_factory(app))) if run_webhooks else None
         yield
         if task is not None:

@@ -21,7 +21,7 @@ from services.ingest.outbox.service import relay_once
 from shared import __version__
 from shared.auth.dependencies import RequireAdmin
 from shared.db import session_scope
-from shared.http import create_base_app, health_router
+from shared.http import create_base_app, health_router, set_thread_limit
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
@@ -58,6 +58,7 @@ def create_app(*, run_relay: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        set_thread_limit(settings.http_threads)
         task = None
         if run_relay:
             task = asyncio.create_task(
