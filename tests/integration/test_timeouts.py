@@ -1,0 +1,169 @@
+"""Every wait bounded: PostgreSQL statement and lock timeouts per process role answer a clear JSON error
+(504 `query_timeout`, 503 `database_busy`) instead of a hang; a Redis that accepts connections and never
+answers makes its callers fail fast."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy.orm import sessionmaker
+
+from shared.auth import service as auth_service
+from shared.auth.ratelimit import RateLimiter
+from shared.db import connect_args, session_options
+from shared.redisconn import redis_client
+from shared.settings import Settings
+from tests.conftest import bearer
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def test_each_role_gets_its_own_timeouts_as_libpq_options() -> None:
+    settings = Settings(db_statement_timeout_api=2.5, db_lock_timeout_api=0, db_connect_timeout=3)
+    assert session_options("api", settings) == {
+        "statement_timeout": 2500,
+        "lock_timeout": 0,
+        "idle_in_transaction_session_timeout": 30_000,
+    }
+    args = connect_args("api", settings)
+    assert args["connect_timeout"] == 3
+    assert args["options"] == (
+        "-c statement_timeout=2500 -c lock_timeout=0 -c idle_in_transaction_session_timeout=30000"
+    )
+    assert session_options("worker", settings)["statement_timeout"] == 120_000
+    assert connect_args("default", settings) == {"connect_timeout": 3}  # the CLI, migrations
+
+
+@pytest.fixture(scope="module")
+def timeouts_database(fresh_database: Any) -> str:
+    url: str = fresh_database("timeouts")
+    return url
+
+
+def _api_engine(url: str, **limits: float) -> Engine:
+    """An engine made as `newswire serve api` makes it, with the given limits."""
+    return create_engine(url, poolclass=pool.NullPool, connect_args=connect_args("api", Settings(**limits)))
+
+
+@contextlib.contextmanager
+def _api(url: str, **limits: float) -> Iterator[TestClient]:
+    from services.api.app import create_app
+
+    engine = _api_engine(url, **limits)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    with factory() as session:
+        key = auth_service.create_key(session=session, name="timeouts", scopes=["read"]).key
+        session.commit()
+    app = create_app()
+    app.state.session_factory = factory
+    try:
+        with TestClient(app, raise_server_exceptions=False, headers=bearer(key)) as client:
+            yield client
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _articles_locked(url: str) -> Iterator[None]:
+    """Another session holds ACCESS EXCLUSIVE on `articles`: every read of it waits."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE"))
+            yield
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/v1/articles?q=bank", "/v1/articles/facets?q=bank"])
+def test_a_query_past_its_statement_timeout_answers_504(timeouts_database: str, path: str) -> None:
+    with _api(timeouts_database, db_statement_timeout_api=0.5, db_lock_timeout_api=0) as client:
+        with _articles_locked(timeouts_database):
+            started = time.monotonic()
+            response = client.get(path)
+            elapsed = time.monotonic() - started
+        assert response.status_code == 504, response.text
+        assert response.json()["error"] == "query_timeout"
+        assert response.headers["retry-after"]
+        assert elapsed < 5
+        assert client.get(path).status_code == 200  # the lock gone, the same query answers
+
+
+def test_a_lock_not_granted_in_time_answers_503(timeouts_database: str) -> None:
+    with _api(timeouts_database, db_statement_timeout_api=30, db_lock_timeout_api=0.3) as client:
+        with _articles_locked(timeouts_database):
+            started = time.monotonic()
+            response = client.get("/v1/articles")
+            elapsed = time.monotonic() - started
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "database_busy"
+        assert elapsed < 5
+
+
+def test_a_database_that_does_not_answer_the_connect_fails_fast(silent_server: int) -> None:
+    """A 'PostgreSQL' that accepts the TCP connection and never speaks: connect_timeout ends the wait."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/test"
+    engine = create_engine(
+        url, poolclass=pool.NullPool, connect_args=connect_args("api", Settings(db_connect_timeout=2))
+    )
+    started = time.monotonic()
+    with pytest.raises(Exception, match="timeout|timed out"):
+        engine.connect()
+    assert time.monotonic() - started < 6
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A local TCP server that accepts connections and never answers (a hung Redis or PostgreSQL)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                conn, _ = server.accept()
+                accepted.append(conn)  # kept open, never read
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in accepted:
+            conn.close()
+        server.close()
+
+
+def test_a_redis_that_never_answers_fails_fast(silent_server: int) -> None:
+    client = redis_client(f"redis://127.0.0.1:{silent_server}/0", socket_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(redis.TimeoutError):
+        client.ping()
+    assert time.monotonic() - started < 3
+
+
+def test_the_rate_limiter_lets_requests_through_when_redis_hangs(silent_server: int) -> None:
+    limiter = RateLimiter(f"redis://127.0.0.1:{silent_server}/0")
+    started = time.monotonic()
+    assert limiter.hit("key", 10) is None  # fail open
+    assert limiter.hit("key", 10) is None  # and then skip Redis for a while: no wait at all
+    assert time.monotonic() - started < 2
