@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from shared.auth import service as auth_service
 from shared.auth.ratelimit import RateLimiter
 from shared.db import connect_args, session_options
+from shared.deadline import DeadlineExceeded, ResponseTooLarge, send
 from shared.redisconn import redis_client
 from shared.settings import Settings
 from tests.conftest import bearer
@@ -167,3 +169,59 @@ def test_the_rate_limiter_lets_requests_through_when_redis_hangs(silent_server: 
     assert limiter.hit("key", 10) is None  # fail open
     assert limiter.hit("key", 10) is None  # and then skip Redis for a while: no wait at all
     assert time.monotonic() - started < 2
+
+
+# --- outbound HTTP ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[str]:
+    """An HTTP server that answers 200 and then sends its body one byte every 0.2 s, forever."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.is_set():
+                conn.sendall(b"x")
+                time.sleep(0.2)
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                conn, _ = server.accept()
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()
+
+
+def test_an_outbound_call_has_a_total_deadline(trickling_server: str) -> None:
+    with httpx.Client() as client:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            send(client, "GET", trickling_server, deadline=1.0)
+        assert time.monotonic() - started < 2.5  # per-phase timeouts alone would never end it
+        with pytest.raises(ResponseTooLarge):
+            send(client, "GET", trickling_server, deadline=30.0, max_bytes=3)
+
+
+def test_newswire_ingest_gives_up_on_a_trickling_server(trickling_server: str) -> None:
+    from newswire_cli.push import post_with_retry
+
+    with httpx.Client() as client:
+        started = time.monotonic()
+        with pytest.raises(httpx.TimeoutException):
+            post_with_retry(client, trickling_server, {"title": "t"}, attempts=1, deadline=1.0)
+        assert time.monotonic() - started < 2.5
