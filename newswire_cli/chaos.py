@@ -3,7 +3,7 @@
 The run is bounded in time and count and stays on loopback. It starts its own embedded PostgreSQL and
 Redis (free ports, data under a temp folder), so it can stop and restart them; it never touches the
 servers named in NEWSWIRE_DATABASE_URL / NEWSWIRE_REDIS_URL. It then starts the real processes with
-the project's CLI (ingest with its outbox relay, the read API, enrich workers), pushes distinct
+the project's CLI (ingest, the outbox relay, the read API, enrich workers), pushes distinct
 articles over HTTP from several feeders (a feeder retries a request on connection errors, 429 and 5xx
 with backoff, reusing the same article and ``Idempotency-Key``, like a real feed), and while pushing:
 
@@ -367,6 +367,11 @@ class Platform:
         child = spawn("ingest", ["serve", "ingest", "--port", str(self.ingest_port)], env=self.env,
                       log_dir=self.log_dir)  # fmt: skip
         self.children["ingest"] = child
+        return child
+
+    def start_relay(self) -> Child:
+        child = spawn("relay", ["relay"], env=self.env, log_dir=self.log_dir)
+        self.children["relay"] = child
         return child
 
     def start_api(self) -> Child:
@@ -813,6 +818,7 @@ def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> Cha
             say("created an API key with newswire keys create")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         platform.start_ingest()
+        platform.start_relay()
         platform.start_api()
         for _ in range(config.workers):
             platform.start_worker()

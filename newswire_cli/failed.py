@@ -43,7 +43,7 @@ def setup_logging() -> None:
 
 def publish(ids: list[int]) -> None:
     """Publish outbox events (called after the commit)."""
-    from services.ingest.outbox.service import publish_now
+    from shared.jobs.outbox import publish_now
 
     publish_now(ids=ids)
 

@@ -127,6 +127,52 @@ def worker(
 
 
 @app.command()
+def relay(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one pass, print what it published, exit.")
+    ] = False,
+) -> None:
+    """Run the outbox relay: publish jobs that never reached the broker (once it answers), redeliver jobs
+    lost by the broker, purge expired idempotency records. One pass every NEWSWIRE_OUTBOX_RELAY_INTERVAL s."""
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from services.ingest.idempotency.service import purge_expired
+    from shared.jobs import relay as outbox_relay
+
+    settings = get_settings()
+    _logging("relay")
+
+    def purge(session: Session) -> None:
+        purge_expired(session=session)  # idempotency records past their TTL
+
+    redeliver_after = timedelta(seconds=settings.outbox_redeliver_after)
+    if once:
+        count = outbox_relay.relay_pass(redeliver_after, housekeeping=[purge])
+        typer.echo(json.dumps({"published": count}))
+        return
+    if settings.relay_metrics_port:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(settings.relay_metrics_port, addr=settings.host)
+        except OSError as exc:  # a busy port must not stop the relay from relaying
+            typer.echo(f"relay metrics unavailable on port {settings.relay_metrics_port}: {exc}", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    outbox_relay.run_forever(
+        interval=settings.outbox_relay_interval,
+        redeliver_after=redeliver_after,
+        housekeeping=[purge],
+        stop=stop,
+    )
+
+
+@app.command()
 def flower(
     port: Annotated[int | None, typer.Option(help="Port (default NEWSWIRE_FLOWER_PORT).")] = None,
     address: Annotated[str | None, typer.Option(help="Bind address (default NEWSWIRE_HOST).")] = None,

@@ -12,9 +12,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from services.enrich.celery_app import celery_app
-from services.enrich.queues import QueueStats, collect
 from shared.db import DatabaseNotConfiguredError, session_scope
+from shared.jobs.broker import publisher
+from shared.jobs.queues import QueueStats, collect
 from shared.settings import Settings
 
 COLUMNS = (
@@ -38,7 +38,7 @@ COLUMNS = (
 def gather(settings: Settings) -> QueueStats:
     assert settings.redis_url is not None
     kwargs = {
-        "celery": celery_app,
+        "celery": publisher(),
         "redis_url": settings.redis_url,
         "queue": settings.enrich_queue,
         "window_s": settings.ops_rate_window,

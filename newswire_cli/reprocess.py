@@ -29,7 +29,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 
 def _publish(ids: list[int]) -> None:
-    from services.ingest.outbox.service import publish_now
+    from shared.jobs.outbox import publish_now
 
     publish_now(ids=ids)
 
@@ -71,9 +71,10 @@ def reprocess(
 
     from services.api.reprocess import service
     from services.api.reprocess.schemas import ReprocessFilter
-    from services.enrich.versions import current_version
     from shared.db import session_scope
     from shared.logging import configure_logging
+    from shared.versions import VersionsUnknown
+    from shared.versions import current as current_versions
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json, service="cli")
@@ -96,7 +97,12 @@ def reprocess(
         raise typer.BadParameter(
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from exc
-    current = current_version(settings.spacy_model)
+    try:
+        with session_scope() as session:
+            current = current_versions(session, model=settings.spacy_model).key
+    except VersionsUnknown as exc:
+        typer.echo(json.dumps({"error": exc.error, "detail": str(exc)}), err=True)
+        raise typer.Exit(1) from exc
     out: dict[str, object] = {"current_version": current, "dry_run": dry_run}
     if dry_run:
         with session_scope() as session:

@@ -171,6 +171,8 @@ def run_platform(*, samples: Path | None) -> int:
             flower_url = f"http://{host}:{settings.flower_port}"
             children.append(spawn("ingest", ["serve", "ingest"], env=env, log_dir=log_dir))
             children.append(spawn("api", ["serve", "api"], env=env, log_dir=log_dir))
+            relay_env = {"NEWSWIRE_RELAY_METRICS_PORT": "8003", **env}
+            children.append(spawn("relay", ["relay"], env=relay_env, log_dir=log_dir))
             worker_env = {"NEWSWIRE_WORKER_METRICS_PORT": "8002", **env}
             children.append(spawn("worker", ["worker"], env=worker_env, log_dir=log_dir))
             flower_env = {**env, "NEWSWIRE_FLOWER_BASIC_AUTH": flower_auth}
@@ -208,6 +210,7 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]articles[/bold] {api_url}/v1/articles")
             user, _, password = flower_auth.partition(":")
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
+            console.print(f"[bold]relay[/bold]    outbox relay (metrics http://{host}:8003/metrics)")
             console.print(f"[bold]logs[/bold]     {log_dir}/")
             console.print(f"database {database_url}   broker {redis_url}")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)

@@ -35,9 +35,9 @@ def reassign(
     NEWSWIRE_STORY_* settings, in one transaction.  Deterministic and idempotent.  Prints one JSON object."""
     from services.api.stories import service
     from services.api.stories.schemas import ReassignRequest
-    from services.enrich.stories.scoring import StoryRules
     from shared.db import session_scope
     from shared.settings import get_settings
+    from shared.stories.scoring import StoryRules
 
     start, end = parse_moment(since), parse_moment(until)
     if start is not None and end is not None and start >= end:

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.enrich.stories import repository
-from services.enrich.stories import service as stories
-from services.enrich.stories.scoring import StoryRules
-from services.enrich.stories.signature import build_signature
 from shared.models import Article
+from shared.stories import repository
+from shared.stories import service as stories
+from shared.stories.scoring import StoryRules
+from shared.stories.signature import build_signature
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 VOCABULARY = 50_000

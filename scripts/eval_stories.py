@@ -28,10 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.enrich.stories.scoring import Candidate, StoryRules, best_match
-from services.enrich.stories.service import CANDIDATES_PER_KEY
-from services.enrich.stories.signature import StorySignature, build_signature
 from shared.settings import get_settings
+from shared.stories.scoring import Candidate, StoryRules, best_match
+from shared.stories.service import CANDIDATES_PER_KEY
+from shared.stories.signature import StorySignature, build_signature
 
 SPLITS = ("training", "testing")
 THRESHOLDS = [round(0.15 + 0.05 * i, 2) for i in range(11)]  # 0.15 .. 0.65

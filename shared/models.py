@@ -127,7 +127,7 @@ class Article(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     model_versions: Mapped[dict[str, Any] | None]
-    # services.enrich.versions.version_key(model_versions): what reprocessing compares (0006)
+    # shared.versions.version_key(model_versions): what reprocessing compares (0006)
     enrichment_version: Mapped[str | None] = mapped_column(Text)
     enriched_at: Mapped[datetime | None]
     # duplicates (0008): a duplicate row (status 'duplicate') names its original, how it was found
@@ -136,7 +136,7 @@ class Article(TimestampMixin, Base):
     duplicate_method: Mapped[str | None] = mapped_column(String(16))
     duplicate_score: Mapped[float | None] = mapped_column(Float)
     revision: Mapped[int] = mapped_column(Integer, server_default="1")  # see ArticleRevision
-    # the story (event) the article covers (0009; services.enrich.stories)
+    # the story (event) the article covers (0009; shared.stories)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
     # [{"phrase", "score"}] best first, from services.enrich.nlp.keyphrases (0010)
     keyphrases: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
@@ -390,7 +390,7 @@ class EntityOverride(Base):
 
 class Story(TimestampMixin, Base):
     """Articles about one event (migration 0009).  The counts, times, label and top entities are
-    recomputed from the members by the transaction that changes them (services.enrich.stories)."""
+    recomputed from the members by the transaction that changes them (shared.stories)."""
 
     __tablename__ = "stories"
     __table_args__ = (Index("ix_stories_last_seen_id", "last_seen", "id"),)
@@ -405,7 +405,7 @@ class Story(TimestampMixin, Base):
 
 
 class StorySignature(Base):
-    """What story matching compares for one article (services.enrich.stories.signature), and how the
+    """What story matching compares for one article (shared.stories.signature), and how the
     article's story was decided: ``match`` is the best candidate and its score (null: it started one)."""
 
     __tablename__ = "story_signatures"
@@ -485,3 +485,16 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ModelVersion(Base):
+    """The versions a worker enriches with, per spaCy pipeline: written by each worker when it starts, read
+    by whoever compares enrichments with the current version (the API, `newswire reprocess`) so that no
+    other process has to import the models (migration MIGID)."""
+
+    __tablename__ = "model_versions"
+
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    versions: Mapped[dict[str, Any]]
+    version_key: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())

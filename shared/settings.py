@@ -337,6 +337,13 @@ class Settings(BaseSettings):
         description="Port where `newswire worker` serves the Prometheus metrics of all its processes "
         "(0: off; `newswire run` uses 8002).",
     )
+    relay_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where `newswire relay` serves its Prometheus metrics (0: off; `newswire run` "
+        "uses 8003).",
+    )
     metrics_dir: Path | None = Field(
         default=None,
         description="Parent of the per-process-group Prometheus multiprocess directories "
@@ -385,7 +392,7 @@ class Settings(BaseSettings):
         description="Articles a source must have pushed in the last 3 hours (and before) to judge a jump.",
     )
 
-    # stories: articles about one event share a story id (services/enrich/stories)
+    # stories: articles about one event share a story id (shared/stories)
     story_window_hours: float = Field(
         default=72.0,
         gt=0,

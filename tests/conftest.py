@@ -95,6 +95,13 @@ def database_url(fresh_database: object, settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url, poolclass=pool.NullPool)
+    # as a starting worker does: the API and the CLI read the current versions from the database
+    from services.enrich.nlp.versions import current_versions
+    from shared import versions
+
+    with Session(engine) as session, session.begin():
+        model = get_settings().spacy_model
+        versions.record(session, model=model, versions=current_versions(model))
     yield engine
     engine.dispose()
 
@@ -196,7 +203,7 @@ def ingest_client(
 
     from services.ingest.app import create_app
 
-    app = create_app(run_relay=False)
+    app = create_app()
     app.state.session_factory = session_factory
     with TestClient(app, raise_server_exceptions=False, headers=bearer(make_key("ingest"))) as client:
         yield client

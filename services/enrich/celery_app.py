@@ -1,68 +1,23 @@
-"""The Celery application. Importing this module is cheap (no models): the ingest service uses it to
-publish, the worker imports the task modules listed in `include`."""
+"""The worker's Celery application: the shared configuration (`shared.jobs.broker`) plus the task
+modules listed in `include`, and the per-process engine hygiene around forks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
-from kombu import Queue
+import structlog
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
-from shared.db import dispose_engines
-from shared.settings import Settings, get_settings
+from shared import versions
+from shared.db import dispose_engines, session_scope
+from shared.jobs.broker import ENRICH_TASK, create_celery
+from shared.settings import get_settings
 
-ENRICH_TASK = "newswire.enrich_article"
+log = structlog.get_logger("newswire.enrich")
 
-# The longest task (one huge article through spaCy) takes well under a minute; a message not acked
-# within the visibility timeout is redelivered to another worker.
-VISIBILITY_TIMEOUT_S = 3600
+__all__ = ["ENRICH_TASK", "celery_app"]
 
-
-def broker_url(settings: Settings) -> str:
-    if not settings.redis_url:
-        raise RuntimeError("NEWSWIRE_REDIS_URL is not set (use `newswire run` for an embedded Redis)")
-    return settings.redis_url
-
-
-def create_celery(settings: Settings | None = None) -> Celery:
-    settings = settings or get_settings()
-    app = Celery("newswire", include=["services.enrich.articles.tasks"])
-    conf: dict[str, Any] = {
-        "broker_url": settings.redis_url or "redis://127.0.0.1:6379/0",
-        "broker_connection_retry_on_startup": True,
-        "broker_connection_timeout": 3,
-        "broker_transport_options": {
-            "visibility_timeout": VISIBILITY_TIMEOUT_S,
-            "socket_connect_timeout": 3,
-            "socket_timeout": 10,
-        },
-        "task_default_queue": settings.enrich_queue,
-        "task_queues": [Queue(settings.enrich_queue)],
-        "task_routes": {ENRICH_TASK: {"queue": settings.enrich_queue}},
-        "task_serializer": "json",
-        "accept_content": ["json"],
-        "task_ignore_result": True,
-        "result_backend": None,
-        "task_acks_late": True,
-        "task_reject_on_worker_lost": True,
-        "worker_prefetch_multiplier": 1,
-        "worker_concurrency": settings.worker_concurrency,
-        "worker_send_task_events": True,
-        "task_send_sent_event": True,
-        "worker_hijack_root_logger": False,
-        "task_publish_retry_policy": {
-            "max_retries": 2,
-            "interval_start": 0,
-            "interval_step": 0.5,
-            "interval_max": 1,
-        },
-    }
-    app.conf.update(conf)
-    return app
-
-
-celery_app = create_celery()
+celery_app = create_celery(include=["services.enrich.articles.tasks"])
 
 
 @worker_process_init.connect
@@ -76,12 +31,23 @@ def _on_shutdown(**_: Any) -> None:
     dispose_engines()
 
 
-def send_enrich(*, article_id: int, outbox_id: int | None, request_id: str | None) -> None:
-    """Publish one enrich job (raises kombu/redis errors if the broker is unreachable)."""
-    celery_app.send_task(
-        ENRICH_TASK,
-        args=[article_id],
-        kwargs={"outbox_id": outbox_id},
-        queue=get_settings().enrich_queue,
-        headers={"request_id": request_id} if request_id else None,
-    )
+def record_versions() -> dict[str, str]:
+    """Record in the database the versions this worker enriches with (read by the API and the CLI)."""
+    from services.enrich.nlp.versions import current_versions
+
+    model = get_settings().spacy_model
+    current = current_versions(model)
+    with session_scope() as session:
+        versions.record(session, model=model, versions=current)
+    return current
+
+
+@worker_ready.connect
+def _on_ready(**_: Any) -> None:
+    try:
+        current = record_versions()
+        log.info("versions_recorded", version=versions.version_key(current))
+    except Exception as exc:  # readers fall back to the latest enrichment's versions
+        log.warning("versions_not_recorded", error=f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        dispose_engines()  # the parent's engine must not reach a later fork

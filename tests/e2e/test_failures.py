@@ -144,6 +144,7 @@ def test_permanent_failure_is_recorded(
     with running() as processes:
         start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
         start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+        start(processes, "relay", ["relay"], env, logs)
         start(
             processes,
             "worker",
@@ -214,6 +215,7 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
         with running() as processes:
             start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
             start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+            start(processes, "relay", ["relay"], env, logs)
             wait_ready(f"{ingest_url}/readyz", processes, logs)
             wait_ready(f"{api_url}/readyz", processes, logs)
 
@@ -230,7 +232,8 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
             assert event.completed_at is None
 
             # the relay retries in the background (after its 5 s grace) and fails too, without dying
-            _wait_log(logs, "ingest", "outbox_publish_failed", 2, processes, timeout=60)
+            _wait_log(logs, "ingest", "outbox_publish_failed", 1, processes, timeout=60)  # after the commit
+            _wait_log(logs, "relay", "outbox_publish_failed", 1, processes, timeout=60)
             (event,) = _outbox_rows(database_url, article_id)
             assert event.published_at is None
             assert event.completed_at is None
@@ -267,7 +270,7 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
                 assert event.publish_attempts >= 1
             relayed = [
                 json.loads(line)
-                for line in (logs / "ingest.log").read_text().splitlines()
+                for line in (logs / "relay.log").read_text().splitlines()
                 if line.startswith("{") and '"outbox_relayed"' in line
             ]
             assert sum(r["published"] for r in relayed) >= 2, "the relay published the kept jobs"

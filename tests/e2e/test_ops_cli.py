@@ -108,6 +108,7 @@ def test_operator_sees_and_retries_failures(
         with running() as processes:
             start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
             start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+            start(processes, "relay", ["relay"], env, logs)
             broken = {**env, "NEWSWIRE_SPACY_MODEL": "no_such_model"}
             start(
                 processes,

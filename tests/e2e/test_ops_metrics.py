@@ -112,6 +112,7 @@ def platform(
             processes, "ingest", ["serve", "ingest", "--port", str(ingest_port), "--workers", "2"], env, logs
         )
         start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+        start(processes, "relay", ["relay"], env, logs)
         start(
             processes,
             "worker",

@@ -55,6 +55,7 @@ def platform(
     commands = {
         "ingest": ["serve", "ingest", "--port", str(ingest_port)],
         "api": ["serve", "api", "--port", str(api_port)],
+        "relay": ["relay"],
         "worker": ["worker", "--concurrency", "1", "--hostname", f"e2e-{RUN_ID}@%h"],
     }
     processes: Processes = {}

@@ -51,7 +51,7 @@ def apps(session_factory: sessionmaker[Session], redis_url: str) -> Iterator[App
     from services.api.app import create_app as create_api
     from services.ingest.app import create_app as create_ingest
 
-    ingest, api = create_ingest(run_relay=False), create_api()
+    ingest, api = create_ingest(), create_api()
     for app in (ingest, api):
         app.state.session_factory = session_factory
     return Apps(ingest, api)
@@ -428,7 +428,7 @@ def test_concurrent_retries_with_one_idempotency_key_store_one_article(
         with factory() as session:
             key = service.create_key(session=session, name="race", scopes=["ingest"]).key
             session.commit()
-        app = create_app(run_relay=False)
+        app = create_app()
         app.state.session_factory = factory
         payload = article_payload()
         headers = {**bearer(key), "Idempotency-Key": "race-1"}

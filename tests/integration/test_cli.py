@@ -155,6 +155,7 @@ def test_help_lists_every_command() -> None:
         "migrate",
         "serve",
         "worker",
+        "relay",
         "flower",
     ):
         assert command in listed, f"{command!r} missing from:\n{result.stdout}"

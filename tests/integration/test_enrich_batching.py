@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newswire_cli.files import payloads
 from services.enrich.articles import service
-from services.enrich.articles.repository import ALONE, BATCHED_INTO
 from services.enrich.articles.tasks import get_enricher, run_enrich
+from shared.jobs.contract import ALONE, BATCHED_INTO
 from shared.models import Article, ArticleEntity, ArticleTopic, Entity, OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload, sample_texts

@@ -63,7 +63,7 @@ def fuzz_apps(fresh_database: Any, redis_url: str) -> Iterator[tuple[dict[str, F
     with factory() as session:
         key = auth_service.create_key(session=session, name="fuzz", scopes=["admin"]).key
         session.commit()
-    apps = {"ingest": create_ingest(run_relay=False), "api": create_api()}
+    apps = {"ingest": create_ingest(), "api": create_api()}
     for app in apps.values():
         app.state.session_factory = factory
     yield apps, key

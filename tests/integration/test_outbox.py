@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, pool, select, update
 from sqlalchemy.orm import Session
 
-from services.ingest.outbox.service import relay_once
 from shared.db import on_commit
+from shared.jobs import outbox
+from shared.jobs.contract import EnrichJob
+from shared.jobs.outbox import relay_once
 from shared.models import OutboxEvent
 from shared.settings import get_settings
-from tests.factories import article_payload
+from tests.factories import article_payload, stored_article
+from tests.integration.test_cli import _newswire
 
 
 def _event(session: Session, article_id: int) -> OutboxEvent:
@@ -83,3 +88,38 @@ def test_on_commit_waits_for_the_real_commit_not_a_savepoint(db_session: Session
         on_commit(db_session, lambda: calls.append("inner"))
     db_session.rollback()
     assert calls == ["published"], "rolled back with the outer transaction: never run"
+
+
+def test_the_relay_process_publishes_a_kept_job_once_the_broker_answers(
+    fresh_database: Any, redis_client: redis.Redis
+) -> None:
+    """`newswire relay --once`, run as a user runs it, against a database with a job that never reached
+    the broker (the request's own publish failed): it publishes it, once."""
+    url: str = fresh_database("relay_cli")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with Session(engine) as session:
+            article = stored_article(session, status="queued")
+            job_id = outbox.add(session, article_id=article.id, job=EnrichJob(request_id="kept"))
+            session.execute(  # older than the relay's grace for the request's own publish
+                update(OutboxEvent)
+                .where(OutboxEvent.id == job_id)
+                .values(created_at=OutboxEvent.created_at - timedelta(minutes=1))
+            )
+            session.commit()
+        queue = get_settings().enrich_queue
+        depth = redis_client.llen(queue)
+        env = {"NEWSWIRE_DATABASE_URL": url}
+        first = _newswire("relay", "--once", env_overrides=env)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout.splitlines()[-1]) == {"published": 1}
+        assert redis_client.llen(queue) == depth + 1
+        again = _newswire("relay", "--once", env_overrides=env)
+        assert json.loads(again.stdout.splitlines()[-1]) == {"published": 0}
+        with Session(engine) as session:
+            event = session.get(OutboxEvent, job_id)
+            assert event is not None
+            assert event.published_at is not None
+            assert event.publish_attempts == 1
+    finally:
+        engine.dispose()

@@ -22,16 +22,18 @@ from services.api.reprocess import service
 from services.api.reprocess.schemas import ReprocessFilter
 from services.enrich.articles import service as enrich_service
 from services.enrich.nlp import Enricher
-from services.enrich.versions import current_version, current_versions, version_key
+from services.enrich.nlp.versions import current_versions
+from shared import versions
 from shared.db import session_scope
 from shared.models import Article, ArticleEntity, ArticleTopic, Entity, OutboxEvent
 from shared.settings import get_settings
+from shared.versions import version_key
 from tests.factories import article_payload
 from tests.integration.test_cli import _newswire as run_newswire
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = "code=1;langid=0.1;ner_model=en_core_web_sm-3.7.0;spacy=3.7.0;topics=old"
-CURRENT = current_version(get_settings().spacy_model)
+CURRENT = version_key(current_versions(get_settings().spacy_model))
 
 
 def _article(
@@ -329,6 +331,9 @@ def test_cli_reprocess_dry_run_rate_and_completeness(fresh_database: Any, redis_
         with Session(engine) as session:
             old = [_article(session, version=OLD, source="cli") for _ in range(5)]
             _article(session, source="cli")
+            # a worker records what it enriches with when it starts: the CLI reads it
+            model = get_settings().spacy_model
+            versions.record(session, model=model, versions=current_versions(model))
             session.commit()
         env = {"NEWSWIRE_DATABASE_URL": url}
         queue = get_settings().enrich_queue
@@ -405,6 +410,6 @@ def test_migration_0006_back_fills_the_version_key(fresh_database: Any) -> None:
         with engine.connect() as conn:
             keys = conn.execute(text("SELECT enrichment_version FROM articles ORDER BY id")).scalars().all()
         assert keys == [version_key(versions), None]
-        assert keys[0] == current_version(get_settings().spacy_model)
+        assert keys[0] == version_key(current_versions(get_settings().spacy_model))
     finally:
         engine.dispose()

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.enrich.articles import service
 from services.enrich.articles.service import EnrichInput
 from services.enrich.nlp import Enricher, Enrichment, LanguageGuess
-from services.enrich.stories import service as stories
-from services.enrich.stories.scoring import StoryRules
 from shared.models import Article, Story, StorySignature
+from shared.stories import service as stories
+from shared.stories.scoring import StoryRules
 from tests.factories import queued_article
 from tests.integration.test_cli import _newswire as run_newswire
 

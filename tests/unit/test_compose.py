@@ -24,15 +24,16 @@ NEWSWIRE_SUBCOMMANDS: frozenset[tuple[str, ...]] = frozenset(
         ("serve", "ingest"),
         ("serve", "api"),
         ("worker",),
+        ("relay",),
         ("flower",),
         ("run",),
         ("ingest",),
         ("queues",),
     }
 )
-APP_SERVICES = ("migrate", "ingest", "api", "worker", "flower")
-LONG_RUNNING = ("ingest", "api", "worker", "flower")
-NEEDS_DATABASE = ("ingest", "api", "worker")
+APP_SERVICES = ("migrate", "ingest", "api", "relay", "worker", "flower")
+LONG_RUNNING = ("ingest", "api", "relay", "worker", "flower")
+NEEDS_DATABASE = ("ingest", "api", "relay", "worker")
 PUBLISHED = {"api": 8000, "ingest": 8001, "flower": 5555}
 
 _DEFAULTED_VAR = re.compile(r"\$\{(\w+):?-([^}]*)\}")

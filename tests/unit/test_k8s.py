@@ -16,7 +16,7 @@ K8S = ROOT / "infra" / "k8s"
 NAMESPACE = "newswire"
 IMAGE = "newswire:latest"  # the image docker-compose.yml builds from infra/Dockerfile
 SETTINGS = {f"NEWSWIRE_{name.upper()}" for name in Settings.model_fields}
-SUBCOMMANDS = {"serve", "worker", "flower", "migrate"}
+SUBCOMMANDS = {"serve", "worker", "flower", "migrate", "relay"}
 
 Doc = dict[str, Any]
 
@@ -54,6 +54,7 @@ def test_every_manifest_is_well_formed(docs: list[Doc]) -> None:
     assert set(_of(docs, "Deployment")) == {
         "newswire-ingest",
         "newswire-api",
+        "newswire-relay",
         "newswire-worker",
         "newswire-flower",
     }

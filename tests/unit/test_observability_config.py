@@ -66,6 +66,7 @@ def exported() -> dict[str, frozenset[str]]:
     # importing the services registers their metric objects in the default registry
     import services.enrich.articles.tasks
     import services.ingest.app  # noqa: F401 - ingest's metrics
+    import shared.jobs.relay  # noqa: F401 - the relay's metrics
     from services.api.app import create_app
 
     collectors: list[Collector] = [

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.enrich.stories.scoring import (
+from shared.stories.scoring import (
     Candidate,
     StoryRules,
     best_match,
@@ -15,7 +15,7 @@ from services.enrich.stories.scoring import (
     text_similarity,
     time_proximity,
 )
-from services.enrich.stories.signature import (
+from shared.stories.signature import (
     ENTITY_KEYS,
     TERM_KEYS,
     build_signature,

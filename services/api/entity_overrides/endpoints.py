@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 
 from services.api.entity_overrides import service
 from services.api.entity_overrides.schemas import OverrideDeleted, OverrideIn, OverrideList, OverrideSaved
-from services.api.ops.endpoints import publisher
 from shared.auth.dependencies import RequireAdmin
 from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep
+from shared.jobs.enqueue import request_publisher
 
 router = APIRouter(
     prefix="/v1/ops/entity-overrides",
@@ -39,7 +39,7 @@ def add_override(request: Request, session: SessionDep, body: OverrideIn) -> Ove
         data=body,
         created_by=f"key:{principal.name}" if principal is not None else None,
         request_id=request.state.request_id,
-        publish=publisher(request),
+        publish=request_publisher(request),
     )
 
 
@@ -53,5 +53,5 @@ def remove_override(request: Request, session: SessionDep, override_id: RowId) -
         session=session,
         override_id=override_id,
         request_id=request.state.request_id,
-        publish=publisher(request),
+        publish=request_publisher(request),
     )

@@ -83,3 +83,7 @@ def affected_articles(
             )
         )
     return sorted(ids)
+
+
+def list_overrides(session: Session) -> list[EntityOverride]:
+    return list(session.scalars(select(EntityOverride).order_by(EntityOverride.id)))

@@ -3,8 +3,6 @@ the outbox (rows in the caller's transaction, published after the commit), like 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import structlog
 from sqlalchemy.orm import Session
 
@@ -16,18 +14,13 @@ from services.api.entity_overrides.schemas import (
     OverrideOut,
     OverrideSaved,
 )
-from services.enrich.articles import repository as enrich_repository
-from services.enrich.articles.service import override_set
-from services.enrich.celery_app import ENRICH_TASK
-from services.enrich.entities.overrides import normalise_surface
-from services.ingest.outbox import repository as outbox_repository
-from shared.db import on_commit
+from shared.entity_overrides import normalise_surface, override_set
 from shared.errors import NewswireError, NotFound
+from shared.jobs.contract import EnrichJob
+from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import EntityOverride
 
 log = structlog.get_logger("newswire.overrides")
-
-Publisher = Callable[[list[int]], None]
 
 
 class OverrideExists(NewswireError):
@@ -52,7 +45,7 @@ def _out(row: EntityOverride) -> OverrideOut:
 
 
 def list_overrides(*, session: Session) -> OverrideList:
-    rows = enrich_repository.list_overrides(session)
+    rows = repository.list_overrides(session)
     return OverrideList(items=[_out(r) for r in rows], version=override_set(rows).version)
 
 
@@ -70,17 +63,8 @@ def _requeue(
         target=target,
         in_text=row.kind == "ignore" and removed,
     )
-    outbox_ids = [
-        outbox_repository.add(
-            session,
-            article_id=article_id,
-            task=ENRICH_TASK,
-            payload={"request_id": request_id, "override": row.id},
-        )
-        for article_id in ids
-    ]
-    if publish is not None and outbox_ids:
-        on_commit(session, lambda: publish(outbox_ids))
+    job = EnrichJob(request_id=request_id, override=row.id)
+    enqueue_enrich(session, article_ids=ids, job=job, publish=publish)
     log.info("override_requeued", override_id=row.id, removed=removed, count=len(ids), article_ids=ids[:100])
     return len(ids)
 

@@ -10,12 +10,12 @@ from services.api.ops import service
 from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryResult, SourcesOut
 from services.api.reprocess import service as reprocess_service
 from services.api.reprocess.schemas import CompletenessOut, ReprocessRequest, ReprocessResult
-from services.enrich.celery_app import celery_app
-from services.enrich.versions import current_version
-from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import RequireAdmin
-from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep, app_session_factory
+from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep
+from shared.jobs import broker
+from shared.jobs.enqueue import request_publisher
 from shared.settings import get_settings
+from shared.versions import current as current_versions
 
 router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES)
 _settings = get_settings()
@@ -24,16 +24,6 @@ SourceQuery = Annotated[list[str], Query(description="Source; repeat for OR.", e
 ErrorTypeQuery = Annotated[
     list[str], Query(description="Error type (exception class); repeat for OR.", examples=["OSError"])
 ]
-
-
-def publisher(request: Request) -> service.Publisher:
-    """Publishes outbox events after the commit, with the app's session factory."""
-    factory = app_session_factory(request.app)
-
-    def publish(ids: list[int]) -> None:
-        publish_now(ids=ids, factory=factory)
-
-    return publish
 
 
 @router.get("/queues", response_model=QueuesOut, summary="Queue depth, workers, rates, oldest item, failures")
@@ -46,7 +36,7 @@ def get_queues(
     settings = get_settings()
     item = service.queue_stats(
         session=session,
-        celery=celery_app if workers else None,
+        celery=broker.publisher() if workers else None,
         redis_url=settings.redis_url or "",
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
@@ -103,7 +93,7 @@ def retry_failed(
         error_types=error_type,
         limit=limit,
         request_id=request.state.request_id,
-        publish=publisher(request),
+        publish=request_publisher(request),
     )
 
 
@@ -124,7 +114,7 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
         session=session,
         article_id=article_id,
         request_id=request.state.request_id,
-        publish=publisher(request),
+        publish=request_publisher(request),
     )
 
 
@@ -136,7 +126,7 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
 )
 def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> ReprocessResult:
     settings = get_settings()
-    current = current_version(settings.spacy_model)
+    current = current_versions(session, model=settings.spacy_model).key
     matched = reprocess_service.count_matching(session=session, selection=body, current=current)
     limit = min(body.limit or settings.reprocess_max_per_request, settings.reprocess_max_per_request)
     ids: list[int] = []
@@ -147,7 +137,7 @@ def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> 
             current=current,
             limit=limit,
             request_id=request.state.request_id,
-            publish=publisher(request),
+            publish=request_publisher(request),
         )
     return ReprocessResult(
         current_version=current,

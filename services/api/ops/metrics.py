@@ -13,9 +13,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.api.ops.service import CoverageRules, source_coverage
-from services.enrich.queues import article_figures, broker_depth
 from shared.db import session_scope
 from shared.http import app_session_factory
+from shared.jobs.queues import article_figures, broker_depth
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ops")

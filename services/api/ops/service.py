@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,17 +25,14 @@ from services.api.ops.schemas import (
     SourcesOut,
 )
 from services.api.pagination import decode_cursor, encode_cursor
-from services.enrich.celery_app import ENRICH_TASK
-from services.enrich.queues import QueueStats, collect
-from services.ingest.outbox import repository as outbox_repository
-from shared.db import on_commit
 from shared.errors import NewswireError, NotFound
+from shared.jobs.contract import EnrichJob
+from shared.jobs.enqueue import Publisher, enqueue_enrich
+from shared.jobs.queues import QueueStats, collect
 from shared.models import Article, ArticleStatus
 from shared.settings import Settings
 
 log = structlog.get_logger("newswire.ops")
-
-Publisher = Callable[[list[int]], None]
 
 
 class NotFailed(NewswireError):
@@ -157,17 +154,9 @@ def _requeue(
     session: Session, ids: Sequence[int], *, request_id: str | None, publish: Publisher | None
 ) -> list[int]:
     requeued = repository.requeue(session, ids=ids)
-    outbox_ids = [
-        outbox_repository.add(
-            session,
-            article_id=article_id,
-            task=ENRICH_TASK,
-            payload={"request_id": request_id, "retry": True},
-        )
-        for article_id in requeued
-    ]
-    if publish is not None and outbox_ids:
-        on_commit(session, lambda: publish(outbox_ids))
+    enqueue_enrich(
+        session, article_ids=requeued, job=EnrichJob(request_id=request_id, retry=True), publish=publish
+    )
     if requeued:
         log.info("failed_requeued", article_ids=requeued[:100], count=len(requeued))
     return requeued

@@ -22,15 +22,12 @@ from sqlalchemy.orm import Session
 from services.api.ops import repository as ops_repository
 from services.api.reprocess import repository
 from services.api.reprocess.schemas import CompletenessOut, ReprocessFilter, VersionCount
-from services.enrich.celery_app import ENRICH_TASK
-from services.enrich.versions import current_version, current_versions
-from services.ingest.outbox import repository as outbox_repository
-from shared.db import on_commit
+from shared.jobs.contract import EnrichJob
+from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus
+from shared.versions import current as current_versions
 
 log = structlog.get_logger("newswire.reprocess")
-
-Publisher = Callable[[list[int]], None]
 
 
 def clauses(*, selection: ReprocessFilter, current: str) -> list[ColumnElement[bool]]:
@@ -68,13 +65,8 @@ def queue_batch(
     if not ids:
         return []
     ops_repository.requeue(session, ids=ids)  # the failed ones go back to queued, as a retry does
-    payload = {"request_id": request_id, "reprocess": True, "version": current}
-    outbox_ids = [
-        outbox_repository.add(session, article_id=article_id, task=ENRICH_TASK, payload=payload)
-        for article_id in ids
-    ]
-    if publish is not None:
-        on_commit(session, lambda: publish(outbox_ids))
+    job = EnrichJob(request_id=request_id, reprocess=True, version=current)
+    enqueue_enrich(session, article_ids=ids, job=job, publish=publish)
     log.info("reprocess_queued", count=len(ids), first_id=ids[0], last_id=ids[-1], version=current)
     return ids
 
@@ -145,7 +137,8 @@ def run(
 
 def completeness(*, session: Session, model: str) -> CompletenessOut:
     """Articles enriched at the current version, at an older one, or not at all; per version."""
-    current = current_version(model)
+    versions = current_versions(session, model=model)
+    current = versions.key
     per_version: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_status: dict[str, int] = defaultdict(int)
     enriched_current = 0
@@ -173,7 +166,7 @@ def completeness(*, session: Session, model: str) -> CompletenessOut:
     rows.sort(key=lambda r: (-(r.enriched + r.failed + r.queued), r.version or ""))
     return CompletenessOut(
         current_version=current,
-        current_versions=current_versions(model),
+        current_versions=versions.versions,
         total=total,
         enriched_current=enriched_current,
         enriched_older=enriched - enriched_current,

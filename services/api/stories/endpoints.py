@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from services.api.stories import service
 from services.api.stories.schemas import ReassignRequest, ReassignResult, StoryDetail, StoryPage
-from services.enrich.stories.scoring import StoryRules
 from shared.auth.dependencies import RequireAdmin, RequireRead
 from shared.http import ERROR_RESPONSES, RowId, SessionDep
 from shared.settings import get_settings
+from shared.stories.scoring import StoryRules
 
 router = APIRouter(
     prefix="/v1/stories", tags=["stories"], dependencies=[RequireRead], responses=ERROR_RESPONSES

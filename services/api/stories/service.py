@@ -18,10 +18,10 @@ from services.api.stories.schemas import (
     StoryPage,
     StorySummary,
 )
-from services.enrich.stories import service as assignment
-from services.enrich.stories.scoring import StoryRules
 from shared.errors import InvalidCursor, NotFound
 from shared.models import Story
+from shared.stories import service as assignment
+from shared.stories.scoring import StoryRules
 
 
 def _summary(story: Story) -> StorySummary:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, load_only
 
-from services.enrich.versions import version_key
 from shared.models import (
     Article,
     ArticleEntity,
@@ -18,8 +17,8 @@ from shared.models import (
     Entity,
     EntityAlias,
     EntityOverride,
-    OutboxEvent,
 )
+from shared.versions import version_key
 
 #: What enrichment reads of an article: never the raw page (often hundreds of kB of HTML).
 _ENRICH_COLUMNS = load_only(Article.id, Article.title, Article.text, Article.content_hash, Article.status)
@@ -152,87 +151,6 @@ def mark_started(session: Session, *, article_id: int) -> None:
     )
 
 
-#: Outbox payload key of a job a batch took over: its message is obsolete (the value is the new job's id).
-BATCHED_INTO = "batched_into"
-#: Outbox payload key of a job that must run alone (an article a batch could not finish).
-ALONE = "alone"
-
-
-def is_batched(session: Session, *, outbox_id: int) -> bool:
-    """Whether a batch took over this outbox job (its message then has nothing left to do)."""
-    return bool(
-        session.scalar(select(OutboxEvent.payload.has_key(BATCHED_INTO)).where(OutboxEvent.id == outbox_id))
-    )
-
-
-def claim_queued(session: Session, *, exclude_article_id: int, limit: int) -> list[tuple[int, int]]:
-    """Lock up to ``limit`` published, unfinished jobs of queued articles nobody has started since the
-    publish (oldest first; jobs another transaction holds are skipped); ``(outbox id, article id)``."""
-    rows = session.execute(
-        select(OutboxEvent.id, OutboxEvent.article_id)
-        .join(Article, Article.id == OutboxEvent.article_id)
-        .where(
-            OutboxEvent.completed_at.is_(None),
-            OutboxEvent.published_at.is_not(None),
-            ~OutboxEvent.payload.has_key(ALONE),
-            OutboxEvent.article_id != exclude_article_id,
-            Article.status == ArticleStatus.QUEUED,
-            or_(Article.enrich_started_at.is_(None), Article.enrich_started_at < OutboxEvent.published_at),
-        )
-        .order_by(OutboxEvent.id)
-        .limit(limit)
-        .with_for_update(of=OutboxEvent, skip_locked=True)
-    )
-    return [(r.id, r.article_id) for r in rows]
-
-
-def take_over(session: Session, *, jobs: list[tuple[int, int]], task: str, batch_of: int) -> dict[int, int]:
-    """Move the locked ``(outbox id, article id)`` jobs into new jobs owned by the batch (published now, so
-    the relay redelivers them if the batch never finishes); the old ones are completed and marked
-    ``batched_into``. Marks the articles started. Returns ``article id -> new outbox id``."""
-    articles = sorted({article_id for _, article_id in jobs})
-    rows = session.execute(
-        insert(OutboxEvent)
-        .values(
-            [
-                {
-                    "article_id": a,
-                    "task": task,
-                    "payload": {"batch_of": batch_of},
-                    "published_at": func.now(),
-                }
-                for a in articles
-            ]
-        )  # fmt: skip
-        .returning(OutboxEvent.article_id, OutboxEvent.id)
-    )
-    new_ids = {r.article_id: r.id for r in rows}
-    for outbox_id, article_id in jobs:
-        session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id == outbox_id)
-            .values(
-                completed_at=func.now(),
-                payload=OutboxEvent.payload.op("||")(
-                    func.jsonb_build_object(BATCHED_INTO, new_ids[article_id])
-                ),
-            )
-        )
-    session.execute(
-        update(Article).where(Article.id.in_(articles)).values(enrich_started_at=func.clock_timestamp())
-    )
-    return new_ids
-
-
-def run_alone(session: Session, *, outbox_id: int) -> None:
-    """Unpublish a batch's job and mark it to run alone (the caller publishes it again)."""
-    session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.id == outbox_id, OutboxEvent.completed_at.is_(None))
-        .values(published_at=None, payload=OutboxEvent.payload.op("||")(func.jsonb_build_object(ALONE, True)))
-    )
-
-
 def stage_times(
     session: Session, *, article_id: int
 ) -> tuple[datetime | None, datetime | None, datetime | None]:
@@ -245,15 +163,6 @@ def stage_times(
 
 def enriched_at(session: Session, *, article_id: int) -> datetime | None:
     return session.scalar(select(Article.enriched_at).where(Article.id == article_id))
-
-
-def complete_outbox(session: Session, *, article_id: int) -> None:
-    """The article's jobs are done: the relay must not republish them."""
-    session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None))
-        .values(completed_at=func.now())
-    )
 
 
 def list_overrides(session: Session) -> list[EntityOverride]:

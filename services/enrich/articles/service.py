@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from services.enrich.articles import repository
 from services.enrich.entities import ExtractedEntity, ledger
-from services.enrich.entities.overrides import Override, OverrideSet, apply_overrides
+from services.enrich.entities.overrides import OverrideSet, apply_overrides
 from services.enrich.nlp import Enricher, Enrichment
-from services.enrich.stories import service as stories
-from services.enrich.stories.scoring import StoryRules
-from shared.models import ArticleStatus, EntityOverride
+from shared.entity_overrides import override_set
+from shared.jobs import outbox
+from shared.models import ArticleStatus
 from shared.settings import get_settings
+from shared.stories import service as stories
+from shared.stories.scoring import StoryRules
 
 log = structlog.get_logger("newswire.enrich")
 
@@ -30,21 +32,6 @@ class EnrichInput:
     text: str
     content_hash: str
     overrides: OverrideSet = OverrideSet()  # the entity overrides in force when the article was read
-
-
-def override_set(rows: Sequence[EntityOverride]) -> OverrideSet:
-    return OverrideSet(
-        tuple(
-            Override(
-                kind=row.kind,  # type: ignore[arg-type]  # the table's check constraint keeps it a kind
-                surface=row.surface,
-                type=row.type,
-                target_name=row.target_name,
-                target_type=row.target_type,
-            )
-            for row in rows
-        )
-    )
 
 
 _overrides: tuple[tuple[int, int], OverrideSet] | None = None
@@ -95,7 +82,7 @@ def save_enrichment(
     if article is None:
         return "missing"
     if article.status == ArticleStatus.DUPLICATE:
-        repository.complete_outbox(session, article_id=item.article_id)
+        outbox.complete_for_article(session, article_id=item.article_id)
         return "skipped"
     if article.content_hash != item.content_hash:
         return "changed"
@@ -121,7 +108,7 @@ def save_enrichment(
         signature=signature,
         rules=StoryRules.from_settings(get_settings()),
     )
-    repository.complete_outbox(session, article_id=item.article_id)
+    outbox.complete_for_article(session, article_id=item.article_id)
     return "enriched"
 
 
@@ -202,7 +189,7 @@ def mark_started(*, session: Session, article_id: int) -> None:
 
 def taken_over(*, session: Session, outbox_id: int) -> bool:
     """Whether a batch took over this outbox job (its message then has nothing left to do)."""
-    return repository.is_batched(session, outbox_id=outbox_id)
+    return outbox.is_batched(session, outbox_id=outbox_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +201,10 @@ class Claimed:
 def claim_batch(*, session: Session, article_id: int, limit: int, task: str) -> list[Claimed]:
     """Take over up to ``limit`` other queued articles whose messages wait in the broker, so one model
     call enriches them with ``article_id``; their messages become no-ops (see `taken_over`)."""
-    jobs = repository.claim_queued(session, exclude_article_id=article_id, limit=limit)
+    jobs = outbox.claim_queued(session, exclude_article_id=article_id, limit=limit)
     if not jobs:
         return []
-    new_ids = repository.take_over(session, jobs=jobs, task=task, batch_of=article_id)
+    new_ids = outbox.take_over(session, jobs=jobs, batch_of=article_id, task=task)
     claimed = []
     for other_id, outbox_id in sorted(new_ids.items()):
         item = load_input(session=session, article_id=other_id)
@@ -228,7 +215,7 @@ def claim_batch(*, session: Session, article_id: int, limit: int, task: str) -> 
 
 def run_alone(*, session: Session, outbox_id: int) -> None:
     """Give a batch's job back to the queue as a job of its own (the caller publishes it after commit)."""
-    repository.run_alone(session, outbox_id=outbox_id)
+    outbox.run_alone(session, outbox_id=outbox_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,4 +240,4 @@ def lags(*, session: Session, article_id: int) -> Lags:
 
 def mark_failed(*, session: Session, article_id: int, error: str, attempts: int) -> None:
     repository.mark_failed(session, article_id=article_id, error=error[:4000], attempts=attempts)
-    repository.complete_outbox(session, article_id=article_id)
+    outbox.complete_for_article(session, article_id=article_id)

@@ -29,9 +29,9 @@ from services.enrich.metrics import (
     error_type,
 )
 from services.enrich.nlp import Enricher, Enrichment
-from services.enrich.queues import broker_depth
-from services.ingest.outbox.service import publish_now
 from shared.db import session_scope
+from shared.jobs.outbox import publish_now
+from shared.jobs.queues import broker_depth
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.enrich")

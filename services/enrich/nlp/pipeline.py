@@ -9,15 +9,14 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from services.enrich.versions import current_versions
-
 from .entities import extract_entities
 from .keyphrases import extract_keyphrases
 from .language import detect_language
 from .models import Enrichment, LanguageGuess, TopicScore
 from .topics import DEFAULT_THRESHOLD, TopicClassifier
+from .versions import ENRICH_CODE_VERSION, current_versions
 
-ENRICH_CODE_VERSION = "3"
+__all__ = ["ENRICH_CODE_VERSION", "Enricher"]
 
 #: Below this confidence an English guess on a long text does not get NER (mixed or garbled text).
 EN_MIN_CONFIDENCE = 0.5

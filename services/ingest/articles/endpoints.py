@@ -17,12 +17,12 @@ from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchRe
 from services.ingest.cleaning import CleanedArticle
 from services.ingest.idempotency import service as idempotency
 from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
-from services.ingest.outbox.service import publish_now
 from shared.auth.dependencies import IngestPrincipal, RequireIngest
 from shared.body import json_body
 from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
 from shared.http import ERROR_RESPONSES, ErrorBody, app_session_factory, error_body
+from shared.jobs.enqueue import request_publisher
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[RequireIngest], responses=ERROR_RESPONSES)
@@ -107,17 +107,12 @@ def _ingest_one(
     request: Request, session: Session, payload: ArticleIn, cleaned: CleanedArticle
 ) -> IngestResult:
     settings = get_settings()
-    factory = app_session_factory(request.app)
-
-    def publish(ids: list[int]) -> None:  # runs after the commit, once the connection is released
-        publish_now(ids=ids, factory=factory)
-
     result = service.ingest_article(
         session=session,
         payload=payload,
         cleaned=cleaned,
         request_id=request.state.request_id,
-        publish=publish,
+        publish=request_publisher(request),
         min_clean_chars=settings.min_clean_chars,
     )
     (ARTICLES_DUPLICATE if result.status == "duplicate" else ARTICLES_ACCEPTED).inc()

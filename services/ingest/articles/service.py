@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -12,7 +12,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.enrich.celery_app import ENRICH_TASK
 from services.ingest.articles import neardup, repository
 from services.ingest.articles.dedup import canonical_url, content_hash
 from services.ingest.articles.neardup import Fingerprint
@@ -20,15 +19,14 @@ from services.ingest.articles.schemas import ArticleIn, IngestResult
 from services.ingest.cleaning import CleanedArticle, clean
 from services.ingest.cleaning import repository as lines_repository
 from services.ingest.cleaning.service import drop_known_lines, with_feed_date
-from services.ingest.outbox import repository as outbox_repository
-from shared.db import on_commit
 from shared.errors import ValidationFailed
+from shared.jobs.contract import EnrichJob
+from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus, RawFormat
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
 
-Publisher = Callable[[list[int]], None]
 Outcome = Literal["accepted", "duplicate", "rejected"]
 LEDGER_SOURCE_MAX_CHARS = 200
 
@@ -119,11 +117,7 @@ def _duplicate(
 
 
 def _enqueue(*, session: Session, article_id: int, request_id: str | None, publish: Publisher | None) -> None:
-    outbox_id = outbox_repository.add(
-        session, article_id=article_id, task=ENRICH_TASK, payload={"request_id": request_id}
-    )
-    if publish is not None:
-        on_commit(session, lambda: publish([outbox_id]))
+    enqueue_enrich(session, article_ids=[article_id], job=EnrichJob(request_id=request_id), publish=publish)
 
 
 def _revise(

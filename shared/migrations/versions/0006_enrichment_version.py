@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("articles", sa.Column("enrichment_version", sa.Text(), nullable=True))
-    # the same string as services.enrich.versions.version_key: sorted "name=version" pairs joined by ";"
+    # the same string as shared.versions.version_key: sorted "name=version" pairs joined by ";"
     op.execute(
         "UPDATE articles a SET enrichment_version = (SELECT string_agg(kv.key || '=' || kv.value, ';' "
         "ORDER BY kv.key COLLATE \"C\") FROM jsonb_each_text(a.model_versions) kv) "

