@@ -145,6 +145,9 @@ def relay(
 
     settings = get_settings()
     _logging("relay")
+    from shared.db import set_role
+
+    set_role("relay")  # its connections get the relay's statement, lock and idle timeouts
 
     def purge(session: Session) -> None:
         purge_expired(session=session)  # idempotency records past their TTL
@@ -365,8 +368,8 @@ def queues(
     from newswire_cli.queues import watch as watch_live
 
     settings = get_settings()
-    if not settings.redis_url:
-        raise typer.BadParameter("NEWSWIRE_REDIS_URL is not set")
+    if not (settings.broker_url or settings.redis_url):
+        raise typer.BadParameter("neither NEWSWIRE_BROKER_URL nor NEWSWIRE_REDIS_URL is set")
     if watch:
         watch_live(settings, interval=interval)
     else:

@@ -212,7 +212,8 @@ def run_platform(*, samples: Path | None) -> int:
             console.print(f"[bold]flower[/bold]   {flower_url}  (user {user}, password {password})")
             console.print(f"[bold]relay[/bold]    outbox relay (metrics http://{host}:8003/metrics)")
             console.print(f"[bold]logs[/bold]     {log_dir}/")
-            console.print(f"database {database_url}   broker {redis_url}")
+            broker = env.get("NEWSWIRE_BROKER_URL") or redis_url
+            console.print(f"database {database_url}   broker {broker}   redis {redis_url}")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
             console.print("Newswire is running. Ctrl-C stops everything.")
             while True:

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL for the Celery broker. Unset: `newswire run` starts an embedded Redis.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker. Unset: the Redis of NEWSWIRE_REDIS_URL. "
+        "`amqp://user:password@host:5672/vhost`: RabbitMQ (a quorum queue, publisher confirms); Redis "
+        "then stays the cache and rate-limit store.",
+    )
     data_dir: Path = Field(default=Path(".newswire"), description="Where embedded servers keep data.")
     db_pool_size: int = Field(default=5, ge=1, description="Connections per process pool.")
     db_max_overflow: int = Field(

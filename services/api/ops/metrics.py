@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.api.ops.service import CoverageRules, source_coverage
 from shared.db import session_scope
 from shared.http import app_session_factory
+from shared.jobs.broker import broker_url as jobs_broker_url
 from shared.jobs.queues import article_figures, broker_depth
 from shared.settings import get_settings
 
@@ -25,10 +26,10 @@ class QueueCollector(Collector):
     """Reads the broker and the database on every scrape (a few indexed counts)."""
 
     def __init__(
-        self, factory: sessionmaker[Session], *, redis_url: str, queue: str, window_s: float
+        self, factory: sessionmaker[Session], *, broker_url: str, queue: str, window_s: float
     ) -> None:
         self.factory = factory
-        self.redis_url = redis_url
+        self.broker_url = broker_url
         self.queue = queue
         self.window_s = window_s
 
@@ -58,7 +59,7 @@ class QueueCollector(Collector):
         f = self.families()
         up, depth = f["newswire_ops_source_up"], f["newswire_queue_depth"]
         try:
-            depth.add_metric([self.queue], broker_depth(self.redis_url, self.queue))
+            depth.add_metric([self.queue], broker_depth(self.broker_url, self.queue))
             up.add_metric(["broker"], 1)
             yield depth
         except Exception as exc:  # a scrape reports what it cannot see
@@ -92,7 +93,7 @@ def queue_collector(app: FastAPI) -> Collector:
     settings = get_settings()
     return QueueCollector(
         app_session_factory(app),
-        redis_url=settings.redis_url or "",
+        broker_url=jobs_broker_url(settings),
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
     )
