@@ -62,8 +62,9 @@ def test_an_article_is_enriched_through_rabbitmq(
                         break
                     time.sleep(0.5)
                 assert status == "enriched", f"article {article_id} is {status!r}\n{log_tails(logs)}"
-                figures = client.get(f"{api_url}/v1/ops/queues").json()
+                figures = client.get(f"{api_url}/v1/ops/queues").json()["items"][0]
                 assert figures["depth"] == 0, figures  # read from RabbitMQ (None: broker unreadable)
+                assert not [e for e in figures["errors"] if e.startswith("broker")], figures
             worker_log = (logs / "worker.log").read_text(errors="replace")
             assert "amqp://" in worker_log, log_tails(logs)
         # the job never went through Redis

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.orm import sessionmaker
 
@@ -22,6 +23,8 @@ from shared.auth import service as auth_service
 from shared.auth.ratelimit import RateLimiter
 from shared.db import connect_args, session_options
 from shared.deadline import DeadlineExceeded, ResponseTooLarge, send
+from shared.jobs.broker import ENRICH_TASK, create_celery
+from shared.jobs.queues import DEPTH_ERRORS, broker_depth
 from shared.redisconn import redis_client
 from shared.settings import Settings
 from tests.conftest import bearer
@@ -225,3 +228,33 @@ def test_newswire_ingest_gives_up_on_a_trickling_server(trickling_server: str) -
         with pytest.raises(httpx.TimeoutException):
             post_with_retry(client, trickling_server, {"title": "t"}, attempts=1, deadline=1.0)
         assert time.monotonic() - started < 2.5
+
+
+def test_publishing_to_a_redis_broker_that_never_answers_fails_fast(silent_server: int) -> None:
+    settings = Settings(
+        redis_url=f"redis://127.0.0.1:{silent_server}/0",
+        redis_socket_timeout=0.5,
+        redis_connect_timeout=0.5,
+        enrich_queue="enrich-silent",
+    )
+    app = create_celery(settings, set_as_current=False)
+    try:
+        started = time.monotonic()
+        with pytest.raises((KombuOperationalError, redis.RedisError)):
+            app.send_task(ENRICH_TASK, args=[1], kwargs={"outbox_id": None}, queue="enrich-silent")
+        assert time.monotonic() - started < 10  # the outbox keeps the job; the relay publishes it later
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("scheme", ["redis", "amqp"])
+def test_the_queue_depth_of_a_broker_that_never_answers_fails_fast(silent_server: int, scheme: str) -> None:
+    url = (
+        f"redis://127.0.0.1:{silent_server}/0"
+        if scheme == "redis"
+        else f"amqp://guest:guest@127.0.0.1:{silent_server}//"
+    )
+    started = time.monotonic()
+    with pytest.raises(DEPTH_ERRORS):
+        broker_depth(url, "enrich-silent")
+    assert time.monotonic() - started < 10
