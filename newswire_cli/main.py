@@ -135,6 +135,9 @@ def worker(
     from services.enrich.metrics import serve_worker_metrics
 
     _logging("enrich")
+    from shared.db import set_role
+
+    set_role("worker")  # the pool processes inherit it: their engines get the worker's timeouts
     if settings.worker_metrics_port:
 
         def _serve_metrics(**_: Any) -> None:
@@ -175,6 +178,9 @@ def relay(
 
     settings = get_settings()
     _logging("relay")
+    from shared.db import set_role
+
+    set_role("relay")  # its connections get the relay's statement, lock and idle timeouts
 
     def purge(session: Session) -> None:
         purge_expired(session=session)  # idempotency records past their TTL
@@ -395,9 +401,10 @@ def queues(
     from newswire_cli.queues import watch as watch_live
 
     settings = get_settings()
-    if not settings.redis_url:
+    if not (settings.broker_url or settings.redis_url):
         raise typer.BadParameter(
-            f"NEWSWIRE_REDIS_URL is not set and no `newswire run` is running with {settings.data_dir}/"
+            "neither NEWSWIRE_BROKER_URL nor NEWSWIRE_REDIS_URL is set, and no `newswire run` is running "
+            f"with {settings.data_dir}/"
         )
     if watch:
         watch_live(settings, interval=interval)

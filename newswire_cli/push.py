@@ -12,6 +12,8 @@ import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from newswire_cli.files import payloads
+from shared.deadline import send
+from shared.settings import get_settings
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -19,15 +21,22 @@ def auth_headers(api_key: str | None) -> dict[str, str]:
 
 
 def post_with_retry(
-    client: httpx.Client, url: str, payload: dict[str, Any], *, attempts: int = 4
+    client: httpx.Client,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    attempts: int = 4,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Retries are safe: one Idempotency-Key for every attempt, and a repeated article is answered as a
-    duplicate anyway, never stored twice."""
+    duplicate anyway, never stored twice. Each attempt has a total deadline (NEWSWIRE_HTTP_TOTAL_TIMEOUT
+    by default)."""
+    deadline = deadline if deadline is not None else get_settings().http_total_timeout
     delay = 0.5
     headers = {"Idempotency-Key": uuid.uuid4().hex}
     for attempt in range(attempts):
         try:
-            response = client.post(url, json=payload, headers=headers)
+            response = send(client, "POST", url, deadline=deadline, json=payload, headers=headers)
             retryable = response.status_code >= 500 or response.status_code == 429
             if not retryable or attempt == attempts - 1:
                 return response

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shared.db import DatabaseNotConfiguredError, session_scope
-from shared.jobs.broker import publisher
+from shared.jobs.broker import broker_url, publisher
 from shared.jobs.queues import QueueStats, collect
 from shared.settings import Settings
 
@@ -36,10 +36,9 @@ COLUMNS = (
 
 
 def gather(settings: Settings) -> QueueStats:
-    assert settings.redis_url is not None
     kwargs = {
         "celery": publisher(),
-        "redis_url": settings.redis_url,
+        "broker_url": broker_url(settings),
         "queue": settings.enrich_queue,
         "window_s": settings.ops_rate_window,
     }

@@ -224,7 +224,8 @@ def run_platform(*, samples: Path | None) -> int:
                 " (internal ports)"
             )
             console.print(f"[bold]logs[/bold]     {log_dir}/")
-            console.print(f"database {database_url}   broker {redis_url}")
+            broker = env.get("NEWSWIRE_BROKER_URL") or redis_url
+            console.print(f"database {database_url}   broker {broker}   redis {redis_url}")
             console.print(f"recorded in {data_dir / PLATFORM_FILE} (`newswire` commands here use it)")
             _print_access(key=api_key, ingest_url=ingest_url, api_url=api_url)
             console.print("Newswire is running. Ctrl-C stops everything.")

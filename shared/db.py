@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
@@ -14,11 +15,26 @@ from shared.settings import Settings, get_settings
 
 dates.install()  # a stored date outside Python's range reads as a sentinel, never an error
 
-_engines: dict[tuple[int, str], Engine] = {}
+_engines: dict[tuple[int, str, str], Engine] = {}
+
+Role = Literal["ingest", "api", "worker", "relay", "default"]
+ROLES: tuple[Role, ...] = ("ingest", "api", "worker", "relay")
+_role: Role = "default"
 
 
 class DatabaseNotConfiguredError(RuntimeError):
     pass
+
+
+def set_role(role: Role) -> None:
+    """Name the process's role (`serve ingest`, `serve api`, `worker`): its engines get that role's
+    statement, lock and idle-in-transaction timeouts (``NEWSWIRE_DB_*_TIMEOUT_<ROLE>``)."""
+    global _role
+    _role = role
+
+
+def current_role() -> Role:
+    return _role
 
 
 def database_url(settings: Settings | None = None) -> str:
@@ -30,19 +46,51 @@ def database_url(settings: Settings | None = None) -> str:
     return settings.database_url
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """One engine per process and URL; a forked child gets its own (pid is part of the key)."""
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def session_options(role: Role, settings: Settings | None = None) -> dict[str, int]:
+    """The PostgreSQL settings (milliseconds, 0: off) a connection of `role` starts with."""
+    settings = settings or get_settings()
+    if role == "default":  # the CLI, migrations, scripts: only the connect timeout
+        return {}
+    return {
+        "statement_timeout": _ms(getattr(settings, f"db_statement_timeout_{role}")),
+        "lock_timeout": _ms(getattr(settings, f"db_lock_timeout_{role}")),
+        "idle_in_transaction_session_timeout": _ms(
+            getattr(settings, f"db_idle_in_transaction_timeout_{role}")
+        ),
+    }
+
+
+def connect_args(role: Role, settings: Settings | None = None) -> dict[str, Any]:
+    """libpq arguments: the connect timeout and the role's timeouts as `options` (`-c name=value`)."""
+    settings = settings or get_settings()
+    args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout}
+    options = session_options(role, settings)
+    if options:
+        args["options"] = " ".join(f"-c {name}={value}" for name, value in options.items())
+    return args
+
+
+def get_engine(url: str | None = None, *, role: Role | None = None) -> Engine:
+    """One engine per process, URL and role; a forked child gets its own (pid is part of the key).
+    `role` defaults to the process's (:func:`set_role`)."""
     settings = get_settings()
     url = url or database_url(settings)
-    key = (os.getpid(), url)
+    role = role or _role
+    key = (os.getpid(), url, role)
     engine = _engines.get(key)
     if engine is None:
         engine = create_engine(
             url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
             pool_pre_ping=True,
             pool_recycle=1800,
+            connect_args=connect_args(role, settings),
         )
         _engines[key] = engine
     return engine
@@ -55,8 +103,8 @@ def dispose_engines() -> None:
         del _engines[key]
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False, autoflush=False)
+def session_factory(engine: Engine | None = None, *, role: Role | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine or get_engine(role=role), expire_on_commit=False, autoflush=False)
 
 
 @contextmanager
@@ -74,12 +122,15 @@ def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Sess
 
 
 _AFTER_COMMIT = "newswire_after_commit"
+_COMMITTED = "newswire_committed"
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's current transaction has committed (dropped on rollback).
 
-    This is how jobs are published only after the rows they refer to are visible (the outbox pattern)."""
+    This is how jobs are published only after the rows they refer to are visible (the outbox pattern).
+    The callbacks run once the transaction has ended and its connection is back in the pool, so a
+    callback that opens a session of its own (publishing) never holds two connections at once."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
@@ -87,14 +138,15 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 def _run_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the real commit is still to come
         return
-    callbacks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
-    for callback in callbacks:
-        callback()
+    # committed: run at the end of the transaction, once its connection is released
+    session.info[_COMMITTED] = session.info.pop(_AFTER_COMMIT, [])
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_after_commit(session: Session, transaction: SessionTransaction) -> None:
-    # after_commit has already run (and popped) the callbacks of a committed root transaction;
-    # whatever is left when a root transaction ends was rolled back: drop it.
+    # whatever is left in _AFTER_COMMIT when a root transaction ends was rolled back: drop it
     if transaction.parent is None:
         session.info.pop(_AFTER_COMMIT, None)
+        callbacks: list[Callable[[], None]] = session.info.pop(_COMMITTED, [])
+        for callback in callbacks:
+            callback()

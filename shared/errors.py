@@ -85,3 +85,23 @@ class ServiceUnavailable(NewswireError):
 
     status_code = 503
     error = "service_unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """The database is busy (no free connection, or a lock held too long); retry shortly."""
+
+    error = "database_busy"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "2"})
+
+
+class QueryTimeout(NewswireError):
+    """The query ran past its time limit (NEWSWIRE_DB_STATEMENT_TIMEOUT_<ROLE>): narrow the filter or
+    the date window, or retry later."""
+
+    status_code = 504
+    error = "query_timeout"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "5"})

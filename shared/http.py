@@ -8,21 +8,25 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter, Histogram
+from psycopg import errors as psycopg_errors
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.db import session_factory
-from shared.errors import NewswireError
+from shared.db import ROLES, session_factory
+from shared.errors import DatabaseBusy, NewswireError, QueryTimeout
 
 log = structlog.get_logger("newswire.http")
 
@@ -63,6 +67,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def database_error(exc: BaseException) -> NewswireError | None:
+    """The error to answer for a database limit that was reached: a statement past its time limit (504
+    `query_timeout`), a lock not granted in time (503 `database_busy`); None for anything else."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, psycopg_errors.QueryCanceled):
+        return QueryTimeout("the query took longer than its time limit; narrow the filter or retry later")
+    if isinstance(orig, psycopg_errors.LockNotAvailable):
+        return DatabaseBusy("a row or table this request needs stayed locked too long; retry shortly")
+    if isinstance(exc, PoolTimeout):
+        return DatabaseBusy("no database connection became free in time; retry shortly")
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One JSON error shape for everything: {"error": code, "detail": ...}."""
 
@@ -88,11 +105,25 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        known = database_error(exc)
+        if known is not None:
+            log.warning("database_limit", error=known.error, detail=str(exc.orig)[:300])
+            return JSONResponse(
+                error_body(known.error, known.detail), status_code=known.status_code, headers=known.headers
+            )
         log.warning("database_unavailable", error=str(exc.orig)[:300])
         return JSONResponse(
             error_body("service_unavailable", "the database is unavailable; retry later"),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+        busy = database_error(exc) or DatabaseBusy()
+        log.warning("database_pool_timeout", error=str(exc)[:300])
+        return JSONResponse(
+            error_body(busy.error, busy.detail), status_code=busy.status_code, headers=busy.headers
         )
 
     @app.exception_handler(Exception)
@@ -239,8 +270,8 @@ def install_request_context(app: FastAPI, *, service: str) -> None:
 
 def app_session_factory(app: FastAPI) -> sessionmaker[Session]:
     factory: sessionmaker[Session] | None = getattr(app.state, "session_factory", None)
-    if factory is None:  # created on first use, in the serving process
-        factory = app.state.session_factory = session_factory()
+    if factory is None:  # created on first use, in the serving process, with the app's timeouts
+        factory = app.state.session_factory = session_factory(role=getattr(app.state, "db_role", None))
     return factory
 
 
@@ -262,6 +293,45 @@ def _get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
 
 
+PROBE_THREADS = 2
+
+
+def set_thread_limit(threads: int) -> None:
+    """How many threads run this process's synchronous handlers (anyio's default limiter; call it from
+    the app's lifespan, in the serving event loop)."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+
+def _probe_limiter(app: FastAPI) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(app.state, "probe_limiter", None)
+    if limiter is None:
+        limiter = app.state.probe_limiter = anyio.CapacityLimiter(PROBE_THREADS)
+    return limiter
+
+
+def _readiness(
+    factory: sessionmaker[Session], extra_checks: list[Callable[[], None]]
+) -> tuple[bool, dict[str, str]]:
+    checks: dict[str, str] = {}
+    ok = True
+    try:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except (DBAPIError, PoolTimeout) as exc:
+        ok = False
+        checks["database"] = f"error: {type(getattr(exc, 'orig', None) or exc).__name__}"
+    for check in extra_checks:
+        name = getattr(check, "__name__", "check")
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # a readiness probe reports, it does not raise
+            ok = False
+            checks[name] = f"error: {type(exc).__name__}"
+    return ok, checks
+
+
 def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRouter:
     """/healthz and /readyz are open (probes carry no key). /metrics is not on the public port: each
     process serves it on an internal one (`shared.metrics.serve_metrics`)."""
@@ -276,23 +346,12 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
         summary="Readiness: the database (and other dependencies) answer",
         responses={503: {"description": "A dependency does not answer (same body, status unavailable)"}},
     )
-    def readyz(session: SessionDep) -> JSONResponse:
-        checks: dict[str, str] = {}
-        ok = True
-        try:
-            session.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except DBAPIError as exc:
-            ok = False
-            checks["database"] = f"error: {type(exc.orig).__name__}"
-        for check in extra_checks or []:
-            name = getattr(check, "__name__", "check")
-            try:
-                check()
-                checks[name] = "ok"
-            except Exception as exc:  # a readiness probe reports, it does not raise
-                ok = False
-                checks[name] = f"error: {type(exc).__name__}"
+    async def readyz(request: Request) -> JSONResponse:
+        # on threads of its own: a probe answers even while every request thread is busy
+        factory = app_session_factory(request.app)
+        ok, checks = await anyio.to_thread.run_sync(
+            _readiness, factory, extra_checks or [], limiter=_probe_limiter(request.app)
+        )
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
         )
@@ -303,6 +362,7 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
 def create_base_app(*, title: str, service: str, max_body_bytes: int, version: str) -> FastAPI:
     app = FastAPI(title=title, version=version)
     app.state.session_factory = None
+    app.state.db_role = service if service in ROLES else None
     install_error_handlers(app)
     install_request_context(app, service=service)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)

@@ -31,9 +31,93 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL for the Celery broker. Unset: `newswire run` starts an embedded Redis.",
     )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker. Unset: the Redis of NEWSWIRE_REDIS_URL. "
+        "`amqp://user:password@host:5672/vhost`: RabbitMQ (a quorum queue, publisher confirms); Redis "
+        "then stays the cache and rate-limit store.",
+    )
     data_dir: Path = Field(default=Path(".newswire"), description="Where embedded servers keep data.")
     db_pool_size: int = Field(default=5, ge=1, description="Connections per process pool.")
-    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections above the pool size.")
+    db_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        description="Extra connections above the pool size. pool size + overflow should be at least "
+        "NEWSWIRE_HTTP_THREADS + 2 in the HTTP services (each request thread holds at most one connection "
+        "at a time, plus the relay and webhook loops), so a request never waits for a connection.",
+    )
+    db_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a free pooled connection; then 503 `database_busy`.",
+    )
+    db_connect_timeout: int = Field(
+        default=5, ge=1, description="Seconds to open a PostgreSQL connection (libpq connect_timeout)."
+    )
+    # per process role: ingest (`serve ingest`), api (`serve api`), worker (`worker`), relay (the outbox
+    # relay); 0 turns a limit off. Sent as libpq options when a connection opens.
+    db_statement_timeout_ingest: float = Field(
+        default=15.0, ge=0, description="Longest SQL statement of the ingest service (s)."
+    )
+    db_statement_timeout_api: float = Field(
+        default=10.0,
+        ge=0,
+        description="Longest SQL statement of the read API (s): a search or facet past it answers 504 "
+        "`query_timeout`.",
+    )
+    db_statement_timeout_worker: float = Field(
+        default=120.0, ge=0, description="Longest SQL statement of an enrich worker (s)."
+    )
+    db_statement_timeout_relay: float = Field(
+        default=30.0, ge=0, description="Longest SQL statement of the outbox relay (s)."
+    )
+    db_lock_timeout_ingest: float = Field(
+        default=5.0, ge=0, description="Longest wait for a row or table lock in ingest (s); then 503."
+    )
+    db_lock_timeout_api: float = Field(
+        default=5.0, ge=0, description="Longest wait for a lock in the read API (s); then 503."
+    )
+    db_lock_timeout_worker: float = Field(
+        default=15.0, ge=0, description="Longest wait for a lock in an enrich worker (s); then a retry."
+    )
+    db_lock_timeout_relay: float = Field(
+        default=5.0, ge=0, description="Longest wait for a lock in the outbox relay (s)."
+    )
+    db_idle_in_transaction_timeout_ingest: float = Field(
+        default=30.0,
+        ge=0,
+        description="PostgreSQL ends an ingest session idle inside a transaction this long (s).",
+    )
+    db_idle_in_transaction_timeout_api: float = Field(
+        default=30.0, ge=0, description="The same for the read API (s)."
+    )
+    db_idle_in_transaction_timeout_worker: float = Field(
+        default=120.0, ge=0, description="The same for an enrich worker (s)."
+    )
+    db_idle_in_transaction_timeout_relay: float = Field(
+        default=60.0, ge=0, description="The same for the outbox relay (s)."
+    )
+    http_threads: int = Field(
+        default=20,
+        ge=1,
+        description="Threads an HTTP service runs its (synchronous) request handlers on; requests beyond "
+        "them wait for a thread. /healthz and /readyz have threads of their own.",
+    )
+    redis_socket_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds any Redis command (rate limits, queue depth, cache, Celery's broker on Redis) "
+        "waits for an answer.",
+    )
+    redis_connect_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds to open a connection to Redis."
+    )
+    http_total_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Total deadline (s) of one outbound HTTP request made by the `newswire` commands "
+        "(connect, send, and the whole answer; not only one read).",
+    )
 
     # --- ports ------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Interface the HTTP services bind to.")

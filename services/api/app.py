@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -16,16 +19,23 @@ from services.api.stream.endpoints import router as stream_router
 from services.api.subscriptions.endpoints import router as subscriptions_router
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
-from shared.http import ETagMiddleware, create_base_app, health_router
+from shared.http import ETagMiddleware, create_base_app, health_router, set_thread_limit
 from shared.settings import get_settings
 
 
 def create_app() -> FastAPI:
     """The read API (webhooks are delivered by their own process, `newswire webhooks`)."""
     settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        set_thread_limit(settings.http_threads)
+        yield
+
     app = create_base_app(
         title="Newswire API", service="api", max_body_bytes=settings.max_body_bytes, version=__version__
     )
+    app.router.lifespan_context = lifespan
     app.include_router(health_router())
     app.include_router(articles_router)
     app.include_router(entities_router)

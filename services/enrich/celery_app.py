@@ -9,7 +9,7 @@ import structlog
 from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
 from shared import versions
-from shared.db import dispose_engines, session_scope
+from shared.db import dispose_engines, session_scope, set_role
 from shared.jobs.broker import ENRICH_TASK, create_celery
 from shared.settings import get_settings
 
@@ -24,6 +24,7 @@ celery_app = create_celery(include=["services.enrich.articles.tasks"])
 def _after_fork(**_: Any) -> None:
     # Engines (and their sockets) must never cross a fork: drop whatever the parent built.
     dispose_engines()
+    set_role("worker")  # the worker's statement, lock and idle-in-transaction timeouts
 
 
 @worker_process_shutdown.connect

@@ -17,8 +17,9 @@ from shared.auth import service
 from shared.auth.keys import Scope, key_from_headers
 from shared.auth.ratelimit import limiter_for
 from shared.auth.service import Principal
+from shared.db import session_scope
 from shared.errors import RateLimited
-from shared.http import SessionDep
+from shared.http import app_session_factory
 from shared.settings import get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer nw_<prefix>_<secret>`")
@@ -78,16 +79,18 @@ def route_limit(kind: str, setting: str, *, only_with_query: str | None = None) 
 def _require(scope: Scope) -> Callable[..., Principal]:
     def dependency(
         request: Request,
-        session: SessionDep,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         x_api_key: Annotated[str | None, Depends(_x_api_key)],
     ) -> Principal:
         key = key_from_headers(
             f"{bearer.scheme} {bearer.credentials}" if bearer is not None else None, x_api_key
         )
-        principal = service.authenticate(
-            session=session, key=key, cache_seconds=get_settings().auth_cache_seconds
-        )
+        # a short transaction of its own (the key lookup and its `last_used_at`), committed before the
+        # route runs: the request's own transaction never holds the key row, nor a connection meanwhile
+        with session_scope(app_session_factory(request.app)) as session:
+            principal = service.authenticate(
+                session=session, key=key, cache_seconds=get_settings().auth_cache_seconds
+            )
         structlog.contextvars.bind_contextvars(api_key=principal.prefix)
         service.authorize(principal, scope)
         _rate_limit(principal)

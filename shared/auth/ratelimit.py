@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import redis
 import structlog
 
+from shared.redisconn import redis_client
+
 log = structlog.get_logger("newswire.ratelimit")
 
 WINDOW_SECONDS = 60
@@ -35,7 +37,8 @@ class Decision:
 
 class RateLimiter:
     def __init__(self, url: str, *, timeout: float = 0.25) -> None:
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        # far below NEWSWIRE_REDIS_SOCKET_TIMEOUT: a request must not wait on its rate limit
+        self._client = redis_client(url, socket_timeout=timeout, connect_timeout=timeout)
         self._script = self._client.register_script(_SCRIPT)
         self._down_until = 0.0
         self._lock = threading.Lock()

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from shared.settings import Settings, get_settings
 
@@ -22,9 +22,57 @@ VISIBILITY_TIMEOUT_S = 3600
 
 
 def broker_url(settings: Settings) -> str:
-    if not settings.redis_url:
-        raise RuntimeError("NEWSWIRE_REDIS_URL is not set (use `newswire run` for an embedded Redis)")
-    return settings.redis_url
+    """NEWSWIRE_BROKER_URL, else the Redis of NEWSWIRE_REDIS_URL ("" when neither is set)."""
+    return settings.broker_url or settings.redis_url or ""
+
+
+def is_amqp(url: str) -> bool:
+    return url.split("://", 1)[0].lower() in ("amqp", "amqps", "pyamqp")
+
+
+def uses_amqp(settings: Settings) -> bool:
+    """Whether Celery runs on RabbitMQ (NEWSWIRE_BROKER_URL=amqp://...)."""
+    return is_amqp(broker_url(settings))
+
+
+def _broker_conf(settings: Settings) -> dict[str, Any]:
+    """What differs between the brokers: the queue and the transport's bounded waits."""
+    queue = settings.enrich_queue
+    if uses_amqp(settings):
+        # a quorum queue (replicated, durable; a message survives a broker node) bound to a topic exchange,
+        # which Celery's native delayed delivery (retries with a countdown on quorum queues) needs
+        return {
+            "broker_url": broker_url(settings),
+            "broker_transport_options": {
+                "confirm_publish": True,  # a publish returns once RabbitMQ has the message
+                "read_timeout": settings.redis_socket_timeout,
+                "write_timeout": settings.redis_socket_timeout,
+            },
+            "broker_heartbeat": 30,
+            "task_queues": [
+                Queue(
+                    queue,
+                    Exchange(queue, type="topic"),
+                    routing_key=queue,
+                    durable=True,
+                    queue_arguments={"x-queue-type": "quorum"},
+                )
+            ],
+            "task_default_exchange": queue,
+            "task_default_exchange_type": "topic",
+            "task_default_routing_key": queue,
+            "task_routes": {ENRICH_TASK: {"queue": queue, "exchange": queue, "routing_key": queue}},
+        }
+    return {
+        "broker_url": broker_url(settings) or "redis://127.0.0.1:6379/0",
+        "broker_transport_options": {
+            "visibility_timeout": VISIBILITY_TIMEOUT_S,
+            "socket_connect_timeout": settings.redis_connect_timeout,
+            "socket_timeout": settings.redis_socket_timeout,
+        },
+        "task_queues": [Queue(queue)],
+        "task_routes": {ENRICH_TASK: {"queue": queue}},
+    }
 
 
 def create_celery(
@@ -33,17 +81,10 @@ def create_celery(
     settings = settings or get_settings()
     app = Celery("newswire", include=include or [], set_as_current=set_as_current)
     conf: dict[str, Any] = {
-        "broker_url": settings.redis_url or "redis://127.0.0.1:6379/0",
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
-        "broker_transport_options": {
-            "visibility_timeout": VISIBILITY_TIMEOUT_S,
-            "socket_connect_timeout": 3,
-            "socket_timeout": 10,
-        },
         "task_default_queue": settings.enrich_queue,
-        "task_queues": [Queue(settings.enrich_queue)],
-        "task_routes": {ENRICH_TASK: {"queue": settings.enrich_queue}},
+        **_broker_conf(settings),
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,
@@ -66,9 +107,15 @@ def create_celery(
     return app
 
 
-@lru_cache(maxsize=1)
 def publisher() -> Celery:
-    """The process's publishing app (sends by task name, asks the workers for the queue figures)."""
+    """The process's publishing app (sends by task name, asks the workers for the queue figures), one
+    per broker and queue (a test or a command that changes the settings gets its own)."""
+    settings = get_settings()
+    return _publisher(broker_url(settings), settings.enrich_queue)
+
+
+@lru_cache(maxsize=4)
+def _publisher(url: str, queue: str) -> Celery:
     return create_celery(set_as_current=False)
 
 

@@ -7,14 +7,21 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import redis
+from amqp.exceptions import AMQPError, NotFound
 from celery import Celery
 from celery.exceptions import DuplicateNodenameWarning
+from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared.jobs.broker import is_amqp
 from shared.models import Article, ArticleStatus, OutboxEvent
+from shared.redisconn import redis_client
+from shared.settings import get_settings
 
 RATE_KINDS = ("received", "enriched", "failed")
 
@@ -67,12 +74,45 @@ def queue_depth(client: redis.Redis, queue: str) -> int:
     return sum(int(n) for n in pipe.execute())
 
 
-def broker_depth(redis_url: str, queue: str) -> int:
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+class BrokerUnavailable(Exception):
+    """The broker did not answer the depth question (in time)."""
+
+
+def broker_depth(url: str, queue: str) -> int:
+    """Messages waiting in `queue` on the broker at `url` (Redis or RabbitMQ); the waits are bounded
+    (NEWSWIRE_REDIS_SOCKET_TIMEOUT / NEWSWIRE_REDIS_CONNECT_TIMEOUT). Raises redis.RedisError or
+    BrokerUnavailable when the broker does not answer, ValueError for no or a malformed URL."""
+    if is_amqp(url):
+        return _amqp_depth(url, queue)
+    client = redis_client(url)
     try:
         return queue_depth(client, queue)
     finally:
         client.close()
+
+
+#: What `broker_depth` raises when it cannot tell.
+DEPTH_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, BrokerUnavailable, ValueError)
+
+
+def _amqp_depth(url: str, queue: str) -> int:
+    settings = get_settings()
+    wait = settings.redis_socket_timeout
+    try:
+        with Connection(
+            url,
+            connect_timeout=settings.redis_connect_timeout,
+            transport_options={"read_timeout": wait, "write_timeout": wait},
+        ) as conn:
+            try:  # passive: ask about the queue without creating it
+                channel: Any = conn.channel()
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except NotFound:  # not declared yet: nothing waits in it
+                return 0
+    except NotFound:
+        return 0
+    except (OSError, AMQPError, KombuOperationalError) as exc:
+        raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
 
 def article_figures(session: Session, *, window_s: float = 300.0) -> ArticleFigures:
@@ -110,7 +150,7 @@ def collect(
     *,
     session: Session | None,
     celery: Celery | None,
-    redis_url: str,
+    broker_url: str,
     queue: str,
     timeout: float = 1.0,
     window_s: float = 300.0,
@@ -150,8 +190,8 @@ def collect(
     # read right before the database figures (after the seconds the broadcasts take), so the depth
     # and the article counts describe the same moment
     try:
-        stats.depth = broker_depth(redis_url, queue)
-    except (redis.RedisError, ValueError) as exc:  # ValueError: no or a malformed URL
+        stats.depth = broker_depth(broker_url, queue)
+    except DEPTH_ERRORS as exc:  # ValueError: no or a malformed URL
         stats.errors.append(f"broker: {type(exc).__name__}: {exc}")
     if session is not None:
         figures = article_figures(session, window_s=window_s)

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 import structlog
 from prometheus_client import Counter, Gauge
-from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from shared.db import session_scope
+from shared.jobs.broker import broker_url
 from shared.jobs.outbox import relay_once
-from shared.jobs.queues import broker_depth
+from shared.jobs.queues import DEPTH_ERRORS, broker_depth
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.relay")
@@ -35,8 +35,8 @@ def relay_pass(redeliver_after: timedelta, *, housekeeping: Sequence[Housekeepin
     with a backlog they are most likely still waiting their turn."""
     settings = get_settings()
     try:
-        queue_empty = broker_depth(settings.redis_url or "", settings.enrich_queue) == 0
-    except (RedisError, ValueError):
+        queue_empty = broker_depth(broker_url(settings), settings.enrich_queue) == 0
+    except DEPTH_ERRORS:
         queue_empty = False
     with session_scope() as session:
         for job in housekeeping:

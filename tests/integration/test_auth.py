@@ -33,6 +33,7 @@ OPEN_ROUTES = {"/healthz", "/readyz"}  # probes (/metrics is on an internal port
 DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # (app, path prefix, scope needed, a scope that is not enough): first match wins
 POLICY = [
+    ("ingest", "/v1/ops/", "admin", "ingest"),
     ("ingest", "/v1/", "ingest", "read"),
     ("api", "/v1/ops/", "admin", "read"),
     ("api", "/v1/subscriptions", "admin", "read"),

@@ -37,7 +37,7 @@ def get_queues(
     item = service.queue_stats(
         session=session,
         celery=broker.publisher() if workers else None,
-        redis_url=settings.redis_url or "",
+        broker_url=broker.broker_url(settings),
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
     )

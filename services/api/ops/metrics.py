@@ -20,8 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.api.ops.schemas import SourceOut
 from services.api.ops.service import CoverageRules, source_coverage
 from shared.db import session_scope
-from shared.jobs.queues import article_figures, queue_depth
+from shared.jobs.broker import broker_url as jobs_broker_url
+from shared.jobs.broker import is_amqp
+from shared.jobs.queues import article_figures, broker_depth, queue_depth
 from shared.metrics import Cached
+from shared.redisconn import redis_client
 from shared.settings import get_settings
 
 OTHER_SOURCE = "other"
@@ -33,17 +36,17 @@ class QueueCollector(Collector):
     """Reads the broker (over one client, kept) and the database (a few counts) when collected."""
 
     def __init__(
-        self, factory: sessionmaker[Session], *, redis_url: str, queue: str, window_s: float
+        self, factory: sessionmaker[Session], *, broker_url: str, queue: str, window_s: float
     ) -> None:
         self.factory = factory
-        self.redis_url = redis_url
+        self.broker_url = broker_url
         self.queue = queue
         self.window_s = window_s
         self._redis: redis.Redis | None = None
 
     def _client(self) -> redis.Redis:
         if self._redis is None:  # connections are pooled by the client: no new one per scrape
-            self._redis = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=2)
+            self._redis = redis_client(self.broker_url)
         return self._redis
 
     @staticmethod
@@ -72,7 +75,12 @@ class QueueCollector(Collector):
         f = self.families()
         up, depth = f["newswire_ops_source_up"], f["newswire_queue_depth"]
         try:
-            depth.add_metric([self.queue], queue_depth(self._client(), self.queue))
+            depth.add_metric(
+                [self.queue],
+                broker_depth(self.broker_url, self.queue)
+                if is_amqp(self.broker_url)
+                else queue_depth(self._client(), self.queue),
+            )
             up.add_metric(["broker"], 1)
             yield depth
         except Exception as exc:  # a scrape reports what it cannot see
@@ -184,7 +192,7 @@ def api_collectors(factory: sessionmaker[Session], *, cache_seconds: float | Non
     seconds = settings.metrics_cache_seconds if cache_seconds is None else cache_seconds
     queue = QueueCollector(
         factory,
-        redis_url=settings.redis_url or "",
+        broker_url=jobs_broker_url(settings),
         queue=settings.enrich_queue,
         window_s=settings.ops_rate_window,
     )

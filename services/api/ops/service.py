@@ -68,13 +68,13 @@ def queue_stats(
     *,
     session: Session | None,
     celery: Celery | None,
-    redis_url: str,
+    broker_url: str,
     queue: str,
     window_s: float,
     timeout: float = 1.0,
 ) -> QueueOut:
     stats = collect(
-        session=session, celery=celery, redis_url=redis_url, queue=queue, timeout=timeout, window_s=window_s
+        session=session, celery=celery, broker_url=broker_url, queue=queue, timeout=timeout, window_s=window_s
     )
     return queue_out(stats)
 

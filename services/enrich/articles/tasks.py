@@ -10,7 +10,6 @@ import structlog
 from celery import Task
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,8 +29,9 @@ from services.enrich.metrics import (
 )
 from services.enrich.nlp import Enricher, Enrichment
 from shared.db import session_scope
+from shared.jobs.broker import broker_url
 from shared.jobs.outbox import publish_now
-from shared.jobs.queues import broker_depth
+from shared.jobs.queues import DEPTH_ERRORS, broker_depth
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.enrich")
@@ -83,8 +83,8 @@ def batch_limit() -> int:
     if settings.enrich_batch_size <= 1:
         return 0
     try:
-        depth = broker_depth(settings.redis_url or "", settings.enrich_queue)
-    except (RedisError, ValueError):
+        depth = broker_depth(broker_url(settings), settings.enrich_queue)
+    except DEPTH_ERRORS:
         return 0
     return settings.enrich_batch_size - 1 if depth >= settings.enrich_batch_min_depth else 0
 

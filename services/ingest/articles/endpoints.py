@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.ingest.articles import service
 from services.ingest.articles.schemas import ArticleIn, BatchItemResult, BatchResult, IngestResult
+from services.ingest.cleaning import CleanedArticle
 from services.ingest.idempotency import service as idempotency
 from services.ingest.metrics import ARTICLES_ACCEPTED, ARTICLES_DUPLICATE, ARTICLES_REJECTED
 from shared.auth import service as auth_service
@@ -23,7 +23,7 @@ from shared.auth.service import Principal
 from shared.body import json_body
 from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import ERROR_RESPONSES, ErrorBody, SessionDep, app_session_factory, error_body
+from shared.http import ERROR_RESPONSES, ErrorBody, app_session_factory, error_body
 from shared.jobs.enqueue import request_publisher
 from shared.settings import get_settings
 
@@ -54,33 +54,27 @@ IN_PROGRESS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _idempotent(
-    request: Request,
-    session: Session,
-    *,
-    principal_id: int,
-    key: str | None,
-    raw: Any,
-    compute: Callable[[], tuple[int, Any]],
-) -> JSONResponse:
-    """Answer with `compute()`, or, for a key already answered, with the stored first answer."""
+IDEMPOTENCY_WAIT_S = 10.0  # a retry waits this long for a concurrent request with its key to answer
+
+
+def _claim(
+    request: Request, *, principal_id: int, key: str | None, raw: Any
+) -> idempotency.Claimed | idempotency.Replay | None:
+    """Claim the Idempotency-Key in a short transaction of its own (None: no key sent)."""
     if key is None:
-        status_code, body = compute()
-        return JSONResponse(body, status_code=status_code)
-    outcome = idempotency.begin(
-        session=session,
+        return None
+    return idempotency.claim_or_replay(
+        factory=app_session_factory(request.app),
         api_key_id=principal_id,
         key=key,
         request_hash=idempotency.request_hash(method=request.method, path=request.url.path, body=raw),
         ttl=timedelta(hours=get_settings().idempotency_ttl_hours),
+        wait=IDEMPOTENCY_WAIT_S,
     )
-    if isinstance(outcome, idempotency.Replay):
-        return JSONResponse(
-            outcome.body, status_code=outcome.status_code, headers={"Idempotent-Replayed": "true"}
-        )
-    status_code, body = compute()
-    idempotency.finish(session=session, claim=outcome, status_code=status_code, body=body)
-    return JSONResponse(body, status_code=status_code)
+
+
+def _replayed(replay: idempotency.Replay) -> JSONResponse:
+    return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
@@ -123,11 +117,14 @@ def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> No
         log.warning("ledger_write_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _ingest_one(request: Request, session: Session, payload: ArticleIn, principal: Principal) -> IngestResult:
+def _ingest_one(
+    request: Request, session: Session, payload: ArticleIn, cleaned: CleanedArticle, principal: Principal
+) -> IngestResult:
     settings = get_settings()
     result = service.ingest_article(
         session=session,
         payload=payload,
+        cleaned=cleaned,
         request_id=request.state.request_id,
         publish=request_publisher(request),
         min_clean_chars=settings.min_clean_chars,
@@ -168,28 +165,41 @@ def post_article(
     request: Request,
     principal: IngestPrincipal,
     raw: JsonBody,
-    session: SessionDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def compute() -> tuple[int, Any]:
-        payload = _parse(raw, principal)
-        result = _ingest_one(request, session, payload, principal)
-        _record(session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")])
-        return (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
-
+    """Extraction runs before any transaction opens; the article, its outbox job, its ledger count and
+    the Idempotency-Key's answer are written in one short transaction; publishing follows the commit."""
+    factory = app_session_factory(request.app)
+    claim: idempotency.Claimed | None = None
     try:
-        return _idempotent(
-            request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
-        )
+        outcome = _claim(request, principal_id=principal.id, key=idempotency_key, raw=raw)
+        if isinstance(outcome, idempotency.Replay):
+            return _replayed(outcome)
+        claim = outcome
+        payload = _parse(raw, principal)
+        cleaned = service.clean_payload(payload)  # the slow part: no transaction, no connection held
+        with session_scope(factory) as session:
+            result = _ingest_one(request, session, payload, cleaned, principal)
+            _record(session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")])
+            status_code, body = (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
+            if claim is not None:
+                idempotency.finish(session=session, claim=claim, status_code=status_code, body=body)
+        return JSONResponse(body, status_code=status_code)
     except NewswireError as exc:
         ARTICLES_REJECTED.labels(exc.error).inc()
         # nothing of the article (nor an idempotency claim: a corrected retry may reuse the key) is kept;
         # the rejection is counted in the coverage ledger
-        session.rollback()
-        _record(session, [(_source_of(raw, principal), "rejected")])
+        if claim is not None:
+            idempotency.release(factory=factory, claim=claim)
+        with session_scope(factory) as session:
+            _record(session, [(_source_of(raw, principal), "rejected")])
         return JSONResponse(
             error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
         )
+    except BaseException:
+        if claim is not None:
+            idempotency.release(factory=factory, claim=claim)
+        raise
 
 
 @router.post(
@@ -221,16 +231,24 @@ def post_batch(
     request: Request,
     principal: IngestPrincipal,
     raw: JsonBody,
-    session: SessionDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def compute() -> tuple[int, Any]:
-        return 200, _batch(request, raw, principal).model_dump(mode="json")
-
-    # the Idempotency-Key claim lives in the request's session, committed with the answer after the items
-    return _idempotent(
-        request, session, principal_id=principal.id, key=idempotency_key, raw=raw, compute=compute
-    )
+    # the Idempotency-Key is claimed, and later answered, in short transactions of their own: each
+    # item has its own, and none stays open across the items' extraction
+    factory = app_session_factory(request.app)
+    outcome = _claim(request, principal_id=principal.id, key=idempotency_key, raw=raw)
+    if isinstance(outcome, idempotency.Replay):
+        return _replayed(outcome)
+    try:
+        body = _batch(request, raw, principal).model_dump(mode="json")
+        if outcome is not None:
+            with session_scope(factory) as session:
+                idempotency.finish(session=session, claim=outcome, status_code=200, body=body)
+    except BaseException:
+        if outcome is not None:
+            idempotency.release(factory=factory, claim=outcome)
+        raise
+    return JSONResponse(body, status_code=200)
 
 
 def _batch(request: Request, raw: Any, principal: Principal) -> BatchResult:
@@ -250,8 +268,9 @@ def _batch(request: Request, raw: Any, principal: Principal) -> BatchResult:
     for index, item in enumerate(items):
         try:
             payload = _parse(item, principal)  # each item's source is checked against the key
+            cleaned = service.clean_payload(payload)  # before the item's transaction opens
             with session_scope(factory) as session:
-                result = _ingest_one(request, session, payload, principal)
+                result = _ingest_one(request, session, payload, cleaned, principal)
                 _record(
                     session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")]
                 )
