@@ -85,3 +85,10 @@ class ServiceUnavailable(NewswireError):
 
     status_code = 503
     error = "service_unavailable"
+
+
+class QueryTimeout(NewswireError):
+    """The query took longer than the read API allows (NEWSWIRE_QUERY_TIMEOUT_MS); narrow it and retry."""
+
+    status_code = 503
+    error = "query_timeout"

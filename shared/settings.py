@@ -126,11 +126,11 @@ class Settings(BaseSettings):
         description="`sort=relevance` ranks the newest this many matches of a search (a common word can "
         "match most of the corpus; ranking reads every candidate).",
     )
-    facet_sample_size: int = Field(
-        default=10_000,
+    query_timeout_ms: int = Field(
+        default=5_000,
         ge=1,
-        description="Facets count over the newest this many articles matching the filter (the answer says "
-        "when the sample was capped).",
+        description="Longest a read query that cannot use the precomputed counts may run (a search, a "
+        "facet over a free-text or entity filter); above it the answer is a 503 `query_timeout`.",
     )
     entity_view_window: int = Field(
         default=5_000,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -21,6 +21,8 @@ from sqlalchemy import (
     select,
     tuple_,
     union_all,
+    bindparam,
+    text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session, load_only, undefer
@@ -308,24 +310,18 @@ def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, lis
     return out
 
 
-def sample_ids(f: ArticleFilter, *, cap: int) -> Select[Any]:
-    """The ``cap`` newest articles matching the filter (what facets count over), with their source and
-    language (counted without reading the rows again)."""
-    return (
+def facet_counts(
+    session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int
+) -> dict[str, Any]:
+    """Counts by topic, source, language and the top entities per type over every match of the filter,
+    in one statement (the matches are read once): what facets fall back to when the filter is not one the
+    precomputed counts answer (run it under a statement timeout)."""
+    sample = (
         select(Article.id.label("id"), Article.source.label("source"), Article.language.label("language"))
         .where(*conditions(f))
-        .order_by(Article.id.desc())
-        .limit(cap)
+        .cte("sample")
     )
-
-
-def facet_counts(
-    session: Session, *, f: ArticleFilter, cap: int, limit: int, entities_per_type: int
-) -> dict[str, Any]:
-    """Counts by topic, source, language and the top entities per type over the ``cap`` newest matches,
-    in one statement (the sample is read once); "matched": how many match, up to cap + 1."""
-    found = sample_ids(f, cap=cap + 1).cte("found")  # one more than the cap: was it capped?
-    sample = select(found).order_by(found.c.id.desc()).limit(cap).cte("sample")
+    found = sample
     in_sample = select(sample.c.id)
     n = func.count().label("n")
 
@@ -397,4 +393,84 @@ def facet_counts(
             out[facet].append((value, label, id_, count))
     for facet in ("source", "language", "topic", "entity"):
         out[facet].sort(key=lambda row: (-row[3], str(row[1]), str(row[0])))
+    return out
+
+
+# --- exact facets from the counts the triggers keep (migration 0016) ----------------------------------
+
+_EXACT_FACETS = """
+WITH picked AS (
+    SELECT dim, key, source, language, n FROM facet_counts WHERE {where}
+    UNION ALL
+    SELECT dim, key, source, language, n FROM facet_deltas WHERE {where}
+),
+per_key AS (
+    SELECT dim, key, sum(n) AS n FROM picked WHERE dim <> 'all' GROUP BY dim, key HAVING sum(n) > 0
+),
+per_source AS (
+    SELECT source, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY source HAVING sum(n) > 0
+),
+per_language AS (
+    SELECT language, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY language HAVING sum(n) > 0
+),
+entity_ranked AS (
+    SELECT e.id, e.name, e.type, k.n,
+           row_number() OVER (PARTITION BY e.type ORDER BY k.n DESC, e.id) AS rank
+      FROM per_key k JOIN entities e ON e.id = k.key::bigint WHERE k.dim = 'entity'
+)
+SELECT 'matched', NULL, NULL, NULL::bigint, coalesce(sum(n), 0)::bigint FROM picked WHERE dim = 'all'
+UNION ALL
+(SELECT 'source', nullif(source, ''), NULL, NULL, n::bigint FROM per_source
+  ORDER BY n DESC, source LIMIT :limit)
+UNION ALL
+(SELECT 'language', nullif(language, ''), NULL, NULL, n::bigint FROM per_language
+  ORDER BY n DESC, language LIMIT :limit)
+UNION ALL
+(SELECT 'topic', t.code, t.label, NULL, k.n::bigint FROM per_key k JOIN topics t ON t.code = k.key
+  WHERE k.dim = 'topic' ORDER BY k.n DESC, t.code LIMIT :limit)
+UNION ALL
+SELECT 'entity', name, type, id, n::bigint FROM entity_ranked WHERE rank <= :per_type
+"""
+
+
+def exact_facet_counts(
+    session: Session,
+    *,
+    day_from: date | None,
+    day_to: date | None,
+    sources: Sequence[str],
+    languages: Sequence[str],
+    limit: int,
+    entities_per_type: int,
+) -> dict[str, Any]:
+    """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
+    all, undated ones too), of these sources and languages ("" stands for none), summed from the
+    counts, exact; the same shape as ``facet_counts``."""
+    where = ["true"]
+    params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
+    if day_from is not None or day_to is not None:
+        where.append("day > '-infinity'::date")
+    if day_from is not None:
+        where.append("day >= :day_from")
+        params["day_from"] = day_from
+    if day_to is not None:
+        where.append("day < :day_to")
+        params["day_to"] = day_to
+    binds = []
+    if sources:
+        where.append("source IN :sources")
+        params["sources"] = list(sources)
+        binds.append(bindparam("sources", expanding=True))
+    if languages:
+        where.append("language IN :languages")
+        params["languages"] = list(languages)
+        binds.append(bindparam("languages", expanding=True))
+    stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
+    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
+    for facet, value, label, id_, count in session.execute(stmt, params):
+        if facet == "matched":
+            out["matched"] = int(count)
+        else:
+            out[facet].append((value, label, id_, int(count)))
+    out["entity"].sort(key=lambda row: (-row[3], str(row[1]), row[2]))
     return out

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from services.api.articles.schemas import (
     TopicCountOut,
     TopicOut,
 )
+from services.api.limits import statement_timeout
 from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
 from shared.http import MAX_ROW_ID
@@ -242,15 +243,62 @@ def list_articles(
     return {"items": items, "next_cursor": next_cursor}
 
 
+def _utc_day(value: datetime | None) -> tuple[bool, date | None]:
+    """(whether the bound is a UTC midnight or none, its day)."""
+    if value is None:
+        return True, None
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return utc == datetime.combine(utc.date(), time(), UTC), utc.date()
+
+
+def exact_counts_answer(f: ArticleFilter) -> tuple[date | None, date | None] | None:
+    """The day range when the precomputed counts answer this filter exactly (no search, entity, topic,
+    status, story or ingest-time filter; a published range on UTC day boundaries), else None."""
+    if (
+        f.q is not None
+        or f.entity_groups
+        or f.entity_types
+        or f.topic_codes
+        or f.min_topic_score > 0
+        or f.statuses
+        or f.include_duplicates
+        or f.story_id is not None
+        or f.ingested_from is not None
+        or f.ingested_to is not None
+        or f.max_id is not None
+    ):
+        return None
+    whole_from, day_from = _utc_day(f.published_from)
+    whole_to, day_to = _utc_day(f.published_to)
+    return (day_from, day_to) if whole_from and whole_to else None
+
+
 def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
-    cap = get_settings().facet_sample_size
-    counts = repository.facet_counts(session, f=f, cap=cap, limit=limit, entities_per_type=limit)
+    """Exact counts: summed from the counts the triggers keep when the filter allows it (a date range in
+    whole UTC days, sources, languages), else counted over every match under the statement timeout."""
+    days = exact_counts_answer(f)
+    if days is not None:
+        counts = repository.exact_facet_counts(
+            session,
+            day_from=days[0],
+            day_to=days[1],
+            sources=f.sources,
+            languages=f.languages,
+            limit=limit,
+            entities_per_type=limit,
+        )
+        method = "counts"
+    else:
+        with statement_timeout(session, what="counting the facets of this filter"):
+            counts = repository.facet_counts(session, f=f, limit=limit, entities_per_type=limit)
+        method = "scan"
     entities: dict[str, list[EntityCountOut]] = {}
     for name, type_, entity_id, n in counts["entity"]:
         entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
     return FacetsOut(
-        matched=min(counts["matched"], cap),
-        capped=counts["matched"] > cap,
+        matched=counts["matched"],
+        capped=False,
+        method=method,
         topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
         sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
         languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
