@@ -46,7 +46,9 @@ def _oracle(session: Session, params: dict[str, Any]) -> dict[str, Any]:
         binds["lang"] = list(params["language"])
     cond = " AND ".join(where)
     matched = session.execute(text(f"SELECT count(*) FROM articles a WHERE {cond}"), binds).scalar_one()
-    sources = session.execute(text(f"SELECT a.source, count(*) FROM articles a WHERE {cond} GROUP BY 1"), binds)
+    sources = session.execute(
+        text(f"SELECT a.source, count(*) FROM articles a WHERE {cond} GROUP BY 1"), binds
+    )
     languages = session.execute(
         text(f"SELECT a.language, count(*) FROM articles a WHERE {cond} GROUP BY 1"), binds
     )
@@ -158,24 +160,28 @@ def test_counts_are_exact_after_enrichment_re_enrichment_and_an_override(
         body = {
             "url": f"https://facets.test/{token}",
             "title": f"{who} meets ministers in {where}",
-            "text": f"{who} met finance ministers in {where} on Monday to discuss the budget and interest "
-            f"rates. The central bank said inflation was falling. {who} will travel to Brussels. Ref {token}.",
+            "text": f"{who} met finance ministers in {where} on Monday to discuss the budget and "
+            f"interest rates. The central bank said inflation was falling. {who} will travel to Brussels. "
+            f"Ref {token}.",
             "source": SOURCES[i % 2],
             "published_at": (published + i * DAY).isoformat(),
         }
         response = ingest_client.post("/v1/articles", json=body)
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])
-    day = {"published_from": "2026-03-04T00:00:00Z", "published_to": "2026-03-08T00:00:00Z"}
+    day: dict[str, Any] = {"published_from": "2026-03-04T00:00:00Z", "published_to": "2026-03-08T00:00:00Z"}
     queued = _oracle(db_session, day)
-    assert queued["matched"] == 4 and not queued["entities"]
+    assert queued["matched"] == 4
+    assert not queued["entities"]
     assert _answer(api_client, day)[1] == queued
     for article_id in ids:
         assert enrich_service.enrich_article(session=db_session, article_id=article_id, enricher=enricher)
         db_session.commit()
     enriched = _oracle(db_session, day)
-    assert enriched["entities"] and enriched["languages"] == {"en": 4}
-    for params in [day, {**day, "source": [SOURCES[0]]}, {**day, "language": ["en"]}, {}]:
+    assert enriched["entities"]
+    assert enriched["languages"] == {"en": 4}
+    checks: list[dict[str, Any]] = [day, {**day, "source": [SOURCES[0]]}, {**day, "language": ["en"]}, {}]
+    for params in checks:
         method, answer = _answer(api_client, params)
         assert (method, answer) == ("counts", _oracle(db_session, params))
     # re-enrichment under an override moves Berlin's mentions to another entity

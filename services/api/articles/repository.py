@@ -13,19 +13,20 @@ from sqlalchemy import (
     Double,
     Select,
     Text,
+    bindparam,
     cast,
     exists,
     func,
     literal,
     or_,
     select,
+    text,
     tuple_,
     union_all,
-    bindparam,
-    text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session, load_only, undefer
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.models import (
     Article,
@@ -310,9 +311,7 @@ def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, lis
     return out
 
 
-def facet_counts(
-    session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int
-) -> dict[str, Any]:
+def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int) -> dict[str, Any]:
     """Counts by topic, source, language and the top entities per type over every match of the filter,
     in one statement (the matches are read once): what facets fall back to when the filter is not one the
     precomputed counts answer (run it under a statement timeout)."""
@@ -456,7 +455,7 @@ def exact_facet_counts(
     if day_to is not None:
         where.append("day < :day_to")
         params["day_to"] = day_to
-    binds = []
+    binds: list[BindParameter[Any]] = []
     if sources:
         where.append("source IN :sources")
         params["sources"] = list(sources)

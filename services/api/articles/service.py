@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -287,7 +287,7 @@ def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
             limit=limit,
             entities_per_type=limit,
         )
-        method = "counts"
+        method: Literal["counts", "scan"] = "counts"
     else:
         with statement_timeout(session, what="counting the facets of this filter"):
             counts = repository.facet_counts(session, f=f, limit=limit, entities_per_type=limit)
