@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from services.api.articles import service
 from services.api.articles.repository import EntityMode
@@ -18,6 +18,7 @@ from services.api.articles.schemas import (
     RevisionList,
 )
 from services.api.articles.service import ArticleQuery
+from services.api.jsonbody import JsonBody
 from shared.auth.dependencies import RequireRead
 from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
 from shared.settings import get_settings
@@ -152,14 +153,14 @@ def list_articles(
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.", examples=["WyJpbmdlc3RlZC4..."])
     ] = None,
-) -> JSONResponse:
+) -> JsonBody:
     f = service.build_filter(session=session, query=query)
     chosen: ArticleSort = sort or (
         "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
     )
     names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
     page = service.list_articles(session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names)
-    return JSONResponse(page)
+    return JsonBody(page)
 
 
 @router.get(
@@ -171,9 +172,9 @@ def article_facets(
     session: SessionDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Values per facet.", examples=[10])] = 10,
-) -> FacetsOut:
+) -> JsonBody:
     f = service.build_filter(session=session, query=query)
-    return service.facets(session=session, f=f, limit=limit)
+    return JsonBody(service.facets(session=session, f=f, limit=limit).model_dump())
 
 
 @router.get(
@@ -217,8 +218,8 @@ def export_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
-    return service.get_article(session=session, article_id=article_id)
+def get_article(session: SessionDep, article_id: RowId) -> JsonBody:
+    return JsonBody(service.get_article(session=session, article_id=article_id))
 
 
 @router.get(

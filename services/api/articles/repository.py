@@ -25,7 +25,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session, load_only, undefer
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
 
 from shared.models import (
@@ -41,12 +42,20 @@ from shared.models import (
 
 EntityMode = Literal["all", "any"]
 SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
-# what a list item shows (not the body, the raw input or the cleaning report)
-SUMMARY_COLUMNS = load_only(
+# what a list item shows (not the body, the raw input or the cleaning report), in the answer's order
+SUMMARY = (
     Article.id, Article.url, Article.canonical_url, Article.source, Article.external_id, Article.title,
     Article.published_at, Article.language, Article.status, Article.created_at, Article.enriched_at,
     Article.story_id,
-    raiseload=True,
+)  # fmt: skip
+SUMMARY_COLUMNS = load_only(*SUMMARY, raiseload=True)  # the same, as ORM objects (stream, webhooks)
+# and what the detail shows besides
+DETAIL = (
+    *SUMMARY, Article.text, Article.authors, Article.site_name, Article.modified_at,
+    Article.language_confidence, Article.error, Article.model_versions, Article.keyphrases, Article.cleaning,
+    Article.raw_format, Article.received_at, Article.cleaned_at, Article.stored_at, Article.queued_at,
+    Article.enrich_started_at, Article.failed_at, Article.revision, Article.duplicate_of,
+    Article.duplicate_method, Article.duplicate_score,
 )  # fmt: skip
 HEADLINE_MAX_CHARS = 50_000  # snippets are cut from the start of the body (ts_headline reads it all)
 HEADLINE_OPTIONS = (
@@ -150,22 +159,19 @@ def query_has_terms(session: Session, *, q: str) -> bool:
     return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
-def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Article]:
-    """Newest ingested first: keyset on id (monotonic)."""
-    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f))
+def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Row[Any]]:
+    """Newest ingested first: keyset on id (monotonic); summary rows (``SUMMARY``)."""
+    stmt = select(*SUMMARY).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
-    return list(session.scalars(stmt.order_by(Article.id.desc()).limit(limit)))
+    return list(session.execute(stmt.order_by(Article.id.desc()).limit(limit)))
 
 
-def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Article]:
-    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id)."""
-    stmt = (
-        select(Article)
-        .options(SUMMARY_COLUMNS, undefer(Article.text))
-        .where(*conditions(f), Article.id > after_id)
-    )
-    return list(session.scalars(stmt.order_by(Article.id).limit(limit)))
+def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Row[Any]]:
+    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id);
+    summary rows with the body."""
+    stmt = select(*SUMMARY, Article.text).where(*conditions(f), Article.id > after_id)
+    return list(session.execute(stmt.order_by(Article.id).limit(limit)))
 
 
 def entity_rows_for(
@@ -195,37 +201,33 @@ def entity_rows_for(
 
 def list_by_published(
     session: Session, *, f: ArticleFilter, limit: int, after: tuple[datetime, int] | None
-) -> list[Article]:
+) -> list[Row[Any]]:
     """Newest published first, ties by id; articles without a date are not in this order."""
-    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.published_at.is_not(None))
+    stmt = select(*SUMMARY).where(*conditions(f), Article.published_at.is_not(None))
     if after is not None:
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    return list(session.scalars(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+    return list(session.execute(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
 
 
 def list_by_relevance(
     session: Session, *, f: ArticleFilter, q: str, window: int, limit: int, after: tuple[float, int] | None
-) -> list[tuple[Article, float]]:
+) -> list[Row[Any]]:
     """Best ts_rank_cd first, ties by id, among the ``window`` newest matches (the ranking reads every
-    candidate's vector: the window bounds the work when a common word matches most of the corpus)."""
+    candidate's vector: the window bounds the work when a common word matches most of the corpus);
+    summary rows with a ``rank`` column."""
     # ts_rank_cd is a real: as double precision it survives the JSON of the cursor exactly
     rank = cast(func.ts_rank_cd(Article.search_tsv, _tsquery(q)), Double).label("rank")
     candidates = (
         select(Article.id.label("id"), rank).where(*conditions(f)).order_by(Article.id.desc()).limit(window)
     ).subquery()
-    stmt = (
-        select(Article, candidates.c.rank)
-        .options(SUMMARY_COLUMNS)
-        .join(candidates, candidates.c.id == Article.id)
-    )
+    stmt = select(*SUMMARY, candidates.c.rank).join(candidates, candidates.c.id == Article.id)
     if after is not None:
         stmt = stmt.where(
             tuple_(candidates.c.rank, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    rows = session.execute(stmt.order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit))
-    return [(r[0], float(r[1])) for r in rows]
+    return list(session.execute(stmt.order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit)))
 
 
 def headlines(session: Session, *, article_ids: Sequence[int], q: str) -> dict[int, tuple[str, str]]:
@@ -261,6 +263,36 @@ def topics_for(session: Session, *, article_ids: Sequence[int]) -> dict[int, lis
 
 def get_article(session: Session, *, article_id: int) -> Article | None:
     return session.get(Article, article_id)
+
+
+def article_row(session: Session, *, article_id: int) -> Row[Any] | None:
+    """The detail's columns of one article (``DETAIL``) and its duplicate count, in one statement."""
+    duplicates = (
+        select(func.count()).where(Article.duplicate_of == article_id).scalar_subquery().label("duplicates")
+    )
+    return session.execute(select(*DETAIL, duplicates).where(Article.id == article_id)).first()
+
+
+def entity_details_for(session: Session, *, article_id: int) -> list[Row[Any]]:
+    """The article's entities with their mention data, most salient first."""
+    return list(
+        session.execute(
+            select(
+                Entity.id,
+                Entity.name,
+                Entity.type,
+                ArticleEntity.mention_count,
+                ArticleEntity.mentions,
+                ArticleEntity.salience,
+                ArticleEntity.in_title,
+                ArticleEntity.in_lead,
+                ArticleEntity.first_offset,
+            )  # fmt: skip
+            .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+            .where(ArticleEntity.article_id == article_id)
+            .order_by(ArticleEntity.salience.desc(), ArticleEntity.mention_count.desc(), Entity.name)
+        )
+    )
 
 
 def entities_for(session: Session, *, article_id: int) -> list[tuple[Entity, ArticleEntity]]:
