@@ -53,7 +53,12 @@ def test_list_search_and_detail_answers_match_their_models(
     assert body["stages"]["available_after_s"] == 2.0
     assert body["entities"][0]["name"] == "Ada Lovelace"
 
-    for params in ({"limit": 5}, {"q": "analytical engine", "limit": 5}, {"sort": "published"}):
+    checks: list[dict[str, str | int]] = [
+        {"limit": 5},
+        {"q": "analytical engine", "limit": 5},
+        {"sort": "published"},
+    ]
+    for params in checks:
         page = api_client.get("/v1/articles", params=params)
         assert page.status_code == 200, page.text
         data = page.json()
