@@ -336,6 +336,8 @@ def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_0
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
+        # no triggers during the load (the facet counts are rebuilt once at the end)
+        conn.execute("SET session_replication_role = replica")
         with conn.cursor().copy("COPY entities (id, name, type) FROM STDIN") as copy:
             for i, (name, type_) in enumerate(gen.entities, start=1):
                 copy.write_row((i, name, type_))
@@ -363,6 +365,8 @@ def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_0
             "INSERT INTO entity_aliases (entity_id, alias, mention_count, article_count) "
             "SELECT id, name, mention_count, article_count FROM entities"
         )
+        conn.execute("SET session_replication_role = DEFAULT")
+        conn.execute("SELECT facet_rebuild()")
         for table in ("articles", "entities"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="`sort=relevance` ranks the newest this many matches of a search (a common word can "
         "match most of the corpus; ranking reads every candidate).",
     )
+    search_half_life_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Recency prior of `sort=relevance`: an article this many days older needs twice the "
+        "text rank to come first.",
+    )
     query_timeout_ms: int = Field(
         default=5_000,
         ge=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -86,8 +88,33 @@ class ArticleFilter:
     max_id: int | None = None  # the snapshot a cursor pins: articles stored after the first page are out
 
 
+_PREFIX = re.compile(r"(?<![\w*])(-?)([^\W_]+)\*(?![\w*])")
+
+
+def split_prefixes(q: str) -> tuple[str, list[tuple[bool, str]]]:
+    """The web-search part of ``q`` and its prefix terms, ``word*`` (``-word*``: excluded), outside quotes:
+    ``'"central bank" infla* -crypt*'`` -> ``('"central bank"', [(False, "infla"), (True, "crypt")])``."""
+    parts = q.split('"')
+    prefixes: list[tuple[bool, str]] = []
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        prefixes.extend((m.group(1) == "-", m.group(2)) for m in _PREFIX.finditer(parts[i]))
+        parts[i] = _PREFIX.sub(" ", parts[i])
+    return '"'.join(parts).strip(), prefixes
+
+
 def _tsquery(q: str) -> ColumnElement[Any]:
-    return func.websearch_to_tsquery(literal(SEARCH_CONFIG, REGCONFIG), q)
+    """Web-search syntax (words, "phrases", OR, -word) plus prefix terms (word*), English configuration."""
+    config = literal(SEARCH_CONFIG, REGCONFIG)
+    rest, prefixes = split_prefixes(q)
+    query: ColumnElement[Any] | None = (
+        func.websearch_to_tsquery(config, rest) if rest or not prefixes else None
+    )
+    if prefixes:
+        terms = " & ".join(f"{'!' if negated else ''}{word}:*" for negated, word in prefixes)
+        prefix_query = func.to_tsquery(config, terms)
+        query = prefix_query if query is None else query.op("&&")(prefix_query)
+    assert query is not None
+    return query
 
 
 def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
@@ -212,22 +239,41 @@ def list_by_published(
 
 
 def list_by_relevance(
-    session: Session, *, f: ArticleFilter, q: str, window: int, limit: int, after: tuple[float, int] | None
+    session: Session,
+    *,
+    f: ArticleFilter,
+    q: str,
+    window: int,
+    limit: int,
+    after: tuple[float, int] | None,
+    half_life_days: float,
 ) -> list[Row[Any]]:
-    """Best ts_rank_cd first, ties by id, among the ``window`` newest matches (the ranking reads every
-    candidate's vector: the window bounds the work when a common word matches most of the corpus);
-    summary rows with a ``rank`` column."""
-    # ts_rank_cd is a real: as double precision it survives the JSON of the cursor exactly
-    rank = cast(func.ts_rank_cd(Article.search_tsv, _tsquery(q)), Double).label("rank")
+    """Best score first, ties by id, among the ``window`` newest matches: the ranking reads each
+    candidate's vector, and the window bounds that work when a common word matches most of the corpus
+    (the newest matches come from a backward scan of the id index or the GIN bitmap, whichever the
+    planner finds cheaper; never a rank of every match).  Summary rows with ``rank`` (ts_rank_cd) and
+    ``score``, the sort key: ln(rank) plus a recency prior, ln 2 per ``half_life_days`` of publication
+    (or storage) time, counted from a fixed epoch so that it does not change between two pages."""
+    ts_rank = func.ts_rank_cd(Article.search_tsv, _tsquery(q))
+    days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
+    # as double precision the score survives the JSON of the cursor exactly
+    score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
     candidates = (
-        select(Article.id.label("id"), rank).where(*conditions(f)).order_by(Article.id.desc()).limit(window)
+        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
+        .where(*conditions(f))
+        .order_by(Article.id.desc())
+        .limit(window)
     ).subquery()
-    stmt = select(*SUMMARY, candidates.c.rank).join(candidates, candidates.c.id == Article.id)
+    stmt = select(*SUMMARY, candidates.c.rank, candidates.c.score).join(
+        candidates, candidates.c.id == Article.id
+    )
     if after is not None:
         stmt = stmt.where(
-            tuple_(candidates.c.rank, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
+            tuple_(candidates.c.score, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    return list(session.execute(stmt.order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit)))
+    return list(
+        session.execute(stmt.order_by(candidates.c.score.desc(), candidates.c.id.desc()).limit(limit))
+    )
 
 
 def headlines(session: Session, *, article_ids: Sequence[int], q: str) -> dict[int, tuple[str, str]]:

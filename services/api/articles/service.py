@@ -164,6 +164,7 @@ def _rows(
     snapshot = _int(values[-1]) if values else repository.max_article_id(session)
     pinned = replace(f, max_id=snapshot)
     rows: list[tuple[Row[Any], float | None]]
+    scores: dict[int, float] = {}
     if sort == "ingested":
         before = _int(values[0]) if values else None
         rows = [
@@ -186,11 +187,18 @@ def _rows(
             if not isinstance(values[0], int | float) or isinstance(values[0], bool):
                 raise InvalidCursor("the cursor is not one this API issued")
             ranked_after = (float(values[0]), _int(values[1]))
-        window = get_settings().search_rank_window
+        settings = get_settings()
         found_ranked = repository.list_by_relevance(
-            session, f=pinned, q=f.q, window=window, limit=limit + 1, after=ranked_after
+            session,
+            f=pinned,
+            q=f.q,
+            window=settings.search_rank_window,
+            limit=limit + 1,
+            after=ranked_after,
+            half_life_days=settings.search_half_life_days,
         )
         rows = [(a, float(a.rank)) for a in found_ranked]
+        scores = {a.id: float(a.score) for a in found_ranked}
     page = rows[:limit]
     if len(rows) <= limit or not page:
         return page, None
@@ -201,7 +209,7 @@ def _rows(
     elif sort == "published":
         key = [last.published_at.isoformat() if last.published_at else None, last.id]
     else:
-        key = [rank, last.id]
+        key = [scores[last.id], last.id]
     return page, encode_cursor(kind, [*key, snapshot])
 
 
@@ -234,7 +242,11 @@ def list_articles(
     if unknown:
         raise ValidationFailed(f"unknown field {unknown[0]!r} in fields; one of {list(ARTICLE_FIELDS)}")
     wanted = set(fields) | {"id"} if fields else set(ARTICLE_FIELDS)
-    page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+    if f.q is None:
+        page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+    else:
+        with statement_timeout(session, what="the search"):
+            page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
     ids = [a.id for a, _ in page]
     topics = repository.topics_for(session, article_ids=ids) if "topics" in wanted else {}
     snippets = repository.headlines(session, article_ids=ids, q=f.q) if f.q and "highlight" in wanted else {}
