@@ -72,7 +72,8 @@ def test_recency_prior_orders_equal_matches_newest_first_and_pages_stay_whole(
     ranked = _ids(api_client, q="harbor strike")
     assert [i for i in ranked if i != strong_old.id] == by_age, "equal text rank: newest first"
     assert ranked.index(strong_old.id) < by_age.index(made[2].id), "a much better match beats recency"
-    pages, cursor = [], None
+    pages: list[int] = []
+    cursor = None
     while True:
         params: dict[str, str | int] = {"q": "harbor strike", "limit": 2, "fields": "id"}
         if cursor:
