@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="Recency prior of `sort=relevance`: an article this many days older needs twice the "
         "text rank to come first.",
     )
+    api_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Lists, searches, facets and article details are cached in Redis (NEWSWIRE_REDIS_URL) by "
+        "question and data version (newest article, newest enrichment) for at most this long (0: no cache). "
+        "A change that adds neither (a deletion, a duplicate undone) shows within this time.",
+    )
     query_timeout_ms: int = Field(
         default=5_000,
         ge=1,

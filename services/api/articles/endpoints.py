@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -18,6 +18,7 @@ from services.api.articles.schemas import (
     RevisionList,
 )
 from services.api.articles.service import ArticleQuery
+from services.api.cache import cached
 from services.api.jsonbody import JsonBody
 from shared.auth.dependencies import RequireRead
 from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
@@ -128,6 +129,7 @@ QueryDep = Annotated[ArticleQuery, Depends(article_query)]
     summary="Search and list articles: filters, sort, keyset pages, field selection",
 )
 def list_articles(
+    request: Request,
     session: SessionDep,
     query: QueryDep,
     sort: Annotated[
@@ -154,13 +156,17 @@ def list_articles(
         str | None, Query(description="`next_cursor` of the previous page.", examples=["WyJpbmdlc3RlZC4..."])
     ] = None,
 ) -> JsonBody:
-    f = service.build_filter(session=session, query=query)
-    chosen: ArticleSort = sort or (
-        "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
-    )
-    names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
-    page = service.list_articles(session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names)
-    return JsonBody(page)
+    def answer() -> dict[str, Any]:
+        f = service.build_filter(session=session, query=query)
+        chosen: ArticleSort = sort or (
+            "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
+        )
+        names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
+        return service.list_articles(
+            session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names
+        )
+
+    return cached(request, session, answer)
 
 
 @router.get(
@@ -169,12 +175,16 @@ def list_articles(
     summary="Counts by topic, source, language and top entities per type, for the same filter as the list",
 )
 def article_facets(
+    request: Request,
     session: SessionDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Values per facet.", examples=[10])] = 10,
 ) -> JsonBody:
-    f = service.build_filter(session=session, query=query)
-    return JsonBody(service.facets(session=session, f=f, limit=limit).model_dump())
+    def answer() -> dict[str, Any]:
+        f = service.build_filter(session=session, query=query)
+        return service.facets(session=session, f=f, limit=limit).model_dump()
+
+    return cached(request, session, answer)
 
 
 @router.get(
@@ -218,8 +228,8 @@ def export_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(session: SessionDep, article_id: RowId) -> JsonBody:
-    return JsonBody(service.get_article(session=session, article_id=article_id))
+def get_article(request: Request, session: SessionDep, article_id: RowId) -> JsonBody:
+    return cached(request, session, lambda: service.get_article(session=session, article_id=article_id))
 
 
 @router.get(
