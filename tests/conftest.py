@@ -18,7 +18,7 @@ os.environ["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-test-{_RUN_ID}"
 os.environ["NEWSWIRE_REDIS_URL"] = _TestSettings().test_redis_url
 os.environ["NEWSWIRE_LOG_JSON"] = "false"
 os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
-os.environ["NEWSWIRE_API_CACHE_SECONDS"] = "0"  # enrichment events only exist at a real commit; see test_cache
+os.environ["NEWSWIRE_API_CACHE_SECONDS"] = "0"  # events exist only at a real commit: see test_cache
 os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
 os.environ.pop("NEWSWIRE_API_KEY", None)
 os.environ.pop("NEWSWIRE_DATABASE_URL", None)

@@ -24,7 +24,7 @@ def cache_on(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
 def test_repeats_hit_until_the_data_version_moves(api_client: httpx.Client, db_session: Session) -> None:
     first = stored_article(db_session, title="Copper prices climb")
     db_session.commit()
-    params = {"q": "copper", "fields": "id,title", "limit": 5}
+    params: dict[str, str | int] = {"q": "copper", "fields": "id,title", "limit": 5}
     miss = api_client.get("/v1/articles", params=params)
     assert (miss.status_code, miss.headers["X-Cache"]) == (200, "miss")
     reordered = api_client.get("/v1/articles", params=dict(reversed(list(params.items()))))
