@@ -18,6 +18,21 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of PostgreSQL (postgresql+psycopg://...). Unset: `newswire run` "
         "starts an embedded PostgreSQL under the data dir.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URLs of PostgreSQL streaming replicas, comma-separated: the read API's "
+        "lists, search, facets, details, entities, stories, export and stream read there (unset: the "
+        "primary).",
+    )
+    read_max_lag_seconds: float = Field(
+        default=5.0, ge=0, description="A replica further behind the primary than this is not read from."
+    )
+    read_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A replica that failed (down, or lagging) is not tried again for this long; reads go to "
+        "the other replicas or the primary.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL for the Celery broker. Unset: `newswire run` starts an embedded Redis.",

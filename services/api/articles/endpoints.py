@@ -20,8 +20,9 @@ from services.api.articles.schemas import (
 from services.api.articles.service import ArticleQuery
 from services.api.cache import cached
 from services.api.jsonbody import JsonBody
+from services.api.readdb import ReadDep, ReadSessionDep, read_factory
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
+from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId
 from shared.settings import get_settings
 
 StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
@@ -130,7 +131,7 @@ QueryDep = Annotated[ArticleQuery, Depends(article_query)]
 )
 def list_articles(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     query: QueryDep,
     sort: Annotated[
         ArticleSort | None,
@@ -176,7 +177,7 @@ def list_articles(
 )
 def article_facets(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Values per facet.", examples=[10])] = 10,
 ) -> JsonBody:
@@ -201,7 +202,7 @@ def article_facets(
 )
 def export_articles(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     query: QueryDep,
     after_id: Annotated[
         int,
@@ -210,7 +211,7 @@ def export_articles(
 ) -> StreamingResponse:
     f = service.build_filter(session=session, query=query)  # a bad filter is a 422 before streaming
     f = service.pinned(session=session, f=f)  # what exists now: a finite stream
-    factory = app_session_factory(request.app)
+    factory = read_factory(request.app)
 
     def lines() -> Iterator[bytes]:
         count, last, cursor = 0, None, after_id
@@ -228,8 +229,12 @@ def export_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(request: Request, session: SessionDep, article_id: RowId) -> JsonBody:
-    return cached(request, session, lambda: service.get_article(session=session, article_id=article_id))
+def get_article(request: Request, read: ReadDep, article_id: RowId) -> JsonBody:
+    return cached(
+        request,
+        read.session,
+        lambda: read.or_primary(lambda s: service.get_article(session=s, article_id=article_id)),
+    )
 
 
 @router.get(
@@ -237,5 +242,5 @@ def get_article(request: Request, session: SessionDep, article_id: RowId) -> Jso
     response_model=RevisionList,
     summary="The revisions of an article's text, oldest first, each with a diff from the previous one",
 )
-def list_revisions(session: SessionDep, article_id: RowId) -> RevisionList:
-    return service.list_revisions(session=session, article_id=article_id)
+def list_revisions(read: ReadDep, article_id: RowId) -> RevisionList:
+    return read.or_primary(lambda s: service.list_revisions(session=s, article_id=article_id))
