@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import NotFound
-from shared.http import app_session_factory
+from shared.http import SessionDep, app_session_factory
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.api.replicas")
@@ -90,9 +90,9 @@ class ReadPool:
                     replica.checked_at = now
         return replica.lag <= get_settings().read_max_lag_seconds
 
-    def open(self) -> tuple[Session, bool]:
-        """A session on a usable replica (True) or on the primary (False); the replica's connection is
-        taken here, so a replica that is down is found before the route runs."""
+    def open(self, fallback: Session | None = None) -> tuple[Session, bool]:
+        """A session on a usable replica (True) or ``fallback`` / a new one on the primary (False); the
+        replica's connection is taken here, so a replica that is down is found before the route runs."""
         now = time.monotonic()
         n = len(self.replicas)
         start = next(self._turn)
@@ -109,7 +109,7 @@ class ReadPool:
             except DBAPIError as exc:
                 self._skip(replica, f"{type(exc).__name__}: {exc}")
             session.close()
-        return self.primary(), False
+        return (fallback if fallback is not None else self.primary()), False
 
     def dispose(self) -> None:
         for replica in self.replicas:
@@ -152,13 +152,15 @@ class ReadSession:
             return read(session)
 
 
-def open_read(app: FastAPI) -> ReadSession:
+def open_read(app: FastAPI, primary_session: Session | None = None) -> ReadSession:
+    """A read session: on a usable replica, else ``primary_session`` (the request's own session, so a
+    request never holds two connections of the primary's pool), else a new session on the primary."""
     pool = read_pool(app)
     primary = app_session_factory(app)
-    if pool is None:
-        return ReadSession(primary(), False, primary)
-    session, on_replica = pool.open()
-    return ReadSession(session, on_replica, primary)
+    if pool is not None:
+        session, on_replica = pool.open(fallback=primary_session)
+        return ReadSession(session, on_replica, primary)
+    return ReadSession(primary_session if primary_session is not None else primary(), False, primary)
 
 
 def read_factory(app: FastAPI) -> Callable[[], Session]:
@@ -193,9 +195,12 @@ class ReadFromMiddleware:
         await self.app(scope, receive, tagged)
 
 
-def _get_read(request: Request) -> Iterator[ReadSession]:
-    read = open_read(request.app)
+def _get_read(request: Request, session: SessionDep) -> Iterator[ReadSession]:
+    read = open_read(request.app, session)
     request.scope[READ_FROM] = b"replica" if read.on_replica else b"primary"
+    if not read.on_replica:
+        yield read  # the request's session: the edge commits and closes it
+        return
     try:
         yield read
     finally:
