@@ -523,8 +523,11 @@ def exact_facet_counts(
     """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
     all, undated ones too), of these sources and languages ("" stands for none), summed from the
     counts, exact; the same shape as ``facet_counts``."""
-    where = ["true"]
     params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
+    if day_from is None and day_to is None and not sources and not languages:
+        where = ["day = 'infinity'::date"]  # the all-time totals
+    else:
+        where = ["day < 'infinity'::date"]
     if day_from is not None or day_to is not None:
         where.append("day > '-infinity'::date")
     if day_from is not None:

@@ -5,7 +5,8 @@ Revises: 0013
 
 ``facet_counts`` holds, per publication day (UTC; ``-infinity`` for an undated article), source and
 language (``''`` for none), how many non-duplicate articles there are (``dim='all'``), how many carry each
-topic (``dim='topic'``, key the code) and how many mention each entity (``dim='entity'``, key the id).
+topic (``dim='topic'``, key the code) and how many mention each entity (``dim='entity'``, key the id);
+and all-time totals (day ``infinity``; topics and entities over every source and language, ``'*'``).
 Triggers keep it exact in the writing transaction, whatever writes: ingest, enrichment, re-enrichment,
 overrides, entity merges, a duplicate undone, a revision, a deletion.
 
@@ -47,11 +48,25 @@ _CONTRIBUTIONS = """
 """
 
 
+def _rolled(select_sql: str) -> str:
+    """The rows of ``select_sql`` summed per key, plus their all-time totals (day ``infinity``): per source
+    and language for ``all``, over every source and language ('*') for topics and entities; what an
+    unfiltered facet reads (a few rows per entity instead of one per day, source and language)."""
+    return f"""
+        WITH d AS ({select_sql})
+        SELECT day, dim, key, source, language, sum(n) AS n FROM (
+            SELECT day, dim, key, source, language, n FROM d
+            UNION ALL
+            SELECT 'infinity'::date, dim, key, CASE WHEN dim = 'all' THEN source ELSE '*' END,
+                   CASE WHEN dim = 'all' THEN language ELSE '*' END, n FROM d
+        ) g GROUP BY day, dim, key, source, language
+    """
+
+
 def _insert_deltas(select_sql: str) -> str:
     return f"""
         INSERT INTO facet_deltas (day, dim, key, source, language, n)
-        SELECT day, dim, key, source, language, sum(n) FROM ({select_sql}) d
-         GROUP BY day, dim, key, source, language HAVING sum(n) <> 0;
+        SELECT day, dim, key, source, language, n FROM ({_rolled(select_sql)}) r WHERE n <> 0;
     """
 
 
@@ -114,9 +129,9 @@ def upgrade() -> None:
             LOCK TABLE facet_counts, facet_deltas IN EXCLUSIVE MODE;
             TRUNCATE facet_counts, facet_deltas;
             INSERT INTO facet_counts (day, dim, key, source, language, n)
-            SELECT day, dim, key, source, language, sum(n) FROM ("""
-        + _CONTRIBUTIONS.format(s="1", a="articles a")
-        + """) d GROUP BY dim, day, key, source, language;
+            SELECT day, dim, key, source, language, n FROM ("""
+        + _rolled(_CONTRIBUTIONS.format(s="1", a="articles a"))
+        + """) r WHERE n <> 0;
         END $$
         """
     )
