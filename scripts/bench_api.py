@@ -90,9 +90,12 @@ class Pools:
             ]  # past the most common: words people search for
             titles = conn.execute(text("SELECT title FROM articles WHERE id % 1000 = 0 LIMIT 500")).scalars()
             # phrases people search for are phrases that exist: two neighbouring words of a title
-            self.phrases = [
-                " ".join(t.split()[i : i + 2]) for t in titles for i in (0, 2) if len(t.split()) > 3
-            ]
+            phrases = [" ".join(t.split()[i : i + 2]) for t in titles for i in (0, 2) if len(t.split()) > 3]
+            searchable = text(  # not only stop words (those are a 422)
+                "SELECT p FROM unnest(CAST(:p AS text[])) p "
+                "WHERE numnode(websearch_to_tsquery('english', '\"' || replace(p, '\"', '') || '\"')) > 0"
+            )
+            self.phrases = [str(r[0]) for r in conn.execute(searchable, {"p": phrases})]
             bounds = conn.execute(text("SELECT min(published_at), max(published_at) FROM articles")).one()
             self.first, self.last = bounds[0], bounds[1]
 
@@ -331,6 +334,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="API worker processes.")
     parser.add_argument("--classes", default="lists,filtered,search,facets,facets_scan,entities")
     parser.add_argument("--cache-seconds", type=float, default=None, help="NEWSWIRE_API_CACHE_SECONDS.")
+    parser.add_argument(
+        "--redis-url",
+        default=get_settings().redis_url or get_settings().test_redis_url,
+        help="Redis of the answer cache.",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--no-explain", action="store_true")
     args = parser.parse_args()
@@ -347,12 +355,15 @@ def main() -> int:
     engine.dispose()
     classes = {name: make for name, make in url_classes(pools).items() if name in args.classes.split(",")}
     port = _free_port()
-    env = {**os.environ, "NEWSWIRE_LOG_LEVEL": "WARNING", "NEWSWIRE_DB_POOL_SIZE": "10"}
+    env = {
+        **os.environ,
+        "NEWSWIRE_LOG_LEVEL": "WARNING",
+        "NEWSWIRE_DB_POOL_SIZE": "10",
+        "NEWSWIRE_REDIS_URL": args.redis_url,
+    }
     if args.cache_seconds is not None:
         env["NEWSWIRE_API_CACHE_SECONDS"] = str(args.cache_seconds)
     cache_seconds = float(env.get("NEWSWIRE_API_CACHE_SECONDS", get_settings().api_cache_seconds))
-    if not get_settings().redis_url:
-        cache_seconds = 0.0  # no Redis: no cache
     logs = Path(tempfile.mkdtemp(prefix="nw-bench-"))
     api = spawn(
         "api", ["serve", "api", "--port", str(port), "--workers", str(args.workers)], env=env, log_dir=logs
