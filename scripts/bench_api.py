@@ -358,7 +358,7 @@ def main() -> int:
     env = {
         **os.environ,
         "NEWSWIRE_LOG_LEVEL": "WARNING",
-        "NEWSWIRE_DB_POOL_SIZE": "10",
+        "NEWSWIRE_DB_POOL_SIZE": str(max(10, args.concurrency // args.workers + 2)),
         "NEWSWIRE_REDIS_URL": args.redis_url,
     }
     if args.cache_seconds is not None:

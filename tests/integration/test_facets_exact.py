@@ -107,6 +107,7 @@ FILTERS: list[dict[str, Any]] = [
     {},
     {"source": [SOURCES[0]]},
     {"source": SOURCES[:2], "language": ["en"]},
+    {"language": ["de", "en"]},
     {"published_from": (T0 + DAY).isoformat(), "published_to": (T0 + 5 * DAY).isoformat()},
     {"published_to": (T0 + 3 * DAY).isoformat(), "source": [SOURCES[1]]},
     {"published_from": (T0 + 2 * DAY).isoformat()},

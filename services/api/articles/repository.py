@@ -524,27 +524,36 @@ def exact_facet_counts(
     all, undated ones too), of these sources and languages ("" stands for none), summed from the
     counts, exact; the same shape as ``facet_counts``."""
     params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
-    if day_from is None and day_to is None and not sources and not languages:
-        where = ["day = 'infinity'::date"]  # the all-time totals
-    else:
-        where = ["day < 'infinity'::date"]
-    if day_from is not None or day_to is not None:
-        where.append("day > '-infinity'::date")
-    if day_from is not None:
-        where.append("day >= :day_from")
-        params["day_from"] = day_from
-    if day_to is not None:
-        where.append("day < :day_to")
-        params["day_to"] = day_to
     binds: list[BindParameter[Any]] = []
     if sources:
-        where.append("source IN :sources")
         params["sources"] = list(sources)
         binds.append(bindparam("sources", expanding=True))
     if languages:
-        where.append("language IN :languages")
         params["languages"] = list(languages)
         binds.append(bindparam("languages", expanding=True))
+    if day_from is None and day_to is None and not (sources and languages):
+        # the all-time totals: 'all' per source and language, topics and entities per source or language
+        where = ["day = 'infinity'::date"]
+        if sources:
+            where.append("source IN :sources AND (dim = 'all' OR language = '*')")
+        elif languages:
+            where.append("language IN :languages AND (dim = 'all' OR source = '*')")
+        else:
+            where.append("(dim = 'all' OR (source = '*' AND language = '*'))")
+    else:
+        where = ["day < 'infinity'::date"]
+        if day_from is not None or day_to is not None:
+            where.append("day > '-infinity'::date")
+        if day_from is not None:
+            where.append("day >= :day_from")
+            params["day_from"] = day_from
+        if day_to is not None:
+            where.append("day < :day_to")
+            params["day_to"] = day_to
+        if sources:
+            where.append("source IN :sources")
+        if languages:
+            where.append("language IN :languages")
     stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
     out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
     for facet, value, label, id_, count in session.execute(stmt, params):

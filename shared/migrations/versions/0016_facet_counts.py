@@ -6,7 +6,7 @@ Revises: 0013
 ``facet_counts`` holds, per publication day (UTC; ``-infinity`` for an undated article), source and
 language (``''`` for none), how many non-duplicate articles there are (``dim='all'``), how many carry each
 topic (``dim='topic'``, key the code) and how many mention each entity (``dim='entity'``, key the id);
-and all-time totals (day ``infinity``; topics and entities over every source and language, ``'*'``).
+and all-time totals (day ``infinity``; topics and entities also over every source or language, ``'*'``).
 Triggers keep it exact in the writing transaction, whatever writes: ingest, enrichment, re-enrichment,
 overrides, entity merges, a duplicate undone, a revision, a deletion.
 
@@ -50,15 +50,21 @@ _CONTRIBUTIONS = """
 
 def _rolled(select_sql: str) -> str:
     """The rows of ``select_sql`` summed per key, plus their all-time totals (day ``infinity``): per source
-    and language for ``all``, over every source and language ('*') for topics and entities; what an
-    unfiltered facet reads (a few rows per entity instead of one per day, source and language)."""
+    and language for ``all``; for topics and entities over every source and language ('*'), per source
+    and per language: what a facet without a date range reads (a few rows per entity instead of one per
+    day, source and language)."""
     return f"""
         WITH d AS ({select_sql})
         SELECT day, dim, key, source, language, sum(n) AS n FROM (
             SELECT day, dim, key, source, language, n FROM d
             UNION ALL
-            SELECT 'infinity'::date, dim, key, CASE WHEN dim = 'all' THEN source ELSE '*' END,
-                   CASE WHEN dim = 'all' THEN language ELSE '*' END, n FROM d
+            SELECT 'infinity'::date, dim, key, source, language, n FROM d WHERE dim = 'all'
+            UNION ALL
+            SELECT 'infinity'::date, dim, key, '*', '*', n FROM d WHERE dim <> 'all'
+            UNION ALL
+            SELECT 'infinity'::date, dim, key, source, '*', n FROM d WHERE dim <> 'all'
+            UNION ALL
+            SELECT 'infinity'::date, dim, key, '*', language, n FROM d WHERE dim <> 'all'
         ) g GROUP BY day, dim, key, source, language
     """
 
@@ -100,6 +106,7 @@ def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
     op.execute(f"CREATE TABLE facet_counts ({_COLUMNS}, CONSTRAINT pk_facet_counts PRIMARY KEY "
                "(dim, day, key, source, language))")  # fmt: skip
+    op.execute("CREATE INDEX ix_facet_counts_day_source_language ON facet_counts (day, source, language)")
     op.execute(f"CREATE TABLE facet_deltas ({_COLUMNS})")
     op.execute(
         """
