@@ -104,9 +104,14 @@ def _child(table: str, key_sql: str, dim: str) -> str:
 
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
+    # both indexes cover the reads (index-only scans): a date range by dim and day, the all-time totals by
+    # source and language
     op.execute(f"CREATE TABLE facet_counts ({_COLUMNS}, CONSTRAINT pk_facet_counts PRIMARY KEY "
-               "(dim, day, key, source, language))")  # fmt: skip
-    op.execute("CREATE INDEX ix_facet_counts_day_source_language ON facet_counts (day, source, language)")
+               "(dim, day, key, source, language) INCLUDE (n))")  # fmt: skip
+    op.execute(
+        "CREATE INDEX ix_facet_counts_day_source_language ON facet_counts (day, source, language, dim) "
+        "INCLUDE (key, n)"
+    )
     op.execute(f"CREATE TABLE facet_deltas ({_COLUMNS})")
     op.execute(
         """
