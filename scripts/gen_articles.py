@@ -6,9 +6,9 @@ The database is dropped, created on the server of NEWSWIRE_TEST_DATABASE_URL (or
 with our Alembic migrations, then loaded with COPY (secondary indexes dropped and triggers off during the
 load; indexes and the facet counts rebuilt after).  Text and distributions:
 - titles and bodies come from the real news corpus (../shared/eval/corpus/allsides.jsonl.gz, 36,668
-  articles): each article takes a corpus article's title and first paragraph, then 3 to 11 paragraphs
-  drawn from other corpus articles on the same AllSides subject, shuffled, so no two generated articles
-  are exact or near duplicates while the vocabulary, phrases and lengths are those of real news;
+  articles): each article takes a corpus article's title and first paragraph, then paragraphs
+  drawn from other corpus articles on the same AllSides subject (4 to 40 in all: a median of ~5,000
+  characters, as in the corpus), so no two generated articles are exact or near duplicates while the vocabulary, phrases and lengths are those of real news;
 - sources are the corpus article's outlet (490 outlets, their real frequencies); topics start with the
   subject's IPTC topic (allsides_to_iptc.tsv), then follow the real enrichment's topic count, popularity
   and scores; entities, mentions, salience and languages follow what the real pipeline found on a corpus
@@ -177,10 +177,13 @@ class Generator:
         head = [(str(n), str(t)) for t, n, _ in dist["entity_names"]]
         head_w = np.array([c for _, _, c in dist["entity_names"]], float)
         tail = entity_names(self.rng, max(0, entities - len(head)), dist["entity_types"])
-        self.entities = head + [e for e in tail if e not in set(head)]
+        known = set(head)
+        self.entities = head + [e for e in tail if e not in known]
         self.head_n = len(head)
         self.head_p = head_w / head_w.sum()
-        self.tail_p = zipf_p(len(self.entities) - self.head_n, 1.1)
+        tail_p = zipf_p(max(1, len(self.entities) - self.head_n), 1.1)
+        self.head_cdf = np.minimum(np.cumsum(self.head_p), 1 - 1e-12)
+        self.tail_cdf = np.minimum(np.cumsum(tail_p), 1 - 1e-12)
         subject_iptc: dict[str, str] = {}
         with (CORPUS_DIR / "allsides_to_iptc.tsv").open() as fh:
             for row in csv.DictReader(fh, delimiter="\t"):
@@ -202,7 +205,7 @@ class Generator:
         rng, c = self.rng, self.corpus
         base = int(rng.integers(len(c.titles)))
         pool = c.by_subject[c.subjects[base]] or c.by_subject["other"]
-        n = int(np.clip(rng.lognormal(math.log(6), 0.45), 3, 11))
+        n = int(np.clip(rng.lognormal(math.log(16), 0.5), 4, 40))  # corpus median body ~5,000 characters
         picks = [pool[int(i)] for i in rng.integers(0, len(pool), size=n)] if pool else []
         body = "\n\n".join([c.leads[base], *dict.fromkeys(picks)])
         return c.titles[base], body, c.subjects[base], c.sources[base]
@@ -210,15 +213,12 @@ class Generator:
     def entity_ids(self, count: int) -> list[int]:
         """``count`` distinct entity indexes: the real names by popularity or the generated tail."""
         rng = self.rng
-        chosen: dict[int, None] = {}
-        for _ in range(count * 2):
-            if len(chosen) >= count:
-                break
-            if rng.random() < HEAD_SHARE or len(self.entities) == self.head_n:
-                chosen[int(rng.choice(self.head_n, p=self.head_p))] = None
-            else:
-                chosen[self.head_n + int(rng.choice(len(self.tail_p), p=self.tail_p))] = None
-        return list(chosen)
+        draws = 2 * count + 4
+        head = np.searchsorted(self.head_cdf, rng.random(draws))
+        tail = self.head_n + np.searchsorted(self.tail_cdf, rng.random(draws))
+        use_head = rng.random(draws) < HEAD_SHARE
+        picked = np.where(use_head, head, tail) if len(self.tail_cdf) else head
+        return list(dict.fromkeys(int(i) for i in picked))[:count]
 
     def quantile(self, q: np.ndarray) -> float:
         """A value drawn from a distribution given by its quantiles."""
@@ -309,8 +309,9 @@ def _load_chunk(
         articles.write("\t".join(row) + "\n")
         if status != "enriched":
             continue
-        for e in gen.entity_ids(int(n_entities[k])):
-            mentions = int(rng.choice(gen.mentions[0], p=gen.mentions[1]))
+        chosen = gen.entity_ids(int(n_entities[k]))
+        counts = rng.choice(gen.mentions[0], size=len(chosen), p=gen.mentions[1])
+        for e, mentions in zip(chosen, counts, strict=True):
             links.write(f"{article_id}\t{e + 1}\t{mentions}\t[]\t{gen.quantile(gen.salience):.3f}\n")
         wanted = int(n_topics[k])
         codes: dict[str, None] = {}
