@@ -8,7 +8,8 @@ load; indexes and the facet counts rebuilt after).  Text and distributions:
 - titles and bodies come from the real news corpus (../shared/eval/corpus/allsides.jsonl.gz, 36,668
   articles): each article takes a corpus article's title and first paragraph, then paragraphs
   drawn from other corpus articles on the same AllSides subject (4 to 40 in all: a median of ~5,000
-  characters, as in the corpus), so no two generated articles are exact or near duplicates while the vocabulary, phrases and lengths are those of real news;
+  characters, as in the corpus), so no two generated articles are exact or near duplicates while the
+  vocabulary, phrases and lengths are those of real news;
 - sources are the corpus article's outlet (490 outlets, their real frequencies); topics start with the
   subject's IPTC topic (allsides_to_iptc.tsv), then follow the real enrichment's topic count, popularity
   and scores; entities, mentions, salience and languages follow what the real pipeline found on a corpus
