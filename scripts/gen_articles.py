@@ -1,28 +1,37 @@
-"""Generate synthetic but realistic enriched articles into a dedicated database, for `make bench`.
+"""Generate realistic enriched articles into a dedicated database, for `make bench-api`.
 
     python scripts/gen_articles.py --articles 1000000 --database nw_bench
 
 The database is dropped, created on the server of NEWSWIRE_TEST_DATABASE_URL (or --admin-url), migrated
-with our Alembic migrations, then loaded with COPY (secondary indexes dropped during the load and rebuilt
-after).  Distributions:
-- entities: Zipf popularity (s=1.1) over --entities canonical names (PERSON 40%, ORG 35%, GPE 25%), 1 + a
-  Poisson(6) of them per article, each named in the body (the popular ones in the title too);
-- sources: heavy-tailed (Zipf s=1.3 over 300 sources); languages en 85%, de/fr/es 4% each, unknown 3%;
-- topics: 1-3 of the 17 IPTC top-level topics per article, skewed popularity, scores in (0.2, 1);
+with our Alembic migrations, then loaded with COPY (secondary indexes dropped and triggers off during the
+load; indexes and the facet counts rebuilt after).  Text and distributions:
+- titles and bodies come from the real news corpus (../shared/eval/corpus/allsides.jsonl.gz, 36,668
+  articles): each article takes a corpus article's title and first paragraph, then paragraphs
+  drawn from other corpus articles on the same AllSides subject (4 to 40 in all: a median of ~5,000
+  characters, as in the corpus), so no two generated articles are exact or near duplicates while the
+  vocabulary, phrases and lengths are those of real news;
+- sources are the corpus article's outlet (490 outlets, their real frequencies); topics start with the
+  subject's IPTC topic (allsides_to_iptc.tsv), then follow the real enrichment's topic count, popularity
+  and scores; entities, mentions, salience and languages follow what the real pipeline found on a corpus
+  sample (scripts/data/bench_distributions.json, written by scripts/bench_distributions.py): the names it
+  found, by popularity, for 60% of the entities, a generated long tail (--entities names, Zipf) for the
+  rest;
 - dates: a year of publication, growing towards now, diurnal (most at 8-18 UTC), 4% undated; stored a
   log-normal delay (minutes to hours) after publication, ids in stored order;
-- bodies: log-normal length (median ~1,800 characters, up to 20,000) of words drawn Zipf-like from a
-  ~6,000-word vocabulary (common English words first, then generated ones), in sentences and paragraphs;
 - status: 93% enriched, 3% duplicate, 2% queued, 2% failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
 import io
+import json
 import math
 import sys
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,169 +39,16 @@ import numpy as np
 import psycopg
 from sqlalchemy import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from newswire_cli.dev.settings import get_dev_settings
-from shared.migrate import upgrade
+from newswire_cli.dev.settings import get_dev_settings  # noqa: E402
+from shared.migrate import upgrade  # noqa: E402
 
-COMMON = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "a",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "they",
-    "you",
-    "were",
-    "her",
-    "she",
-    "there",
-    "been",
-    "one",
-    "all",
-    "we",
-    "their",
-    "has",
-    "would",
-    "when",
-    "if",
-    "so",
-    "no",
-    "will",
-    "more",
-    "what",
-    "up",
-    "out",
-    "about",
-    "who",
-    "them",
-    "some",
-    "could",
-    "him",
-    "into",
-    "its",
-    "then",
-    "two",
-    "said",
-    "time",
-    "only",
-    "new",
-    "years",
-    "year",
-    "after",
-    "first",
-    "over",
-    "also",
-    "before",
-    "government",
-    "people",
-    "state",
-    "city",
-    "market",
-    "company",
-    "minister",
-    "president",
-    "officials",
-    "police",
-    "report",
-    "week",
-    "month",
-    "country",
-    "world",
-    "percent",
-    "million",
-    "billion",
-    "prices",
-    "election",
-    "court",
-    "law",
-    "water",
-    "energy",
-    "oil",
-    "bank",
-    "rates",
-    "health",
-    "hospital",
-    "school",
-    "children",
-    "workers",
-    "union",
-    "strike",
-    "talks",
-    "deal",
-    "trade",
-    "war",
-    "peace",
-    "army",
-    "forces",
-    "attack",
-    "security",
-    "border",
-    "plan",
-    "budget",
-    "tax",
-    "economy",
-    "growth",
-    "inflation",
-    "jobs",
-    "industry",
-    "technology",
-    "data",
-    "online",
-    "users",
-    "service",
-    "climate",
-    "storm",
-    "flood",
-    "fire",
-    "heat",
-    "season",
-    "team",
-    "game",
-    "match",
-    "league",
-    "coach",
-    "players",
-    "final",
-    "record",
-    "football",
-    "music",
-    "film",
-    "art",
-    "festival",
-    "museum",
-    "book",
-    "science",
-    "research",
-    "study",
-    "university",
-    "space",
-    "mission",
-    "launch",
-]
+CORPUS_DIR = ROOT.parent / "shared" / "eval" / "corpus"
+DISTRIBUTIONS = ROOT / "scripts" / "data" / "bench_distributions.json"
+HEAD_SHARE = 0.6  # entities drawn from the names the real pipeline found (the rest: the generated tail)
+
 SYLLABLES = [
     "ka",
     "lo",
@@ -242,38 +98,30 @@ FIRST = [
     "Omar",
 ]
 ORG_SUFFIX = ["Corp", "Group", "Holdings", "Ministry", "Bank", "Institute", "Party", "Council", "Airlines"]
-LANGUAGES = (["en"] * 85) + ["de"] * 4 + ["fr"] * 4 + ["es"] * 4 + [None] * 3
 
 
 def _word(rng: np.random.Generator, parts: int) -> str:
     return "".join(rng.choice(SYLLABLES, size=parts))
 
 
-def vocabulary(rng: np.random.Generator, size: int) -> list[str]:
-    words = list(dict.fromkeys(COMMON))
-    seen = set(words)
-    while len(words) < size:
-        w = _word(rng, int(rng.integers(2, 4)))
-        if w not in seen:
-            seen.add(w)
-            words.append(w)
-    return words
-
-
-def entity_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
+def entity_names(rng: np.random.Generator, n: int, types: dict[str, float]) -> list[tuple[str, str]]:
+    """``n`` generated (name, type) pairs for the long tail, types in the real proportions."""
+    kinds = list(types)
+    p = np.array([types[k] for k in kinds], float)
+    p /= p.sum()
     out: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     while len(out) < n:
-        r = rng.random()
-        if r < 0.40:
-            item = (f"{rng.choice(FIRST)} {_word(rng, int(rng.integers(2, 4))).capitalize()}", "PERSON")
-        elif r < 0.75:
-            item = (f"{_word(rng, int(rng.integers(2, 4))).capitalize()} {rng.choice(ORG_SUFFIX)}", "ORG")
+        kind = str(rng.choice(kinds, p=p))
+        if kind == "PERSON":
+            name = f"{rng.choice(FIRST)} {_word(rng, int(rng.integers(2, 4))).capitalize()}"
+        elif kind == "ORG":
+            name = f"{_word(rng, int(rng.integers(2, 4))).capitalize()} {rng.choice(ORG_SUFFIX)}"
         else:
-            item = (_word(rng, int(rng.integers(2, 5))).capitalize(), "GPE")
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
+            name = _word(rng, int(rng.integers(2, 5))).capitalize()
+        if (name, kind) not in seen:
+            seen.add((name, kind))
+            out.append((name, kind))
     return out
 
 
@@ -282,23 +130,68 @@ def zipf_p(n: int, s: float) -> np.ndarray:
     return np.asarray(weights / weights.sum())
 
 
-def _copy_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", " ").replace("\n", "\\n").replace("\r", " ")
+def _histogram(values: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.array([int(k) for k in values])
+    p = np.array(list(values.values()), float)
+    return keys, p / p.sum()
 
 
-def _ts(value: datetime | None) -> str:
-    return "\\N" if value is None else value.isoformat()
+class Corpus:
+    """The corpus articles: (title, first paragraph, other paragraphs, subject, outlet), and the paragraphs
+    of each subject."""
+
+    def __init__(self, path: Path) -> None:
+        self.titles: list[str] = []
+        self.leads: list[str] = []
+        self.subjects: list[str] = []
+        self.sources: list[str] = []
+        self.by_subject: dict[str, list[str]] = defaultdict(list)
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                paragraphs = [p.strip() for p in row["text"].split("\n") if len(p.strip()) > 40]
+                if not paragraphs or not row["title"].strip():
+                    continue
+                self.titles.append(" ".join(row["title"].split()))
+                self.leads.append(paragraphs[0])
+                self.subjects.append(row["topic"] or "other")
+                self.sources.append(row["source"] or "unknown")
+                self.by_subject[row["topic"] or "other"].extend(paragraphs[1:])
 
 
 class Generator:
-    def __init__(self, *, seed: int, entities: int, now: datetime) -> None:
+    def __init__(self, *, seed: int, entities: int, now: datetime, topic_codes: dict[str, str]) -> None:
         self.rng = np.random.default_rng(seed)
-        self.vocab = np.array(vocabulary(self.rng, 6000))
-        self.word_p = zipf_p(len(self.vocab), 1.05)
-        self.entities = entity_names(self.rng, entities)
-        self.entity_p = zipf_p(entities, 1.1)
-        self.sources = [f"source-{i:03d}" for i in range(300)]
-        self.source_p = zipf_p(300, 1.3)
+        self.corpus = Corpus(CORPUS_DIR / "allsides.jsonl.gz")
+        dist = json.loads(DISTRIBUTIONS.read_text())
+        self.per_article = _histogram(dist["entities_per_article"])
+        self.mentions = _histogram(dist["mentions_per_entity"])
+        self.topics_per = _histogram(dist["topics_per_article"])
+        self.salience = np.array(dist["salience_quantiles"], float)
+        self.topic_scores = np.array(dist["topic_score_quantiles"], float)
+        codes = [c for c in dist["topic_codes"] if c in topic_codes.values()] or sorted(topic_codes.values())
+        weights = np.array([dist["topic_codes"].get(c, 1) for c in codes], float)
+        self.topic_codes, self.topic_p = codes, weights / weights.sum()
+        langs = dist["languages"]
+        self.languages = [None if k == "und" else k for k in langs]
+        self.language_p = np.array(list(langs.values()), float) / sum(langs.values())
+        head = [(str(n), str(t)) for t, n, _ in dist["entity_names"]]
+        head_w = np.array([c for _, _, c in dist["entity_names"]], float)
+        tail = entity_names(self.rng, max(0, entities - len(head)), dist["entity_types"])
+        known = set(head)
+        self.entities = head + [e for e in tail if e not in known]
+        self.head_n = len(head)
+        self.head_p = head_w / head_w.sum()
+        tail_p = zipf_p(max(1, len(self.entities) - self.head_n), 1.1)
+        self.head_cdf = np.minimum(np.cumsum(self.head_p), 1 - 1e-12)
+        self.tail_cdf = np.minimum(np.cumsum(tail_p), 1 - 1e-12)
+        subject_iptc: dict[str, str] = {}
+        with (CORPUS_DIR / "allsides_to_iptc.tsv").open() as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                code = topic_codes.get(row["iptc_label"].strip())
+                if code:
+                    subject_iptc[row["allsides_topic"]] = code
+        self.subject_iptc = subject_iptc
         self.now = now
 
     def published(self, count: int) -> np.ndarray:
@@ -308,27 +201,36 @@ class Generator:
         hours = self.rng.choice(24, size=count, p=hour_w / hour_w.sum())
         return np.asarray(days * 86400 + (23 - hours) * 3600 + self.rng.integers(0, 3600, size=count))
 
-    def body(self, words: int, names: list[str]) -> str:
-        idx = self.rng.choice(len(self.vocab), size=words, p=self.word_p)
-        tokens = list(self.vocab[idx])
-        for name in names:  # each entity named once or more, at random places
-            for _ in range(1 + int(self.rng.poisson(0.8))):
-                tokens.insert(int(self.rng.integers(0, len(tokens) + 1)), name)
-        sentences, i = [], 0
-        while i < len(tokens):
-            n = int(self.rng.integers(8, 25))
-            part = " ".join(tokens[i : i + n])
-            sentences.append(part[:1].upper() + part[1:] + ".")
-            i += n
-        paragraphs = [" ".join(sentences[k : k + 4]) for k in range(0, len(sentences), 4)]
-        return "\n\n".join(paragraphs)
+    def article(self) -> tuple[str, str, str, str]:
+        """(title, body, subject, source) of one generated article."""
+        rng, c = self.rng, self.corpus
+        base = int(rng.integers(len(c.titles)))
+        pool = c.by_subject[c.subjects[base]] or c.by_subject["other"]
+        n = int(np.clip(rng.lognormal(math.log(16), 0.5), 4, 40))  # corpus median body ~5,000 characters
+        picks = [pool[int(i)] for i in rng.integers(0, len(pool), size=n)] if pool else []
+        body = "\n\n".join([c.leads[base], *dict.fromkeys(picks)])
+        return c.titles[base], body, c.subjects[base], c.sources[base]
+
+    def entity_ids(self, count: int) -> list[int]:
+        """``count`` distinct entity indexes: the real names by popularity or the generated tail."""
+        rng = self.rng
+        draws = 2 * count + 4
+        head = np.searchsorted(self.head_cdf, rng.random(draws))
+        tail = self.head_n + np.searchsorted(self.tail_cdf, rng.random(draws))
+        use_head = rng.random(draws) < HEAD_SHARE
+        picked = np.where(use_head, head, tail) if len(self.tail_cdf) else head
+        return list(dict.fromkeys(int(i) for i in picked))[:count]
+
+    def quantile(self, q: np.ndarray) -> float:
+        """A value drawn from a distribution given by its quantiles."""
+        return float(np.interp(self.rng.random(), np.linspace(0, 1, len(q)), q))
 
 
-def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_000) -> None:
-    gen = Generator(seed=seed, entities=entities, now=datetime.now(UTC).replace(microsecond=0))
-    topic_codes: list[str]
+def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 10_000) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        topic_codes = [r[0] for r in conn.execute("SELECT code FROM topics ORDER BY code")]
+        labels = {str(r[1]): str(r[0]) for r in conn.execute("SELECT code, label FROM topics")}
+        gen = Generator(seed=seed, entities=entities, now=datetime.now(UTC).replace(microsecond=0),
+                        topic_codes=labels)  # fmt: skip
         indexes = conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN "
             "('articles', 'article_entities', 'article_topics', 'entities', 'entity_aliases') AND indexname "
@@ -336,17 +238,17 @@ def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_0
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
+        # no triggers during the load (the facet counts are rebuilt once at the end)
+        conn.execute("SET session_replication_role = replica")
         with conn.cursor().copy("COPY entities (id, name, type) FROM STDIN") as copy:
             for i, (name, type_) in enumerate(gen.entities, start=1):
                 copy.write_row((i, name, type_))
-        topic_p = zipf_p(len(topic_codes), 0.8)
         ages = np.sort(gen.published(articles))[::-1]  # oldest first: ids follow publication
         started = time.monotonic()
         next_id = 1
         while next_id <= articles:
             n = min(chunk, articles - next_id + 1)
-            part = ages[next_id - 1 : next_id - 1 + n]
-            _load_chunk(conn, gen, first_id=next_id, ages=part, topic_codes=topic_codes, topic_p=topic_p)
+            _load_chunk(conn, gen, first_id=next_id, ages=ages[next_id - 1 : next_id - 1 + n])
             next_id += n
             rate = (next_id - 1) / (time.monotonic() - started)
             print(f"  {next_id - 1:,} articles ({rate:,.0f}/s)", file=sys.stderr, flush=True)
@@ -363,6 +265,8 @@ def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_0
             "INSERT INTO entity_aliases (entity_id, alias, mention_count, article_count) "
             "SELECT id, name, mention_count, article_count FROM entities"
         )
+        conn.execute("SET session_replication_role = DEFAULT")
+        conn.execute("SELECT facet_rebuild()")
         for table in ("articles", "entities"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
@@ -370,50 +274,55 @@ def load(url: str, *, articles: int, entities: int, seed: int, chunk: int = 20_0
         conn.execute("VACUUM (ANALYZE)")
 
 
+def _copy_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", " ").replace("\n", "\\n").replace("\r", " ")
+
+
+def _ts(value: datetime | None) -> str:
+    return "\\N" if value is None else value.isoformat()
+
+
 def _load_chunk(
-    conn: psycopg.Connection[tuple[object, ...]],
-    gen: Generator,
-    *,
-    first_id: int,
-    ages: np.ndarray,
-    topic_codes: list[str],
-    topic_p: np.ndarray,
+    conn: psycopg.Connection[tuple[object, ...]], gen: Generator, *, first_id: int, ages: np.ndarray
 ) -> None:
     rng = gen.rng
     count = len(ages)
     delays = np.minimum(rng.lognormal(math.log(900), 1.2, size=count), 86400)
-    lengths = np.clip(rng.lognormal(math.log(300), 0.6, size=count), 40, 3300).astype(int)
-    picks = rng.choice(len(gen.entities), size=(count, 16), p=gen.entity_p)
-    per_article = np.minimum(1 + rng.poisson(6, size=count), 16)
+    n_entities = rng.choice(gen.per_article[0], size=count, p=gen.per_article[1])
+    n_topics = rng.choice(gen.topics_per[0], size=count, p=gen.topics_per[1])
+    languages = rng.choice(len(gen.languages), size=count, p=gen.language_p)
     articles, links, topics = io.StringIO(), io.StringIO(), io.StringIO()
     for k in range(count):
         article_id = first_id + k
         published = gen.now - timedelta(seconds=int(ages[k]))
         stored = published + timedelta(seconds=float(delays[k]))
-        chosen = list(dict.fromkeys(int(e) for e in picks[k, : per_article[k]]))
-        names = [gen.entities[e][0] for e in chosen]
-        title_words = list(gen.vocab[rng.choice(len(gen.vocab), size=int(rng.integers(5, 12)), p=gen.word_p)])
-        title_words.insert(int(rng.integers(0, len(title_words))), names[0])
-        title = " ".join(title_words).capitalize()
-        text = gen.body(int(lengths[k]), names)
-        source = gen.sources[int(rng.choice(300, p=gen.source_p))]
-        language = LANGUAGES[int(rng.integers(0, len(LANGUAGES)))]
+        title, text, subject, source = gen.article()
+        language = gen.languages[int(languages[k])]
         r = rng.random()
         status = "enriched" if r < 0.93 else "duplicate" if r < 0.96 else "queued" if r < 0.98 else "failed"
         when = None if rng.random() < 0.04 else published
-        url = f"https://{source}.example/{article_id}"
+        url = f"https://{source.lower().replace(' ', '-')}.example/{article_id}"
         row = [
-            str(article_id), url, url, source, _copy_text(title), _copy_text(text), f"{article_id:064x}",
-            "text", "", _ts(when), language or "\\N", status, _ts(stored), _ts(stored),
+            str(article_id), url, url, _copy_text(source), _copy_text(title), _copy_text(text),
+            f"{article_id:064x}", "text", "", _ts(when), language or "\\N", status, _ts(stored), _ts(stored),
             _ts(stored if status == "enriched" else None),
         ]  # fmt: skip
         articles.write("\t".join(row) + "\n")
-        for e in chosen:
-            mentions = 1 + int(rng.poisson(1.5))
-            links.write(f"{article_id}\t{e + 1}\t{mentions}\t[]\t{rng.random():.3f}\n")
-        n_topics = 1 + int(rng.integers(0, 3))
-        for code in dict.fromkeys(rng.choice(topic_codes, size=n_topics, p=topic_p)):
-            topics.write(f"{article_id}\t{code}\t{0.2 + 0.8 * rng.random():.3f}\n")
+        if status != "enriched":
+            continue
+        chosen = gen.entity_ids(int(n_entities[k]))
+        counts = rng.choice(gen.mentions[0], size=len(chosen), p=gen.mentions[1])
+        for e, mentions in zip(chosen, counts, strict=True):
+            links.write(f"{article_id}\t{e + 1}\t{mentions}\t[]\t{gen.quantile(gen.salience):.3f}\n")
+        wanted = int(n_topics[k])
+        codes: dict[str, None] = {}
+        if wanted and subject in gen.subject_iptc:
+            codes[gen.subject_iptc[subject]] = None
+        while len(codes) < wanted:
+            codes[str(rng.choice(gen.topic_codes, p=gen.topic_p))] = None
+        scores = sorted((gen.quantile(gen.topic_scores) for _ in codes), reverse=True)
+        for code, score in zip(codes, scores, strict=True):
+            topics.write(f"{article_id}\t{code}\t{score:.3f}\n")
     with conn.cursor() as cur:
         for table, columns, buf in (
             (

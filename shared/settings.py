@@ -27,6 +27,21 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of PostgreSQL (postgresql+psycopg://...). Unset: `newswire run` "
         "starts an embedded PostgreSQL under the data dir.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URLs of PostgreSQL streaming replicas, comma-separated: the read API's "
+        "lists, search, facets, details, entities, stories, export and stream read there (unset: the "
+        "primary).",
+    )
+    read_max_lag_seconds: float = Field(
+        default=5.0, ge=0, description="A replica further behind the primary than this is not read from."
+    )
+    read_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A replica that failed (down, or lagging) is not tried again for this long; reads go to "
+        "the other replicas or the primary.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL for the Celery broker. Unset: `newswire run` starts an embedded Redis.",
@@ -241,11 +256,25 @@ class Settings(BaseSettings):
         description="`sort=relevance` ranks the newest this many matches of a search (a common word can "
         "match most of the corpus; ranking reads every candidate).",
     )
-    facet_sample_size: int = Field(
-        default=10_000,
+    search_half_life_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Recency prior of `sort=relevance`: an article this many days older needs twice the "
+        "text rank to come first.",
+    )
+    api_cache_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Lists, searches, facets and article details are cached in Redis (NEWSWIRE_REDIS_URL) by "
+        "question and data version (newest article, newest enrichment) for at most this long (0: no cache, "
+        "the default until the stall seen under 50 benchmark clients with it on is explained). A change that "
+        "adds neither (a deletion, a duplicate undone) shows within this time.",
+    )
+    query_timeout_ms: int = Field(
+        default=5_000,
         ge=1,
-        description="Facets count over the newest this many articles matching the filter (the answer says "
-        "when the sample was capped).",
+        description="Longest a read query that cannot use the precomputed counts may run (a search, a "
+        "facet over a free-text or entity filter); above it the answer is a 503 `query_timeout`.",
     )
     entity_view_window: int = Field(
         default=5_000,

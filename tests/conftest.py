@@ -21,6 +21,7 @@ os.environ["NEWSWIRE_LOG_JSON"] = "false"
 # not the checkout's .newswire/: a `make run` beside the tests must not lend them its platform (platform.json)
 os.environ["NEWSWIRE_DATA_DIR"] = tempfile.mkdtemp(prefix=f"newswire-test-{_RUN_ID}-")
 os.environ["NEWSWIRE_AUTH_CACHE_SECONDS"] = "0"  # a revoked key fails at once; no key leaks between tests
+os.environ["NEWSWIRE_API_CACHE_SECONDS"] = "0"  # events exist only at a real commit: see test_cache
 os.environ.pop("NEWSWIRE_RATE_LIMIT_PER_MINUTE", None)
 os.environ.pop("NEWSWIRE_API_KEY", None)
 os.environ.pop("NEWSWIRE_DATABASE_URL", None)

@@ -13,6 +13,7 @@ from services.api.entities.endpoints import router as entities_router
 from services.api.entity_overrides.endpoints import router as entity_overrides_router
 from services.api.keys.endpoints import router as keys_router
 from services.api.ops.endpoints import router as ops_router
+from services.api.readdb import ReadFromMiddleware
 from services.api.stories.endpoints import ops_router as stories_ops_router
 from services.api.stories.endpoints import router as stories_router
 from services.api.stream.endpoints import router as stream_router
@@ -47,6 +48,7 @@ def create_app() -> FastAPI:
     app.include_router(stream_router)
     app.include_router(subscriptions_router)
     app.include_router(keys_router)
+    app.add_middleware(ReadFromMiddleware)  # X-Read-From: replica | primary on the read routes
     app.add_middleware(ETagMiddleware)  # inside gzip: the tag names the uncompressed answer
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     return app

@@ -329,18 +329,6 @@ def test_facets_count_the_filtered_articles(client: NewswireClient, corpus: Corp
     assert orgs.get("Globex", 0) == sum(corpus.entities[3].id in d.entities for d in docs)
 
 
-def test_facets_say_when_the_sample_is_capped(
-    client: NewswireClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from shared.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "facet_sample_size", 10)
-    facets = client.facets()
-    assert (facets["matched"], facets["capped"]) == (10, True)
-    newest = sorted((d for d in corpus.docs if d.status != "duplicate"), key=lambda d: -d.id)[:10]
-    assert {s["value"]: s["count"] for s in facets["sources"]} == Counter(d.source for d in newest)
-
-
 def test_entity_views(client: NewswireClient, api_client: httpx.Client, corpus: Corpus) -> None:
     ada = corpus.entities[0]
     with_ada = [d for d in corpus.docs if ada.id in d.entities]

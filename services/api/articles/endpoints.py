@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from services.api.articles import service
 from services.api.articles.repository import EntityMode
@@ -18,8 +18,11 @@ from services.api.articles.schemas import (
     RevisionList,
 )
 from services.api.articles.service import ArticleQuery
+from services.api.cache import cached
+from services.api.jsonbody import JsonBody
+from services.api.readdb import ReadDep, ReadSessionDep, read_factory
 from shared.auth.dependencies import LimitExport, LimitFacets, LimitSearch, RequireRead
-from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId, SessionDep, app_session_factory
+from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId
 from shared.settings import get_settings
 
 StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
@@ -128,7 +131,8 @@ QueryDep = Annotated[ArticleQuery, Depends(article_query)]
     dependencies=[LimitSearch],  # with `q`: NEWSWIRE_RATE_LIMIT_SEARCH_PER_MINUTE per key
 )
 def list_articles(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     query: QueryDep,
     sort: Annotated[
         ArticleSort | None,
@@ -153,14 +157,18 @@ def list_articles(
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.", examples=["WyJpbmdlc3RlZC4..."])
     ] = None,
-) -> JSONResponse:
-    f = service.build_filter(session=session, query=query)
-    chosen: ArticleSort = sort or (
-        "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
-    )
-    names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
-    page = service.list_articles(session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names)
-    return JSONResponse(page)
+) -> JsonBody:
+    def answer() -> dict[str, Any]:
+        f = service.build_filter(session=session, query=query)
+        chosen: ArticleSort = sort or (
+            "relevance" if f.q else "published" if f.published_from or f.published_to else "ingested"
+        )
+        names = [name.strip() for value in fields for name in value.split(",") if name.strip()]
+        return service.list_articles(
+            session=session, f=f, sort=chosen, limit=limit, cursor=cursor, fields=names
+        )
+
+    return cached(request, session, answer)
 
 
 @router.get(
@@ -170,12 +178,16 @@ def list_articles(
     dependencies=[LimitFacets],
 )
 def article_facets(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Values per facet.", examples=[10])] = 10,
-) -> FacetsOut:
-    f = service.build_filter(session=session, query=query)
-    return service.facets(session=session, f=f, limit=limit)
+) -> JsonBody:
+    def answer() -> dict[str, Any]:
+        f = service.build_filter(session=session, query=query)
+        return service.facets(session=session, f=f, limit=limit).model_dump()
+
+    return cached(request, session, answer)
 
 
 @router.get(
@@ -193,7 +205,7 @@ def article_facets(
 )
 def export_articles(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     query: QueryDep,
     after_id: Annotated[
         int,
@@ -202,7 +214,7 @@ def export_articles(
 ) -> StreamingResponse:
     f = service.build_filter(session=session, query=query)  # a bad filter is a 422 before streaming
     f = service.pinned(session=session, f=f)  # what exists now: a finite stream
-    factory = app_session_factory(request.app)
+    factory = read_factory(request.app)
 
     def lines() -> Iterator[bytes]:
         count, last, cursor = 0, None, after_id
@@ -220,8 +232,12 @@ def export_articles(
 
 
 @router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its entities and topics")
-def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
-    return service.get_article(session=session, article_id=article_id)
+def get_article(request: Request, read: ReadDep, article_id: RowId) -> JsonBody:
+    return cached(
+        request,
+        read.session,
+        lambda: read.or_primary(lambda s: service.get_article(session=s, article_id=article_id)),
+    )
 
 
 @router.get(
@@ -229,5 +245,5 @@ def get_article(session: SessionDep, article_id: RowId) -> ArticleDetail:
     response_model=RevisionList,
     summary="The revisions of an article's text, oldest first, each with a diff from the previous one",
 )
-def list_revisions(session: SessionDep, article_id: RowId) -> RevisionList:
-    return service.list_revisions(session=session, article_id=article_id)
+def list_revisions(read: ReadDep, article_id: RowId) -> RevisionList:
+    return read.or_primary(lambda s: service.list_revisions(session=s, article_id=article_id))

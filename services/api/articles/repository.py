@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -13,17 +15,21 @@ from sqlalchemy import (
     Double,
     Select,
     Text,
+    bindparam,
     cast,
     exists,
     func,
     literal,
     or_,
     select,
+    text,
     tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session, load_only, undefer
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, load_only
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.models import (
     Article,
@@ -38,12 +44,20 @@ from shared.models import (
 
 EntityMode = Literal["all", "any"]
 SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
-# what a list item shows (not the body, the raw input or the cleaning report)
-SUMMARY_COLUMNS = load_only(
+# what a list item shows (not the body, the raw input or the cleaning report), in the answer's order
+SUMMARY = (
     Article.id, Article.url, Article.canonical_url, Article.source, Article.external_id, Article.title,
     Article.published_at, Article.language, Article.status, Article.created_at, Article.enriched_at,
     Article.story_id,
-    raiseload=True,
+)  # fmt: skip
+SUMMARY_COLUMNS = load_only(*SUMMARY, raiseload=True)  # the same, as ORM objects (stream, webhooks)
+# and what the detail shows besides
+DETAIL = (
+    *SUMMARY, Article.text, Article.authors, Article.site_name, Article.modified_at,
+    Article.language_confidence, Article.error, Article.model_versions, Article.keyphrases, Article.cleaning,
+    Article.raw_format, Article.received_at, Article.cleaned_at, Article.stored_at, Article.queued_at,
+    Article.enrich_started_at, Article.failed_at, Article.revision, Article.duplicate_of,
+    Article.duplicate_method, Article.duplicate_score, Article.dedup_reason,
 )  # fmt: skip
 HEADLINE_MAX_CHARS = 50_000  # snippets are cut from the start of the body (ts_headline reads it all)
 HEADLINE_OPTIONS = (
@@ -74,8 +88,33 @@ class ArticleFilter:
     max_id: int | None = None  # the snapshot a cursor pins: articles stored after the first page are out
 
 
+_PREFIX = re.compile(r"(?<![\w*])(-?)([^\W_]+)\*(?![\w*])")
+
+
+def split_prefixes(q: str) -> tuple[str, list[tuple[bool, str]]]:
+    """The web-search part of ``q`` and its prefix terms, ``word*`` (``-word*``: excluded), outside quotes:
+    ``'"central bank" infla* -crypt*'`` -> ``('"central bank"', [(False, "infla"), (True, "crypt")])``."""
+    parts = q.split('"')
+    prefixes: list[tuple[bool, str]] = []
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        prefixes.extend((m.group(1) == "-", m.group(2)) for m in _PREFIX.finditer(parts[i]))
+        parts[i] = _PREFIX.sub(" ", parts[i])
+    return '"'.join(parts).strip(), prefixes
+
+
 def _tsquery(q: str) -> ColumnElement[Any]:
-    return func.websearch_to_tsquery(literal(SEARCH_CONFIG, REGCONFIG), q)
+    """Web-search syntax (words, "phrases", OR, -word) plus prefix terms (word*), English configuration."""
+    config = literal(SEARCH_CONFIG, REGCONFIG)
+    rest, prefixes = split_prefixes(q)
+    query: ColumnElement[Any] | None = (
+        func.websearch_to_tsquery(config, rest) if rest or not prefixes else None
+    )
+    if prefixes:
+        terms = " & ".join(f"{'!' if negated else ''}{word}:*" for negated, word in prefixes)
+        prefix_query = func.to_tsquery(config, terms)
+        query = prefix_query if query is None else query.op("&&")(prefix_query)
+    assert query is not None
+    return query
 
 
 def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
@@ -147,22 +186,19 @@ def query_has_terms(session: Session, *, q: str) -> bool:
     return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
-def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Article]:
-    """Newest ingested first: keyset on id (monotonic)."""
-    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f))
+def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Row[Any]]:
+    """Newest ingested first: keyset on id (monotonic); summary rows (``SUMMARY``)."""
+    stmt = select(*SUMMARY).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
-    return list(session.scalars(stmt.order_by(Article.id.desc()).limit(limit)))
+    return list(session.execute(stmt.order_by(Article.id.desc()).limit(limit)))
 
 
-def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Article]:
-    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id)."""
-    stmt = (
-        select(Article)
-        .options(SUMMARY_COLUMNS, undefer(Article.text))
-        .where(*conditions(f), Article.id > after_id)
-    )
-    return list(session.scalars(stmt.order_by(Article.id).limit(limit)))
+def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Row[Any]]:
+    """Oldest stored first after ``after_id`` (the export's order: a consumer resumes from the last id);
+    summary rows with the body."""
+    stmt = select(*SUMMARY, Article.text).where(*conditions(f), Article.id > after_id)
+    return list(session.execute(stmt.order_by(Article.id).limit(limit)))
 
 
 def entity_rows_for(
@@ -192,37 +228,52 @@ def entity_rows_for(
 
 def list_by_published(
     session: Session, *, f: ArticleFilter, limit: int, after: tuple[datetime, int] | None
-) -> list[Article]:
+) -> list[Row[Any]]:
     """Newest published first, ties by id; articles without a date are not in this order."""
-    stmt = select(Article).options(SUMMARY_COLUMNS).where(*conditions(f), Article.published_at.is_not(None))
+    stmt = select(*SUMMARY).where(*conditions(f), Article.published_at.is_not(None))
     if after is not None:
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    return list(session.scalars(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+    return list(session.execute(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
 
 
 def list_by_relevance(
-    session: Session, *, f: ArticleFilter, q: str, window: int, limit: int, after: tuple[float, int] | None
-) -> list[tuple[Article, float]]:
-    """Best ts_rank_cd first, ties by id, among the ``window`` newest matches (the ranking reads every
-    candidate's vector: the window bounds the work when a common word matches most of the corpus)."""
-    # ts_rank_cd is a real: as double precision it survives the JSON of the cursor exactly
-    rank = cast(func.ts_rank_cd(Article.search_tsv, _tsquery(q)), Double).label("rank")
+    session: Session,
+    *,
+    f: ArticleFilter,
+    q: str,
+    window: int,
+    limit: int,
+    after: tuple[float, int] | None,
+    half_life_days: float,
+) -> list[Row[Any]]:
+    """Best score first, ties by id, among the ``window`` newest matches: the ranking reads each
+    candidate's vector, and the window bounds that work when a common word matches most of the corpus
+    (the newest matches come from a backward scan of the id index or the GIN bitmap, whichever the
+    planner finds cheaper; never a rank of every match).  Summary rows with ``rank`` (ts_rank_cd) and
+    ``score``, the sort key: ln(rank) plus a recency prior, ln 2 per ``half_life_days`` of publication
+    (or storage) time, counted from a fixed epoch so that it does not change between two pages."""
+    ts_rank = func.ts_rank_cd(Article.search_tsv, _tsquery(q))
+    days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
+    # as double precision the score survives the JSON of the cursor exactly
+    score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
     candidates = (
-        select(Article.id.label("id"), rank).where(*conditions(f)).order_by(Article.id.desc()).limit(window)
+        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
+        .where(*conditions(f))
+        .order_by(Article.id.desc())
+        .limit(window)
     ).subquery()
-    stmt = (
-        select(Article, candidates.c.rank)
-        .options(SUMMARY_COLUMNS)
-        .join(candidates, candidates.c.id == Article.id)
+    stmt = select(*SUMMARY, candidates.c.rank, candidates.c.score).join(
+        candidates, candidates.c.id == Article.id
     )
     if after is not None:
         stmt = stmt.where(
-            tuple_(candidates.c.rank, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
+            tuple_(candidates.c.score, candidates.c.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    rows = session.execute(stmt.order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit))
-    return [(r[0], float(r[1])) for r in rows]
+    return list(
+        session.execute(stmt.order_by(candidates.c.score.desc(), candidates.c.id.desc()).limit(limit))
+    )
 
 
 def headlines(session: Session, *, article_ids: Sequence[int], q: str) -> dict[int, tuple[str, str]]:
@@ -258,6 +309,36 @@ def topics_for(session: Session, *, article_ids: Sequence[int]) -> dict[int, lis
 
 def get_article(session: Session, *, article_id: int) -> Article | None:
     return session.get(Article, article_id)
+
+
+def article_row(session: Session, *, article_id: int) -> Row[Any] | None:
+    """The detail's columns of one article (``DETAIL``) and its duplicate count, in one statement."""
+    duplicates = (
+        select(func.count()).where(Article.duplicate_of == article_id).scalar_subquery().label("duplicates")
+    )
+    return session.execute(select(*DETAIL, duplicates).where(Article.id == article_id)).first()
+
+
+def entity_details_for(session: Session, *, article_id: int) -> list[Row[Any]]:
+    """The article's entities with their mention data, most salient first."""
+    return list(
+        session.execute(
+            select(
+                Entity.id,
+                Entity.name,
+                Entity.type,
+                ArticleEntity.mention_count,
+                ArticleEntity.mentions,
+                ArticleEntity.salience,
+                ArticleEntity.in_title,
+                ArticleEntity.in_lead,
+                ArticleEntity.first_offset,
+            )  # fmt: skip
+            .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+            .where(ArticleEntity.article_id == article_id)
+            .order_by(ArticleEntity.salience.desc(), ArticleEntity.mention_count.desc(), Entity.name)
+        )
+    )
 
 
 def entities_for(session: Session, *, article_id: int) -> list[tuple[Entity, ArticleEntity]]:
@@ -308,24 +389,16 @@ def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, lis
     return out
 
 
-def sample_ids(f: ArticleFilter, *, cap: int) -> Select[Any]:
-    """The ``cap`` newest articles matching the filter (what facets count over), with their source and
-    language (counted without reading the rows again)."""
-    return (
+def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int) -> dict[str, Any]:
+    """Counts by topic, source, language and the top entities per type over every match of the filter,
+    in one statement (the matches are read once): what facets fall back to when the filter is not one the
+    precomputed counts answer (run it under a statement timeout)."""
+    sample = (
         select(Article.id.label("id"), Article.source.label("source"), Article.language.label("language"))
         .where(*conditions(f))
-        .order_by(Article.id.desc())
-        .limit(cap)
+        .cte("sample")
     )
-
-
-def facet_counts(
-    session: Session, *, f: ArticleFilter, cap: int, limit: int, entities_per_type: int
-) -> dict[str, Any]:
-    """Counts by topic, source, language and the top entities per type over the ``cap`` newest matches,
-    in one statement (the sample is read once); "matched": how many match, up to cap + 1."""
-    found = sample_ids(f, cap=cap + 1).cte("found")  # one more than the cap: was it capped?
-    sample = select(found).order_by(found.c.id.desc()).limit(cap).cte("sample")
+    found = sample
     in_sample = select(sample.c.id)
     n = func.count().label("n")
 
@@ -397,4 +470,96 @@ def facet_counts(
             out[facet].append((value, label, id_, count))
     for facet in ("source", "language", "topic", "entity"):
         out[facet].sort(key=lambda row: (-row[3], str(row[1]), str(row[0])))
+    return out
+
+
+# --- exact facets from the counts the triggers keep (migration 0016) ----------------------------------
+
+_EXACT_FACETS = """
+WITH picked AS (
+    SELECT dim, key, source, language, n FROM facet_counts WHERE {where}
+    UNION ALL
+    SELECT dim, key, source, language, n FROM facet_deltas WHERE {where}
+),
+per_key AS (
+    SELECT dim, key, sum(n) AS n FROM picked WHERE dim <> 'all' GROUP BY dim, key HAVING sum(n) > 0
+),
+per_source AS (
+    SELECT source, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY source HAVING sum(n) > 0
+),
+per_language AS (
+    SELECT language, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY language HAVING sum(n) > 0
+),
+entity_ranked AS (
+    SELECT e.id, e.name, e.type, k.n,
+           row_number() OVER (PARTITION BY e.type ORDER BY k.n DESC, e.id) AS rank
+      FROM per_key k JOIN entities e ON e.id = k.key::bigint WHERE k.dim = 'entity'
+)
+SELECT 'matched', NULL, NULL, NULL::bigint, coalesce(sum(n), 0)::bigint FROM picked WHERE dim = 'all'
+UNION ALL
+(SELECT 'source', nullif(source, ''), NULL, NULL, n::bigint FROM per_source
+  ORDER BY n DESC, source LIMIT :limit)
+UNION ALL
+(SELECT 'language', nullif(language, ''), NULL, NULL, n::bigint FROM per_language
+  ORDER BY n DESC, language LIMIT :limit)
+UNION ALL
+(SELECT 'topic', t.code, t.label, NULL, k.n::bigint FROM per_key k JOIN topics t ON t.code = k.key
+  WHERE k.dim = 'topic' ORDER BY k.n DESC, t.code LIMIT :limit)
+UNION ALL
+SELECT 'entity', name, type, id, n::bigint FROM entity_ranked WHERE rank <= :per_type
+"""
+
+
+def exact_facet_counts(
+    session: Session,
+    *,
+    day_from: date | None,
+    day_to: date | None,
+    sources: Sequence[str],
+    languages: Sequence[str],
+    limit: int,
+    entities_per_type: int,
+) -> dict[str, Any]:
+    """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
+    all, undated ones too), of these sources and languages ("" stands for none), summed from the
+    counts, exact; the same shape as ``facet_counts``."""
+    params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
+    binds: list[BindParameter[Any]] = []
+    if sources:
+        params["sources"] = list(sources)
+        binds.append(bindparam("sources", expanding=True))
+    if languages:
+        params["languages"] = list(languages)
+        binds.append(bindparam("languages", expanding=True))
+    if day_from is None and day_to is None and not (sources and languages):
+        # the all-time totals: 'all' per source and language, topics and entities per source or language
+        where = ["day = 'infinity'::date"]
+        if sources:
+            where.append("source IN :sources AND (dim = 'all' OR language = '*')")
+        elif languages:
+            where.append("language IN :languages AND (dim = 'all' OR source = '*')")
+        else:
+            where.append("(dim = 'all' OR (source = '*' AND language = '*'))")
+    else:
+        where = ["day < 'infinity'::date"]
+        if day_from is not None or day_to is not None:
+            where.append("day > '-infinity'::date")
+        if day_from is not None:
+            where.append("day >= :day_from")
+            params["day_from"] = day_from
+        if day_to is not None:
+            where.append("day < :day_to")
+            params["day_to"] = day_to
+        if sources:
+            where.append("source IN :sources")
+        if languages:
+            where.append("language IN :languages")
+    stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
+    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
+    for facet, value, label, id_, count in session.execute(stmt, params):
+        if facet == "matched":
+            out["matched"] = int(count)
+        else:
+            out[facet].append((value, label, id_, int(count)))
+    out["entity"].sort(key=lambda row: (-row[3], str(row[1]), row[2]))
     return out

@@ -201,14 +201,19 @@ class TopicCountOut(BaseModel):
 class EntityCountOut(BaseModel):
     id: int
     name: str = Field(examples=["European Central Bank"])
-    count: int = Field(description="Articles of the sample mentioning it.")
+    count: int = Field(description="Matching articles mentioning it.")
 
 
 class FacetsOut(BaseModel):
-    matched: int = Field(description="Articles counted: all the filter matches, or the sample when capped.")
+    matched: int = Field(description="Articles matching the filter (exact).")
     capped: bool = Field(
-        description="True: more articles match; the counts are over the newest `matched` of them "
-        "(NEWSWIRE_FACET_SAMPLE_SIZE)."
+        default=False, description="Always false: the counts are exact (kept for older clients)."
+    )
+    method: Literal["counts", "scan"] = Field(
+        default="counts",
+        description="counts: summed from counts kept up to date by every write (a published range in "
+        "whole UTC days, source, language); scan: counted over the matches of a richer filter, under "
+        "NEWSWIRE_QUERY_TIMEOUT_MS (503 `query_timeout` above it).",
     )
     topics: list[TopicCountOut] = Field(description="Topics with at least `min_topic_score`, most first.")
     sources: list[CountOut]

@@ -7,43 +7,34 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
 
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from services.api.articles import repository
 from services.api.articles.repository import ArticleFilter, EntityMode
 from services.api.articles.schemas import (
     ARTICLE_FIELDS,
-    ArticleAliasOut,
-    ArticleDetail,
-    ArticleEntityOut,
-    ArticleHit,
     ArticleSort,
     ArticleStages,
     ArticleSummary,
     CountOut,
-    DuplicateOut,
     EntityCountOut,
     ExportEnd,
-    ExportEntityOut,
-    ExportItem,
     FacetsOut,
-    HighlightOut,
-    KeyphraseOut,
-    MentionOut,
-    RemovedOut,
     RevisionList,
     RevisionOut,
-    SalienceOut,
     TopicCountOut,
     TopicOut,
 )
+from services.api.jsonbody import dumps
+from services.api.limits import statement_timeout
 from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
 from shared.http import MAX_ROW_ID
-from shared.models import Article, ArticleEntity, ArticleStatus, Entity
+from shared.models import Article, ArticleStatus
 from shared.settings import get_settings
 
 MAX_VALUES = 50  # values of one repeated parameter
@@ -163,15 +154,17 @@ def _int(value: Any) -> int:
 
 def _rows(
     *, session: Session, f: ArticleFilter, sort: ArticleSort, limit: int, cursor: str | None
-) -> tuple[list[tuple[Article, float | None]], str | None]:
-    """One page of (article, rank) and the next cursor.  The first page pins the newest article id in its
-    cursor: later pages read the same snapshot, so articles arriving meanwhile neither shift nor join it."""
+) -> tuple[list[tuple[Row[Any], float | None]], str | None]:
+    """One page of (summary row, rank) and the next cursor.  The first page pins the newest article id in
+    its cursor: later pages read the same snapshot, so articles arriving meanwhile neither shift nor join
+    it."""
     kind = f"{sort}.{_fingerprint(f)}"
     arity = 2 if sort == "ingested" else 3
     values = decode_cursor(cursor, kind=kind, arity=arity) if cursor else None
     snapshot = _int(values[-1]) if values else repository.max_article_id(session)
     pinned = replace(f, max_id=snapshot)
-    rows: list[tuple[Article, float | None]]
+    rows: list[tuple[Row[Any], float | None]]
+    scores: dict[int, float] = {}
     if sort == "ingested":
         before = _int(values[0]) if values else None
         rows = [
@@ -194,11 +187,18 @@ def _rows(
             if not isinstance(values[0], int | float) or isinstance(values[0], bool):
                 raise InvalidCursor("the cursor is not one this API issued")
             ranked_after = (float(values[0]), _int(values[1]))
-        window = get_settings().search_rank_window
+        settings = get_settings()
         found_ranked = repository.list_by_relevance(
-            session, f=pinned, q=f.q, window=window, limit=limit + 1, after=ranked_after
+            session,
+            f=pinned,
+            q=f.q,
+            window=settings.search_rank_window,
+            limit=limit + 1,
+            after=ranked_after,
+            half_life_days=settings.search_half_life_days,
         )
-        rows = [(a, r) for a, r in found_ranked]
+        rows = [(a, float(a.rank)) for a in found_ranked]
+        scores = {a.id: float(a.score) for a in found_ranked}
     page = rows[:limit]
     if len(rows) <= limit or not page:
         return page, None
@@ -209,8 +209,22 @@ def _rows(
     elif sort == "published":
         key = [last.published_at.isoformat() if last.published_at else None, last.id]
     else:
-        key = [rank, last.id]
+        key = [scores[last.id], last.id]
     return page, encode_cursor(kind, [*key, snapshot])
+
+
+_SUMMARY_KEYS = tuple(c.key for c in repository.SUMMARY)
+
+
+def _topics_json(topics: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
+    return [{"code": c, "label": label, "score": s} for c, label, s in topics]
+
+
+def summary_json(row: Row[Any], topics: list[tuple[str, str, float]]) -> dict[str, Any]:
+    """An ArticleSummary as plain data, straight from a row of ``repository.SUMMARY`` columns."""
+    item = dict(zip(_SUMMARY_KEYS, row, strict=False))
+    item["topics"] = _topics_json(topics)
+    return item
 
 
 def list_articles(
@@ -222,35 +236,86 @@ def list_articles(
     cursor: str | None,
     fields: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A page as JSON-ready data: ``fields`` (validated) keeps only those fields of each item, plus id."""
+    """A page (ArticlePage) as plain data for orjson, built from rows, not ORM objects and models:
+    ``fields`` (validated) keeps only those fields of each item, plus id."""
     unknown = sorted(set(fields) - set(ARTICLE_FIELDS))
     if unknown:
         raise ValidationFailed(f"unknown field {unknown[0]!r} in fields; one of {list(ARTICLE_FIELDS)}")
     wanted = set(fields) | {"id"} if fields else set(ARTICLE_FIELDS)
-    page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+    if f.q is None:
+        page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
+    else:
+        with statement_timeout(session, what="the search"):
+            page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
     ids = [a.id for a, _ in page]
     topics = repository.topics_for(session, article_ids=ids) if "topics" in wanted else {}
     snippets = repository.headlines(session, article_ids=ids, q=f.q) if f.q and "highlight" in wanted else {}
     items = []
-    for article, rank in page:
-        shown = None if rank is None else round(rank, 6)  # the cursor keeps the exact value
-        hit = ArticleHit(**_summary(article, topics.get(article.id, [])).model_dump(), rank=shown)
-        if article.id in snippets:
-            title, text = snippets[article.id]
-            hit.highlight = HighlightOut(title=title, text=text)
-        items.append(hit.model_dump(mode="json", include=wanted))
+    for row, rank in page:
+        item = summary_json(row, topics.get(row.id, []))
+        item["rank"] = None if rank is None else round(rank, 6)  # the cursor keeps the exact value
+        snippet = snippets.get(row.id)
+        item["highlight"] = None if snippet is None else {"title": snippet[0], "text": snippet[1]}
+        items.append(item if not fields else {k: v for k, v in item.items() if k in wanted})
     return {"items": items, "next_cursor": next_cursor}
 
 
+def _utc_day(value: datetime | None) -> tuple[bool, date | None]:
+    """(whether the bound is a UTC midnight or none, its day)."""
+    if value is None:
+        return True, None
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return utc == datetime.combine(utc.date(), time(), UTC), utc.date()
+
+
+def exact_counts_answer(f: ArticleFilter) -> tuple[date | None, date | None] | None:
+    """The day range when the precomputed counts answer this filter exactly (no search, entity, topic,
+    status, story or ingest-time filter; a published range on UTC day boundaries), else None."""
+    if (
+        f.q is not None
+        or f.entity_groups
+        or f.entity_types
+        or f.topic_codes
+        or f.min_topic_score > 0
+        or f.statuses
+        or f.include_duplicates
+        or f.story_id is not None
+        or f.ingested_from is not None
+        or f.ingested_to is not None
+        or f.max_id is not None
+    ):
+        return None
+    whole_from, day_from = _utc_day(f.published_from)
+    whole_to, day_to = _utc_day(f.published_to)
+    return (day_from, day_to) if whole_from and whole_to else None
+
+
 def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
-    cap = get_settings().facet_sample_size
-    counts = repository.facet_counts(session, f=f, cap=cap, limit=limit, entities_per_type=limit)
+    """Exact counts: summed from the counts the triggers keep when the filter allows it (a date range in
+    whole UTC days, sources, languages), else counted over every match under the statement timeout."""
+    days = exact_counts_answer(f)
+    if days is not None:
+        counts = repository.exact_facet_counts(
+            session,
+            day_from=days[0],
+            day_to=days[1],
+            sources=f.sources,
+            languages=f.languages,
+            limit=limit,
+            entities_per_type=limit,
+        )
+        method: Literal["counts", "scan"] = "counts"
+    else:
+        with statement_timeout(session, what="counting the facets of this filter"):
+            counts = repository.facet_counts(session, f=f, limit=limit, entities_per_type=limit)
+        method = "scan"
     entities: dict[str, list[EntityCountOut]] = {}
     for name, type_, entity_id, n in counts["entity"]:
         entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
     return FacetsOut(
-        matched=min(counts["matched"], cap),
-        capped=counts["matched"] > cap,
+        matched=counts["matched"],
+        capped=False,
+        method=method,
         topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
         sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
         languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
@@ -264,7 +329,8 @@ def pinned(*, session: Session, f: ArticleFilter) -> ArticleFilter:
 
 
 def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[bytes, int | None, int]:
-    """The next NDJSON lines of an export after ``after_id``: (lines, last id or None when done, count)."""
+    """The next NDJSON lines (ExportItem) of an export after ``after_id``: (lines, last id or None when
+    done, count)."""
     page = repository.list_after_id(session, f=f, limit=get_settings().export_chunk_size, after_id=after_id)
     if not page:
         return b"", None, 0
@@ -272,25 +338,19 @@ def export_batch(*, session: Session, f: ArticleFilter, after_id: int) -> tuple[
     topics = repository.topics_for(session, article_ids=ids)
     entities = repository.entity_rows_for(session, article_ids=ids)
     lines = []
-    for article in page:
-        item = ExportItem(
-            **_summary(article, topics[article.id]).model_dump(),
-            text=article.text,
-            entities=[
-                ExportEntityOut(id=i, name=name, type=type_, mention_count=n, salience=sal)
-                for i, name, type_, n, sal in entities[article.id]
-            ],
-        )
-        lines.append(item.model_dump_json().encode() + b"\n")
+    for row in page:
+        item = summary_json(row, topics[row.id])
+        item["text"] = row.text
+        item["entities"] = [
+            {"id": i, "name": name, "type": type_, "mention_count": n, "salience": sal}
+            for i, name, type_, n, sal in entities[row.id]
+        ]
+        lines.append(dumps(item) + b"\n")
     return b"".join(lines), page[-1].id, len(page)
 
 
 def export_end(*, count: int, last_id: int | None) -> bytes:
     return b'{"end":' + ExportEnd(count=count, last_id=last_id).model_dump_json().encode() + b"}\n"
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return None if start is None or end is None else round((end - start).total_seconds(), 3)
 
 
 def stages(article: Article) -> ArticleStages:
@@ -308,55 +368,77 @@ def stages(article: Article) -> ArticleStages:
     )
 
 
-def _entity_out(entity: Entity, row: ArticleEntity) -> ArticleEntityOut:
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else round((end - start).total_seconds(), 3)
+
+
+def _entity_json(row: Row[Any]) -> dict[str, Any]:
     surfaces = Counter(str(m["text"]) for m in row.mentions)
-    return ArticleEntityOut(
-        id=entity.id,
-        name=entity.name,
-        type=entity.type,
-        mention_count=row.mention_count,
-        aliases=[ArticleAliasOut(alias=a, count=n) for a, n in surfaces.most_common()],
-        salience=SalienceOut(
-            score=row.salience, in_title=row.in_title, in_lead=row.in_lead, first_offset=row.first_offset
-        ),
-        mentions=[MentionOut(**m) for m in row.mentions],
-    )
+    return {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "mention_count": row.mention_count,
+        "aliases": [{"alias": a, "count": n} for a, n in surfaces.most_common()],
+        "salience": {
+            "score": row.salience,
+            "in_title": row.in_title,
+            "in_lead": row.in_lead,
+            "first_offset": row.first_offset,
+        },
+        "mentions": [
+            {"field": m["field"], "start": m["start"], "end": m["end"], "text": m["text"]}
+            for m in row.mentions
+        ],
+    }
 
 
-def get_article(*, session: Session, article_id: int) -> ArticleDetail:
-    article = repository.get_article(session, article_id=article_id)
-    if article is None:
+def get_article(*, session: Session, article_id: int) -> dict[str, Any]:
+    """An ArticleDetail as plain data for orjson, from one row of the article and its entities' rows."""
+    row = repository.article_row(session, article_id=article_id)
+    if row is None:
         raise NotFound(f"article {article_id} does not exist")
-    topics = repository.topics_for(session, article_ids=[article.id])[article.id]
-    entities = repository.entities_for(session, article_id=article.id)
-    summary = _summary(article, topics)
-    return ArticleDetail(
-        **summary.model_dump(),
-        text=article.text,
-        authors=list(article.authors or []),
-        site_name=article.site_name,
-        modified_at=article.modified_at,
-        language_confidence=article.language_confidence,
-        error=article.error,
-        model_versions=article.model_versions,
-        entities=[_entity_out(e, ae) for e, ae in entities],
-        keyphrases=[KeyphraseOut(**k) for k in article.keyphrases or []],
-        removed=[RemovedOut(**r) for r in (article.cleaning or {}).get("removed", [])],
-        extraction_confidence=(article.cleaning or {}).get("confidence"),
-        extraction_flags=list((article.cleaning or {}).get("flags", [])),
-        raw_format=article.raw_format,
-        stages=stages(article),
-        revision_count=article.revision,
+    topics = repository.topics_for(session, article_ids=[row.id])[row.id]
+    cleaning = row.cleaning or {}
+    item = summary_json(row, topics)
+    item.update(
+        text=row.text,
+        authors=list(row.authors or []),
+        site_name=row.site_name,
+        modified_at=row.modified_at,
+        language_confidence=row.language_confidence,
+        error=row.error,
+        model_versions=row.model_versions,
+        entities=[_entity_json(e) for e in repository.entity_details_for(session, article_id=row.id)],
+        keyphrases=[{"phrase": k["phrase"], "score": k["score"]} for k in row.keyphrases or []],
+        removed=[{"text": r["text"], "reason": r["reason"]} for r in cleaning.get("removed", [])],
+        extraction_confidence=cleaning.get("confidence"),
+        extraction_flags=list(cleaning.get("flags", [])),
+        raw_format=row.raw_format,
+        stages={
+            "published_at": row.published_at,
+            "received_at": row.received_at,
+            "cleaned_at": row.cleaned_at,
+            "stored_at": row.stored_at,
+            "queued_at": row.queued_at,
+            "enrich_started_at": row.enrich_started_at,
+            "enriched_at": row.enriched_at,
+            "failed_at": row.failed_at,
+            "available_after_s": _seconds(row.received_at, row.enriched_at),
+            "published_to_available_s": _seconds(row.published_at, row.enriched_at),
+        },
+        revision_count=row.revision,
         duplicate=None
-        if article.duplicate_of is None
-        else DuplicateOut(
-            duplicate_of=article.duplicate_of,
-            method=article.duplicate_method,  # type: ignore[arg-type]
-            score=article.duplicate_score,
-            reason=article.dedup_reason,
-        ),
-        duplicate_count=repository.count_duplicates_of(session, article_id=article.id),
+        if row.duplicate_of is None
+        else {
+            "duplicate_of": row.duplicate_of,
+            "method": row.duplicate_method,
+            "score": row.duplicate_score,
+            "reason": row.dedup_reason,
+        },
+        duplicate_count=row.duplicates,
     )
+    return item
 
 
 def list_revisions(*, session: Session, article_id: int) -> RevisionList:

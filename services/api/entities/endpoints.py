@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 
 from services.api.entities import service
 from services.api.entities.schemas import EntityOut, EntityPage, RelatedPage, TimelineOut
+from services.api.readdb import ReadSessionDep
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, RowId, SessionDep
+from shared.http import ERROR_RESPONSES, RowId
 from shared.settings import get_settings
 
 router = APIRouter(
@@ -23,7 +24,7 @@ _settings = get_settings()
     summary="Canonical entities with aliases and article counts, most articles first",
 )
 def list_entities(
-    session: SessionDep,
+    session: ReadSessionDep,
     type: Annotated[
         list[str],
         Query(description="spaCy entity type (PERSON, ORG, GPE, ...); repeat for OR.", examples=["ORG"]),
@@ -46,7 +47,7 @@ def list_entities(
 @router.get(
     "/{entity_id}", response_model=EntityOut, summary="One canonical entity with its aliases and counts"
 )
-def get_entity(session: SessionDep, entity_id: RowId) -> EntityOut:
+def get_entity(session: ReadSessionDep, entity_id: RowId) -> EntityOut:
     return service.get_entity(session=session, entity_id=entity_id)
 
 
@@ -56,7 +57,7 @@ def get_entity(session: SessionDep, entity_id: RowId) -> EntityOut:
     summary="Entities mentioned in the same articles, with the number of shared articles",
 )
 def related_entities(
-    session: SessionDep,
+    session: ReadSessionDep,
     entity_id: RowId,
     type: Annotated[
         list[str],
@@ -73,7 +74,7 @@ def related_entities(
     summary="Articles mentioning the entity per day (UTC publication day)",
 )
 def entity_timeline(
-    session: SessionDep,
+    session: ReadSessionDep,
     entity_id: RowId,
     start: Annotated[
         date | None, Query(description="First day (default: 30 days before `end`).", examples=["2026-11-01"])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.api.readdb import ReadSessionDep
 from services.api.stories import service
 from services.api.stories.schemas import ReassignRequest, ReassignResult, StoryDetail, StoryPage
 from shared.auth.dependencies import RequireAdmin, RequireRead
@@ -26,7 +27,7 @@ _settings = get_settings()
     "", response_model=StoryPage, summary="Stories (articles about one event), most recently seen first"
 )
 def list_stories(
-    session: SessionDep,
+    session: ReadSessionDep,
     min_articles: Annotated[
         int, Query(ge=1, le=1_000_000, description="Only stories with at least this many articles.")
     ] = 1,
@@ -39,7 +40,7 @@ def list_stories(
 
 
 @router.get("/{story_id}", response_model=StoryDetail, summary="One story with its articles, earliest first")
-def get_story(session: SessionDep, story_id: RowId) -> StoryDetail:
+def get_story(session: ReadSessionDep, story_id: RowId) -> StoryDetail:
     return service.get_story(session=session, story_id=story_id, max_articles=_settings.page_size_max)
 
 

@@ -18,11 +18,12 @@ from services.api.articles import service as articles_service
 from services.api.articles.endpoints import QueryDep
 from services.api.articles.repository import ArticleFilter
 from services.api.articles.service import ArticleQuery
+from services.api.readdb import ReadSessionDep, read_factory
 from services.api.stream import service
 from shared.auth.dependencies import RequireRead
 from shared.auth.ratelimit import STREAM_LEASE_SECONDS, StreamSlots, stream_slots_for
 from shared.errors import RateLimited, ServiceUnavailable
-from shared.http import ERROR_RESPONSES, SessionDep, app_session_factory
+from shared.http import ERROR_RESPONSES
 from shared.settings import get_settings
 
 router = APIRouter(
@@ -54,7 +55,7 @@ since, none twice.  An article enriched again (reprocessing) is sent again."""
 )
 async def stream(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     query: QueryDep,
     last_event_id: Annotated[
         str | None,
@@ -127,7 +128,7 @@ async def _events(
     cancels this generator at its next await)."""
     global _open_streams
     settings = get_settings()
-    factory = app_session_factory(request.app)
+    factory = read_factory(request.app)
 
     def batch(after: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
         with factory() as session:

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.api.readdb import ReadSessionDep
 from services.api.topics import service
 from services.api.topics.schemas import TopicList
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, SessionDep
+from shared.http import ERROR_RESPONSES
 
 router = APIRouter(
     prefix="/v1/topics", tags=["topics"], dependencies=[RequireRead], responses=ERROR_RESPONSES
@@ -18,7 +19,7 @@ router = APIRouter(
     "", response_model=TopicList, summary="The topic taxonomy (IPTC Media Topics) with article counts"
 )
 def list_topics(
-    session: SessionDep,
+    session: ReadSessionDep,
     min_score: Annotated[
         float, Query(ge=0, le=1, description="Count articles with at least this score.")
     ] = 0.0,

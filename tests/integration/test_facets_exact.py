@@ -1,0 +1,217 @@
+"""Exact facets (issue 16): the counts the triggers keep (migration 0016) equal a COUNT(*) over the same
+filter after factory writes, real enrichment, re-enrichment, an override, a duplicate undone, a revision and
+a deletion; and equal a rebuild from scratch.  A filter the counts cannot answer is counted over the
+matches, under a statement timeout that answers 504 `query_timeout`."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
+
+from services.enrich.articles import service as enrich_service
+from services.enrich.nlp import Enricher
+from shared.models import Article
+from tests.integration.test_query_api import SOURCES, T0, _corpus
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher()
+
+
+def _oracle(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """COUNT(*) over the articles the filter selects, written independently of the API's SQL."""
+    where = ["a.status <> 'duplicate'"]
+    binds: dict[str, Any] = {}
+    if "published_from" in params:
+        where.append("a.published_at >= :pf")
+        binds["pf"] = params["published_from"]
+    if "published_to" in params:
+        where.append("a.published_at < :pt")
+        binds["pt"] = params["published_to"]
+    if "source" in params:
+        where.append("a.source = ANY(:src)")
+        binds["src"] = list(params["source"])
+    if "language" in params:
+        where.append("a.language = ANY(:lang)")
+        binds["lang"] = list(params["language"])
+    cond = " AND ".join(where)
+    matched = session.execute(text(f"SELECT count(*) FROM articles a WHERE {cond}"), binds).scalar_one()
+    sources = session.execute(
+        text(f"SELECT a.source, count(*) FROM articles a WHERE {cond} GROUP BY 1"), binds
+    )
+    languages = session.execute(
+        text(f"SELECT a.language, count(*) FROM articles a WHERE {cond} GROUP BY 1"), binds
+    )
+    topics = session.execute(
+        text(
+            f"SELECT t.topic_code, count(*) FROM articles a JOIN article_topics t ON t.article_id = a.id "
+            f"WHERE {cond} GROUP BY 1"
+        ),
+        binds,
+    )
+    entities = session.execute(
+        text(
+            f"SELECT e.entity_id, count(*) FROM articles a JOIN article_entities e ON e.article_id = a.id "
+            f"WHERE {cond} GROUP BY 1"
+        ),
+        binds,
+    )
+    return {
+        "matched": matched,
+        "sources": dict(sources.tuples().all()),
+        "languages": dict(languages.tuples().all()),
+        "topics": dict(topics.tuples().all()),
+        "entities": dict(entities.tuples().all()),
+    }
+
+
+def _answer(api_client: httpx.Client, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    response = api_client.get("/v1/articles/facets", params={**params, "limit": 100})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["method"], {
+        "matched": body["matched"],
+        "sources": {s["value"]: s["count"] for s in body["sources"]},
+        "languages": {s["value"]: s["count"] for s in body["languages"]},
+        "topics": {t["code"]: t["count"] for t in body["topics"]},
+        "entities": {e["id"]: e["count"] for group in body["entities"].values() for e in group},
+    }
+
+
+def _rebuilt_equals_kept(session: Session) -> None:
+    """The kept counts (folded plus pending deltas) equal a rebuild from the articles."""
+    kept_sql = (
+        "SELECT day::text, dim, key, source, language, sum(n) FROM (SELECT * FROM facet_counts UNION ALL "
+        "SELECT * FROM facet_deltas) c GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0"
+    )
+    kept = Counter({tuple(r[:5]): r[5] for r in session.execute(text(kept_sql))})
+    session.execute(text("SAVEPOINT rebuild"))
+    session.execute(text("SELECT facet_rebuild()"))
+    rebuilt = Counter({tuple(r[:5]): r[5] for r in session.execute(text(kept_sql))})
+    session.execute(text("ROLLBACK TO SAVEPOINT rebuild"))
+    assert kept == rebuilt
+    assert all(n > 0 for n in kept.values())
+
+
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"source": [SOURCES[0]]},
+    {"source": SOURCES[:2], "language": ["en"]},
+    {"language": ["de", "en"]},
+    {"published_from": (T0 + DAY).isoformat(), "published_to": (T0 + 5 * DAY).isoformat()},
+    {"published_to": (T0 + 3 * DAY).isoformat(), "source": [SOURCES[1]]},
+    {"published_from": (T0 + 2 * DAY).isoformat()},
+    # not on day boundaries: counted over the matches, still exact
+    {"published_from": (T0 + timedelta(hours=30)).isoformat()},
+]
+
+
+def test_facets_equal_a_count_over_the_same_filter(api_client: httpx.Client, db_session: Session) -> None:
+    _corpus(db_session)
+    for params in FILTERS:
+        method, answer = _answer(api_client, params)
+        assert method == ("scan" if params.get("published_from", "").endswith("06:00:00+00:00") else "counts")
+        assert answer == _oracle(db_session, params), params
+    _rebuilt_equals_kept(db_session)
+
+
+def test_counts_follow_status_day_source_and_deletion_changes(
+    api_client: httpx.Client, db_session: Session
+) -> None:
+    corpus = _corpus(db_session)
+    duplicate = next(d for d in corpus.docs if d.status == "duplicate")
+    enriched = [d for d in corpus.docs if d.status == "enriched" and d.topics and d.entities]
+    db_session.execute(update(Article).where(Article.id == duplicate.id).values(status="enriched"))  # undo
+    db_session.execute(update(Article).where(Article.id == enriched[0].id).values(status="duplicate"))
+    db_session.execute(
+        update(Article)
+        .where(Article.id == enriched[1].id)
+        .values(published_at=T0 + 9 * DAY, source="delta", language="fr")
+    )
+    db_session.execute(update(Article).where(Article.id == enriched[2].id).values(title="revised title"))
+    db_session.delete(db_session.get(Article, enriched[3].id))
+    db_session.execute(text("DELETE FROM article_topics WHERE article_id = :a"), {"a": enriched[4].id})
+    db_session.execute(
+        text("UPDATE article_entities SET entity_id = :e WHERE article_id = :a AND entity_id <> :e"),
+        {"a": enriched[5].id, "e": corpus.entities[4].id},
+    )  # an entity merge moving the mention
+    db_session.commit()
+    for params in [*FILTERS, {"source": ["delta"]}]:
+        assert _answer(api_client, params)[1] == _oracle(db_session, params), params
+    _rebuilt_equals_kept(db_session)
+
+
+def test_counts_are_exact_after_enrichment_re_enrichment_and_an_override(
+    api_client: httpx.Client, ingest_client: httpx.Client, db_session: Session, enricher: Enricher
+) -> None:
+    published = datetime(2026, 3, 4, 15, tzinfo=UTC)
+    ids = []
+    for i, (who, where) in enumerate([("Angela Merkel", "Berlin"), ("Emmanuel Macron", "Paris")] * 2):
+        token = uuid.uuid4().hex[:8]
+        body = {
+            "url": f"https://facets.test/{token}",
+            "title": f"{who} meets ministers in {where}",
+            "text": f"{who} met finance ministers in {where} on Monday to discuss the budget and "
+            f"interest rates. The central bank said inflation was falling. {who} will travel to Brussels. "
+            f"Ref {token}.",
+            "source": SOURCES[i % 2],
+            "published_at": (published + i * DAY).isoformat(),
+        }
+        response = ingest_client.post("/v1/articles", json=body)
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+    day: dict[str, Any] = {"published_from": "2026-03-04T00:00:00Z", "published_to": "2026-03-08T00:00:00Z"}
+    queued = _oracle(db_session, day)
+    assert queued["matched"] == 4
+    assert not queued["entities"]
+    assert _answer(api_client, day)[1] == queued
+    for article_id in ids:
+        assert enrich_service.enrich_article(session=db_session, article_id=article_id, enricher=enricher)
+        db_session.commit()
+    enriched = _oracle(db_session, day)
+    assert enriched["entities"]
+    assert enriched["languages"] == {"en": 4}
+    checks: list[dict[str, Any]] = [day, {**day, "source": [SOURCES[0]]}, {**day, "language": ["en"]}, {}]
+    for params in checks:
+        method, answer = _answer(api_client, params)
+        assert (method, answer) == ("counts", _oracle(db_session, params))
+    # re-enrichment under an override moves Berlin's mentions to another entity
+    response = api_client.post(
+        "/v1/ops/entity-overrides",
+        json={"kind": "alias", "surface": "Berlin", "type": "GPE", "canonical": "German capital"},
+    )
+    assert response.status_code == 201, response.text
+    for article_id in ids:
+        enrich_service.enrich_article(session=db_session, article_id=article_id, enricher=enricher)
+        db_session.commit()
+    for params in [day, {**day, "source": [SOURCES[1]]}, {}]:
+        assert _answer(api_client, params)[1] == _oracle(db_session, params)
+    groups = api_client.get("/v1/articles/facets", params=day).json()["entities"].values()
+    assert "German capital" in {e["name"] for group in groups for e in group}
+    _rebuilt_equals_kept(db_session)
+
+
+def test_a_scan_over_its_timeout_is_a_clear_504(
+    api_client: httpx.Client, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "query_timeout_ms", 200)
+    with engine.connect() as other:  # another transaction holds a lock the scan must wait for
+        other.execute(text("LOCK TABLE topics IN ACCESS EXCLUSIVE MODE"))
+        response = api_client.get("/v1/articles/facets", params={"q": "budget"})
+        other.rollback()
+    assert response.status_code == 504, response.text
+    assert response.json()["error"] == "query_timeout"
+    assert response.headers["Retry-After"] == "5"
+    assert api_client.get("/v1/articles/facets", params={"q": "budget"}).status_code == 200
