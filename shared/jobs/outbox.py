@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Literal
 
 import structlog
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import session_scope
@@ -97,21 +97,31 @@ def _claim(session: Session, events: list[OutboxEvent]) -> list[OutboxEvent]:
     return events
 
 
+def _lock_articles(session: Session, *, ids: list[int]) -> None:
+    """Lock article rows in ascending id order (a multi-row UPDATE locks in scan order, which two
+    statements may not share)."""
+    session.execute(select(Article.id).where(Article.id.in_(ids)).order_by(Article.id).with_for_update())
+
+
+def _lock_jobs(session: Session, *, where: ColumnElement[bool]) -> None:
+    session.execute(select(OutboxEvent.id).where(where).order_by(OutboxEvent.id).with_for_update())
+
+
 def mark_published(session: Session, *, ids: list[int], redeliver_after: timedelta) -> None:
-    """The broker took these jobs: the articles are queued (article rows first), the jobs published with a
-    lease of `redeliver_after` doubled per earlier publish."""
+    """The broker took these jobs: the articles are queued (article rows first, in id order), the jobs
+    published with a lease of `redeliver_after` doubled per earlier publish."""
     if not ids:
         return
     ids = sorted(ids)
+    articles = sorted(set(session.scalars(select(OutboxEvent.article_id).where(OutboxEvent.id.in_(ids)))))
+    _lock_articles(session, ids=articles)
     # the article's "queued" stage: its job first reached the broker (a retry clears it)
     session.execute(
         update(Article)
-        .where(
-            Article.id.in_(select(OutboxEvent.article_id).where(OutboxEvent.id.in_(ids))),
-            Article.queued_at.is_(None),
-        )
+        .where(Article.id.in_(articles), Article.queued_at.is_(None))
         .values(queued_at=func.clock_timestamp())
     )
+    _lock_jobs(session, where=OutboxEvent.id.in_(ids))
     base = func.make_interval(0, 0, 0, 0, 0, 0, redeliver_after.total_seconds())
     doublings = func.least(OutboxEvent.publish_attempts, MAX_LEASE_DOUBLINGS)
     session.execute(
@@ -129,6 +139,7 @@ def mark_published(session: Session, *, ids: list[int], redeliver_after: timedel
 def release(session: Session, *, ids: list[int]) -> None:
     """Claimed jobs that were not published (the broker refused): due again at the next pass."""
     if ids:
+        _lock_jobs(session, where=OutboxEvent.id.in_(ids))
         session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.id.in_(sorted(ids)), OutboxEvent.completed_at.is_(None))
@@ -141,7 +152,9 @@ def pending_count(session: Session) -> int:
 
 
 def complete_for_article(session: Session, *, article_id: int) -> None:
-    """The article's jobs are done: the relay must not republish them."""
+    """The article's jobs are done: the relay must not republish them (the caller holds the article row;
+    its jobs are locked in id order)."""
+    _lock_jobs(session, where=and_(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None)))
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.article_id == article_id, OutboxEvent.completed_at.is_(None))
