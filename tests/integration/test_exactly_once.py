@@ -69,7 +69,9 @@ def test_a_duplicate_message_for_a_completed_job_is_a_no_op(
     assert run_enrich(article_id, outbox_id=job.id, factory=session_factory) == "enriched"
     db_session.expire_all()
     article = db_session.get(Article, article_id)
-    assert article is not None and article.status == "enriched" and article.enrich_attempts == 0
+    assert article is not None
+    assert article.status == "enriched"
+    assert article.enrich_attempts == 0
     enriched_at = article.enriched_at
     before = _duplicates("done")
     # the same message again (the relay republished it, or the broker redelivered it)
@@ -120,14 +122,16 @@ def test_attempts_that_never_end_make_the_article_poison_after_the_cap(
     assert [s.alone for s in states] == [False, True, True], "an article that died before runs alone"
     db_session.expire_all()
     article = db_session.get(Article, article_id)
-    assert article is not None and (article.status, article.enrich_attempts) == ("queued", 3)
+    assert article is not None
+    assert (article.status, article.enrich_attempts) == ("queued", 3)
     # the 4th delivery (the relay republished the job when the dead worker's lease ran out)
     assert run_enrich(article_id, outbox_id=job.id, factory=session_factory) == "poison"
     db_session.expire_all()
     article = db_session.get(Article, article_id)
     assert article is not None
     assert article.status == "failed"
-    assert article.error is not None and article.error.startswith("poison: 3 enrich attempt(s) never ended")
+    assert article.error is not None
+    assert article.error.startswith("poison: 3 enrich attempt(s) never ended")
     assert _job(db_session, article_id).completed_at is not None, "the relay will not bring it back"
     page = ops.list_failed(session=db_session, error_types=["poison"])
     assert [item.id for item in page.items] == [article_id]
@@ -135,7 +139,8 @@ def test_attempts_that_never_end_make_the_article_poison_after_the_cap(
     assert ops.repository.requeue(db_session, ids=[article_id]) == [article_id]
     db_session.expire_all()
     article = db_session.get(Article, article_id)
-    assert article is not None and (article.status, article.enrich_attempts) == ("queued", 0)
+    assert article is not None
+    assert (article.status, article.enrich_attempts) == ("queued", 0)
 
 
 def test_the_batch_mates_of_a_dead_batch_run_alone_and_are_enriched(
@@ -205,7 +210,8 @@ def test_a_redelivered_job_never_emits_a_second_event_or_delivery(
     # revision): the unique index keeps the event log at one event
     with factory() as session:
         current = session.get(Article, article.id)
-        assert current is not None and current.model_versions is not None
+        assert current is not None
+        assert current.model_versions is not None
         for _ in range(2):
             enrich_repository.replace_enrichment(
                 session, article_id=article.id, entity_rows=[], topic_rows=[], keyphrases=[],
@@ -216,7 +222,8 @@ def test_a_redelivered_job_never_emits_a_second_event_or_delivery(
     with factory() as session:
         events = session.scalars(select(ArticleEvent).where(ArticleEvent.article_id == article.id)).all()
         assert len(events) == 1
-        assert events[0].version == current.enrichment_version and events[0].revision == current.revision
+        assert events[0].version == current.enrichment_version
+        assert events[0].revision == current.revision
     time.sleep(1.2)  # the stream's settle lag
     with factory() as session:
         subscriptions.match(session=session)

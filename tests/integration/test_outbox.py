@@ -20,7 +20,6 @@ from shared.settings import get_settings
 from tests.factories import article_payload, stored_article
 from tests.integration.test_cli import _newswire
 
-
 LEASE = timedelta(minutes=5)
 
 
@@ -66,7 +65,8 @@ def test_a_job_past_its_lease_is_republished_even_under_a_backlog(
     redis_client.rpush(queue, *[json.dumps({"filler": n}) for n in range(50)])
     try:
         event = _event(db_session, article_id)
-        assert event.published_at is not None and event.lease_until is not None  # published with a lease
+        assert event.published_at is not None
+        assert event.lease_until is not None
         assert relay_once(db_session, redeliver_after=LEASE) == 0, "within its lease: left alone"
         db_session.execute(
             update(OutboxEvent)
@@ -81,7 +81,8 @@ def test_a_job_past_its_lease_is_republished_even_under_a_backlog(
                 OutboxEvent.id == event.id
             )
         )
-        assert lease is not None and 2 * LEASE.total_seconds() - 30 < float(lease) <= 2 * LEASE.total_seconds()
+        assert lease is not None
+        assert 2 * LEASE.total_seconds() - 30 < float(lease) <= 2 * LEASE.total_seconds()
         assert relay_once(db_session, redeliver_after=LEASE) == 0
     finally:
         redis_client.delete(queue)
