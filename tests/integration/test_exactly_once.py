@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, func, pool, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.ops import repository as ops_repository
 from services.api.ops import service as ops
 from services.api.subscriptions import service as subscriptions
 from services.enrich.articles import repository as enrich_repository
@@ -136,7 +137,7 @@ def test_attempts_that_never_end_make_the_article_poison_after_the_cap(
     page = ops.list_failed(session=db_session, error_types=["poison"])
     assert [item.id for item in page.items] == [article_id]
     # an operator's retry gives it its attempts back
-    assert ops.repository.requeue(db_session, ids=[article_id]) == [article_id]
+    assert ops_repository.requeue(db_session, ids=[article_id]) == [article_id]
     db_session.expire_all()
     article = db_session.get(Article, article_id)
     assert article is not None
@@ -177,7 +178,8 @@ def test_the_batch_mates_of_a_dead_batch_run_alone_and_are_enriched(
     db_session.expire_all()
     assert [db_session.get(Article, a).status for a in mates] == ["enriched"] * 3  # type: ignore[union-attr]
     head_article = db_session.get(Article, head)
-    assert head_article is not None and head_article.status == "queued", "nobody took the head along"
+    assert head_article is not None
+    assert head_article.status == "queued", "nobody took the head along"
 
 
 # --- events and deliveries on a real commit (the event trigger is deferred to the commit) -----------------
@@ -329,4 +331,5 @@ def test_the_relay_and_a_worker_on_the_same_rows_never_deadlock(
     assert not errors, [str(e)[:300] for e in errors[:3]]
     with factory() as session:
         rounds = session.scalar(select(func.count()).select_from(OutboxEvent))
-        assert rounds is not None and rounds > 2 * len(ids), "both sides really worked"
+        assert rounds is not None
+        assert rounds > 2 * len(ids), "both sides really worked"
