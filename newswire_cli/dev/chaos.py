@@ -791,14 +791,12 @@ def fault_redis_flush(platform: Platform, event: FaultEvent, feed: Feed) -> Prob
 
 def fault_duplicate_publish(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
     """For a window, publish every new job a second time (as a relay that lost its mark would)."""
-    from kombu import Queue
-
     from shared.jobs.broker import ENRICH_TASK
 
     app = _chaos_celery(platform)
     queue = platform.env["NEWSWIRE_ENRICH_QUEUE"]
-    with app.connection_for_write() as conn:  # the queue's binding, in case the broker lost it
-        Queue(queue)(conn.default_channel).declare()
+    with app.connection_for_write() as conn:  # the queue as the platform declares it (binding, arguments)
+        app.amqp.queues[queue](conn.default_channel).declare()
     after = int(platform.scalar("select coalesce(max(id), 0) from outbox"))
     started = time.monotonic()
     sent = 0

@@ -10,7 +10,6 @@ from typing import Any
 
 from celery import Celery
 from kombu import Queue
-from kombu.exceptions import InconsistencyError
 
 from shared.settings import Settings, get_settings
 
@@ -77,27 +76,12 @@ def publisher() -> Celery:
     return create_celery(set_as_current=False)
 
 
-def declare_queue() -> None:
-    """Declare the enrich queue again (a Redis that lost its data also lost the queue's binding, and
-    the publisher's declaration cache does not know it)."""
-    with publisher().connection_for_write() as conn:
-        Queue(get_settings().enrich_queue)(conn.default_channel).declare()
-
-
 def send_enrich(*, article_id: int, outbox_id: int | None, request_id: str | None) -> None:
     """Publish one enrich job (raises kombu/redis errors if the broker is unreachable)."""
-
-    def send() -> None:
-        publisher().send_task(
-            ENRICH_TASK,
-            args=[article_id],
-            kwargs={"outbox_id": outbox_id},
-            queue=get_settings().enrich_queue,
-            headers={"request_id": request_id} if request_id else None,
-        )
-
-    try:
-        send()
-    except InconsistencyError:  # "cannot route message": the binding was lost with the broker's data
-        declare_queue()
-        send()
+    publisher().send_task(
+        ENRICH_TASK,
+        args=[article_id],
+        kwargs={"outbox_id": outbox_id},
+        queue=get_settings().enrich_queue,
+        headers={"request_id": request_id} if request_id else None,
+    )

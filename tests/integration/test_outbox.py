@@ -162,3 +162,18 @@ def test_the_relay_process_publishes_a_kept_job_once_the_broker_answers(
             assert event.publish_attempts == 1
     finally:
         engine.dispose()
+
+
+def test_publishing_survives_a_broker_that_lost_its_data(redis_client: redis.Redis) -> None:
+    """A flushed Redis also loses the queue's binding (kombu's routing table) and the queue: the next
+    publish still reaches the queue (the redis-flush fault of `make chaos` relies on it)."""
+    from shared.jobs.broker import send_enrich
+
+    queue = get_settings().enrich_queue
+    send_enrich(article_id=1, outbox_id=None, request_id=None)  # declared and cached
+    bindings = [k for k in redis_client.keys("_kombu.binding.*") if queue in k.decode()]
+    assert bindings
+    redis_client.delete(*bindings, queue)
+    send_enrich(article_id=2, outbox_id=None, request_id=None)
+    assert redis_client.llen(queue) == 1
+    redis_client.delete(queue)
