@@ -31,7 +31,7 @@ run: $(STAMP)
 CHAOS_ARGS ?=
 
 chaos: $(STAMP)
-	$(BIN)/newswire chaos $(CHAOS_ARGS)
+	$(BIN)/newswire chaos $(if $(BROKER),--broker $(BROKER)) $(CHAOS_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

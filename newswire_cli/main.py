@@ -252,7 +252,8 @@ def chaos(
     fault: Annotated[
         list[str] | None,
         typer.Option(
-            help="Fault to inject (repeat): worker, redis, postgres, ingest (default: all four), worker-child"
+            help="Fault to inject (repeat): worker, redis, postgres, ingest, postgres-hang, redis-hang, "
+            "redis-flush, duplicate-publish, poison (default: all nine), worker-child"
         ),
     ] = None,
     no_faults: Annotated[bool, typer.Option("--no-faults", help="Push and measure without faults.")] = False,
@@ -272,8 +273,14 @@ def chaos(
     keep_data: Annotated[
         bool, typer.Option("--keep-data", help="Keep the temp folder after success.")
     ] = False,
+    hang_seconds: Annotated[
+        float, typer.Option(min=0, help="How long postgres-hang / redis-hang keep the server stopped.")
+    ] = 20.0,
+    broker: Annotated[
+        str, typer.Option(help="redis (embedded) or rabbitmq (the machine's, amqp://127.0.0.1:5672).")
+    ] = "redis",
 ) -> None:
-    """Push articles while killing a worker and restarting Redis, PostgreSQL and ingest; count what survived.
+    """Push articles while killing, hanging and flushing parts; count what survived, events and webhooks too.
 
     Starts its own embedded PostgreSQL and Redis on free ports (never the configured servers). Exits 1
     unless accepted = stored = enriched with 0 lost and 0 doubled."""
@@ -292,6 +299,8 @@ def chaos(
         api_key=api_key,
         data_dir=data_dir,
         keep_data=keep_data,
+        hang_seconds=hang_seconds,
+        broker=broker,
     )
     try:
         report = run_chaos(config, say=typer.echo)

@@ -29,7 +29,8 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
-            conn.commit()  # the lock is the session's; Alembic owns the transactions (autocommit blocks)
+            conn.commit()  # a session lock: Alembic begins its own transaction (and may leave it to
+            # build an index CONCURRENTLY in an autocommit block)
             try:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)

@@ -139,6 +139,8 @@ class Article(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), server_default=ArticleStatus.QUEUED.value)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    # enrich attempts started and not ended (a worker died): past the cap the article is poison (0020)
+    enrich_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     model_versions: Mapped[dict[str, Any] | None]
     # shared.versions.version_key(model_versions): what reprocessing compares (0006)
     enrichment_version: Mapped[str | None] = mapped_column(Text)
@@ -323,6 +325,9 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     publish_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    # the deadline of the job's current holder (publishing relay, broker queue, worker); past it, the
+    # relay republishes the job (migration 0020)
+    lease_until: Mapped[datetime | None]
 
 
 class SourceHour(Base):
@@ -474,10 +479,18 @@ class ArticleEvent(Base):
     ``seq`` order."""
 
     __tablename__ = "article_events"
+    # one event per (article, enrichment version, revision): a redelivered job never emits twice (0020)
+    __table_args__ = (
+        Index(
+            "uq_article_events_article_id_version_revision", "article_id", "version", "revision", unique=True
+        ),
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(server_default=sql_text("clock_timestamp()"))
+    version: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class Subscription(Base):

@@ -225,7 +225,33 @@ class Settings(BaseSettings):
     outbox_redeliver_after: float = Field(
         default=300.0,
         gt=0,
-        description="Republish an outbox job not completed this many seconds after publishing.",
+        description="The lease of a published job: the relay republishes a job not started this many seconds "
+        "after its publish (the lease doubles with each republish, so a deep queue is not flooded), and a "
+        "started job not completed within NEWSWIRE_TASK_TIME_LIMIT plus this.",
+    )
+    task_soft_time_limit: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds an enrich task may run before it is interrupted (SoftTimeLimitExceeded: the "
+        "article is failed with that error).",
+    )
+    task_time_limit: float = Field(
+        default=180.0,
+        gt=0,
+        description="Seconds after which the worker process running an enrich task is killed (counted as an "
+        "unfinished attempt; the relay republishes the job when its lease ends).",
+    )
+    enrich_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Enrich attempts of one article that may start without ending (the worker died or was "
+        "killed) before the article is failed as `poison` (listed by `newswire failed`).",
+    )
+    chaos_poison_marker: str | None = Field(
+        default=None,
+        pattern=r"^chaos-poison-[0-9a-f]{32}$",
+        description="Test only (`newswire chaos`): a worker whose article title carries this random marker "
+        "kills its own process. Honoured only when the database is on loopback.",
     )
     spacy_model: str = Field(default="en_core_web_sm", description="spaCy pipeline used for NER.")
     enrich_batch_size: int = Field(

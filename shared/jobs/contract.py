@@ -34,6 +34,8 @@ class EnrichJob(BaseModel):
 
 #: Payload key of a job a batch took over (its message is obsolete); the value is the new job's id.
 BATCHED_INTO = "batched_into"
+#: Payload key of a job a batch owns (redelivered: the batch died, so it runs alone).
+BATCH_OF = "batch_of"
 #: Payload key of a job that must run alone.
 ALONE = "alone"
-assert set(EnrichJob.model_fields) >= {BATCHED_INTO, ALONE}
+assert set(EnrichJob.model_fields) >= {BATCHED_INTO, BATCH_OF, ALONE}

@@ -15,10 +15,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.orm import Session
 
 from shared.db import session_scope
-from shared.jobs.broker import broker_url
 from shared.jobs.outbox import relay_once
-from shared.jobs.queues import DEPTH_ERRORS, broker_depth
-from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.relay")
 
@@ -30,18 +27,15 @@ Housekeeping = Callable[[Session], object]
 
 
 def relay_pass(redeliver_after: timedelta, *, housekeeping: Sequence[Housekeeping] = ()) -> int:
-    """Publish what never reached the broker. Jobs published but never completed are redelivered only
-    when the queue is empty (then they were lost: a Redis restart without its data, a flushed queue);
-    with a backlog they are most likely still waiting their turn."""
-    settings = get_settings()
-    try:
-        queue_empty = broker_depth(broker_url(settings), settings.enrich_queue) == 0
-    except DEPTH_ERRORS:
-        queue_empty = False
+    """Publish what never reached the broker, and republish the jobs whose lease ran out (lost in the
+    broker, or their worker died), whatever the queue depth: the lease doubles with each republish, and
+    a message whose job is already completed is a no-op for the worker."""
+    if housekeeping:
+        with session_scope() as session:
+            for job in housekeeping:
+                job(session)
     with session_scope() as session:
-        for job in housekeeping:
-            job(session)
-        return relay_once(session, redeliver_after=redeliver_after if queue_empty else None)
+        return relay_once(session, redeliver_after=redeliver_after)
 
 
 def run_forever(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import redis
-from sqlalchemy import create_engine, pool, select, update
+from sqlalchemy import create_engine, func, pool, select, update
 from sqlalchemy.orm import Session
 
 from shared.db import on_commit
@@ -19,6 +19,8 @@ from shared.models import OutboxEvent
 from shared.settings import get_settings
 from tests.factories import article_payload, stored_article
 from tests.integration.test_cli import _newswire
+
+LEASE = timedelta(minutes=5)
 
 
 def _event(session: Session, article_id: int) -> OutboxEvent:
@@ -38,28 +40,63 @@ def test_relay_publishes_what_never_reached_the_broker(
         update(OutboxEvent)
         .where(OutboxEvent.article_id == article_id)
         .values(
-            published_at=None, publish_attempts=0, created_at=OutboxEvent.created_at - timedelta(minutes=1)
+            published_at=None,
+            publish_attempts=0,
+            lease_until=func.now() - timedelta(seconds=1),  # what a failed publish leaves (`release`)
+            created_at=OutboxEvent.created_at - timedelta(minutes=1),
         )
     )
-    assert relay_once(db_session, redeliver_after=None) >= 1
+    assert relay_once(db_session, redeliver_after=LEASE) >= 1
     event = _event(db_session, article_id)
     assert event.published_at is not None
     assert event.publish_attempts == 1
     assert redis_client.llen(queue) >= 1
     # published now: a second pass has nothing to do
-    assert relay_once(db_session, redeliver_after=None) == 0
+    assert relay_once(db_session, redeliver_after=LEASE) == 0
 
 
-def test_redelivery_only_when_asked(ingest_client: httpx.Client, db_session: Session) -> None:
+def test_a_job_past_its_lease_is_republished_even_under_a_backlog(
+    ingest_client: httpx.Client, db_session: Session, redis_client: redis.Redis
+) -> None:
+    """A lost message is found by its job's lease, not by an empty queue: a busy queue (here 50 other
+    messages waiting) does not hide it. Each republish doubles the lease."""
+    article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
+    queue = get_settings().enrich_queue
+    redis_client.rpush(queue, *[json.dumps({"filler": n}) for n in range(50)])
+    try:
+        event = _event(db_session, article_id)
+        assert event.published_at is not None
+        assert event.lease_until is not None
+        assert relay_once(db_session, redeliver_after=LEASE) == 0, "within its lease: left alone"
+        db_session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.article_id == article_id)
+            .values(lease_until=func.now() - timedelta(seconds=1))
+        )
+        assert relay_once(db_session, redeliver_after=LEASE) >= 1
+        event = _event(db_session, article_id)
+        assert event.publish_attempts == 2
+        lease = db_session.scalar(
+            select(func.extract("epoch", OutboxEvent.lease_until - func.now())).where(
+                OutboxEvent.id == event.id
+            )
+        )
+        assert lease is not None
+        assert 2 * LEASE.total_seconds() - 30 < float(lease) <= 2 * LEASE.total_seconds()
+        assert relay_once(db_session, redeliver_after=LEASE) == 0
+    finally:
+        redis_client.delete(queue)
+
+
+def test_a_completed_job_is_never_republished(ingest_client: httpx.Client, db_session: Session) -> None:
     article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
     db_session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.article_id == article_id)
-        .values(published_at=OutboxEvent.published_at - timedelta(hours=1))
+        .values(completed_at=func.now(), lease_until=func.now() - timedelta(hours=1))
     )
-    assert relay_once(db_session, redeliver_after=None) == 0, "under a backlog nothing is republished"
-    assert relay_once(db_session, redeliver_after=timedelta(minutes=5)) >= 1
-    assert _event(db_session, article_id).publish_attempts == 2
+    assert relay_once(db_session, redeliver_after=LEASE) == 0
+    assert _event(db_session, article_id).publish_attempts == 1
 
 
 def test_fresh_unpublished_events_wait_for_the_grace(
@@ -67,9 +104,11 @@ def test_fresh_unpublished_events_wait_for_the_grace(
 ) -> None:
     article_id = ingest_client.post("/v1/articles", json=article_payload()).json()["id"]
     db_session.execute(
-        update(OutboxEvent).where(OutboxEvent.article_id == article_id).values(published_at=None)
+        update(OutboxEvent)
+        .where(OutboxEvent.article_id == article_id)
+        .values(published_at=None, lease_until=None)
     )
-    relay_once(db_session, redeliver_after=None, unpublished_grace=timedelta(minutes=10))
+    relay_once(db_session, redeliver_after=LEASE, unpublished_grace=timedelta(minutes=10))
     assert _event(db_session, article_id).published_at is None
 
 
@@ -123,3 +162,18 @@ def test_the_relay_process_publishes_a_kept_job_once_the_broker_answers(
             assert event.publish_attempts == 1
     finally:
         engine.dispose()
+
+
+def test_publishing_survives_a_broker_that_lost_its_data(redis_client: redis.Redis) -> None:
+    """A flushed Redis also loses the queue's binding (kombu's routing table) and the queue: the next
+    publish still reaches the queue (the redis-flush fault of `make chaos` relies on it)."""
+    from shared.jobs.broker import send_enrich
+
+    queue = get_settings().enrich_queue
+    send_enrich(article_id=1, outbox_id=None, request_id=None)  # declared and cached
+    bindings = [k for k in redis_client.keys("_kombu.binding.*") if queue in k.decode()]
+    assert bindings
+    redis_client.delete(*bindings, queue)
+    send_enrich(article_id=2, outbox_id=None, request_id=None)
+    assert redis_client.llen(queue) == 1
+    redis_client.delete(queue)

@@ -87,6 +87,7 @@ def requeue(session: Session, *, ids: Sequence[int]) -> list[int]:
             queued_at=None,
             enrich_started_at=None,
             enriched_at=None,
+            enrich_attempts=0,  # an operator's retry gives a poison article its attempts back
         )
         .returning(Article.id)
     )

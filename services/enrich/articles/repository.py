@@ -133,16 +133,48 @@ def replace_enrichment(
             error=None,
             attempts=attempts,
             failed_at=None,
+            enrich_attempts=0,  # the attempt ended
         )
     )
 
 
-def mark_failed(session: Session, *, article_id: int, error: str, attempts: int) -> None:
+def mark_failed(
+    session: Session, *, article_id: int, error: str, attempts: int, keep_unfinished: bool = False
+) -> None:
+    """Failed (an attempt that ended with an error: its unfinished count goes back to 0, unless the
+    article is poison, whose count is the reason)."""
+    values: dict[str, Any] = {
+        "status": ArticleStatus.FAILED,
+        "error": error,
+        "attempts": attempts,
+        "failed_at": func.clock_timestamp(),
+    }
+    if not keep_unfinished:
+        values["enrich_attempts"] = 0
     session.execute(
         update(Article)
         .where(Article.id == article_id, Article.status != ArticleStatus.DUPLICATE)
-        .values(status=ArticleStatus.FAILED, error=error, attempts=attempts, failed_at=func.clock_timestamp())
+        .values(values)
     )
+
+
+def lock_for_start(session: Session, *, article_id: int) -> tuple[str, int] | None:
+    """Lock the article row (first: the lock order of `shared.jobs`); (status, unfinished attempts)."""
+    row = session.execute(
+        select(Article.status, Article.enrich_attempts).where(Article.id == article_id).with_for_update()
+    ).first()
+    return (row[0], int(row[1])) if row is not None else None
+
+
+def count_attempt(session: Session, *, article_id: int) -> None:
+    session.execute(
+        update(Article).where(Article.id == article_id).values(enrich_attempts=Article.enrich_attempts + 1)
+    )
+
+
+def end_attempt(session: Session, *, article_id: int) -> None:
+    """The attempt ended (whatever its outcome): it is no longer counted as unfinished."""
+    session.execute(update(Article).where(Article.id == article_id).values(enrich_attempts=0))
 
 
 def mark_started(session: Session, *, article_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, Literal
 
 import structlog
@@ -22,7 +23,7 @@ from shared.stories.scoring import StoryRules
 
 log = structlog.get_logger("newswire.enrich")
 
-Outcome = Literal["enriched", "missing", "skipped", "changed"]
+Outcome = Literal["enriched", "missing", "skipped", "changed", "duplicate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,12 @@ def load_input(*, session: Session, article_id: int) -> EnrichInput | None:
 
 
 def save_enrichment(
-    *, session: Session, item: EnrichInput, enrichment: Enrichment, attempts: int = 1
+    *,
+    session: Session,
+    item: EnrichInput,
+    enrichment: Enrichment,
+    attempts: int = 1,
+    outbox_id: int | None = None,
 ) -> Outcome:
     """Write entities, topics, keyphrases, language and versions in the caller's transaction.
 
@@ -81,10 +87,15 @@ def save_enrichment(
     article = repository.lock_article(session, article_id=item.article_id)
     if article is None:
         return "missing"
+    if outbox_id is not None and not outbox.is_pending(session, outbox_id=outbox_id):
+        # another delivery of this job finished first (under the same article lock): write nothing
+        return "duplicate"
     if article.status == ArticleStatus.DUPLICATE:
         outbox.complete_for_article(session, article_id=item.article_id)
+        repository.end_attempt(session, article_id=item.article_id)
         return "skipped"
     if article.content_hash != item.content_hash:
+        repository.end_attempt(session, article_id=item.article_id)
         return "changed"
     entity_rows = _entity_rows(session=session, article_id=item.article_id, entities=enrichment.entities)
     topic_rows = [
@@ -198,13 +209,15 @@ class Claimed:
     outbox_id: int  # the batch's job for the article (completed on save, redelivered if never)
 
 
-def claim_batch(*, session: Session, article_id: int, limit: int, task: str) -> list[Claimed]:
+def claim_batch(
+    *, session: Session, article_id: int, limit: int, task: str, lease: timedelta
+) -> list[Claimed]:
     """Take over up to ``limit`` other queued articles whose messages wait in the broker, so one model
     call enriches them with ``article_id``; their messages become no-ops (see `taken_over`)."""
     jobs = outbox.claim_queued(session, exclude_article_id=article_id, limit=limit)
     if not jobs:
         return []
-    new_ids = outbox.take_over(session, jobs=jobs, batch_of=article_id, task=task)
+    new_ids = outbox.take_over(session, jobs=jobs, batch_of=article_id, task=task, lease=lease)
     claimed = []
     for other_id, outbox_id in sorted(new_ids.items()):
         item = load_input(session=session, article_id=other_id)
@@ -238,6 +251,70 @@ def lags(*, session: Session, article_id: int) -> Lags:
     )
 
 
-def mark_failed(*, session: Session, article_id: int, error: str, attempts: int) -> None:
-    repository.mark_failed(session, article_id=article_id, error=error[:4000], attempts=attempts)
+StartState = Literal["run", "done", "batched", "missing", "poison"]
+
+#: The error type of an article failed because its attempts kept killing their worker.
+POISON = "poison"
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    state: StartState
+    item: EnrichInput | None = None
+    alone: bool = False  # run without a batch (its batch died, it died before, or it was asked to)
+    attempts: int = 0  # unfinished attempts counted, this one included
+
+
+def start(
+    *,
+    session: Session,
+    article_id: int,
+    outbox_id: int | None,
+    count_attempt: bool,
+    max_attempts: int,
+    lease: timedelta,
+) -> Started:
+    """Start a job, in a transaction committed before the work: lock the article row, then the job
+    (the lock order); a job already completed (a duplicate or late message) or taken over by a batch
+    is not run. Otherwise count the attempt (``count_attempt``: a first delivery, not a Celery retry
+    of an attempt that ended), and fail the article as poison when the attempts that never ended
+    reach ``max_attempts``; else mark it started and lease the job to this worker."""
+    state = repository.lock_for_start(session, article_id=article_id)
+    if state is None:
+        return Started("missing")
+    status, unfinished = state
+    job = None
+    if outbox_id is not None:
+        job_state, job = outbox.lock_job(session, outbox_id=outbox_id)
+        if job_state != "pending":
+            return Started("missing" if job_state == "missing" else job_state)
+    if status == ArticleStatus.DUPLICATE:
+        return Started("missing")
+    if count_attempt:
+        if unfinished >= max_attempts:
+            error = (
+                f"{POISON}: {unfinished} enrich attempt(s) never ended (the worker died or was killed); "
+                f"cap NEWSWIRE_ENRICH_MAX_ATTEMPTS={max_attempts}"
+            )
+            mark_failed(session=session, article_id=article_id, error=error, attempts=unfinished, poison=True)
+            log.error("article_poison", article_id=article_id, attempts=unfinished)
+            return Started("poison", attempts=unfinished)
+        unfinished += 1
+        repository.count_attempt(session, article_id=article_id)
+    repository.mark_started(session, article_id=article_id)
+    if outbox_id is not None:
+        outbox.lease_job(session, outbox_id=outbox_id, lease=lease)
+    item = load_input(session=session, article_id=article_id)
+    if item is None:
+        return Started("missing")
+    alone = unfinished > 1 or bool(job and (job.alone or job.batch_of is not None))
+    return Started("run", item, alone=alone, attempts=unfinished)
+
+
+def mark_failed(
+    *, session: Session, article_id: int, error: str, attempts: int, poison: bool = False
+) -> None:
+    repository.mark_failed(
+        session, article_id=article_id, error=error[:4000], attempts=attempts, keep_unfinished=poison
+    )
     outbox.complete_for_article(session, article_id=article_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -11,6 +13,7 @@ from celery import Task
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,10 +21,12 @@ from services.enrich.articles import service
 from services.enrich.celery_app import ENRICH_TASK, celery_app
 from services.enrich.metrics import (
     DEAD_LETTERED,
+    DUPLICATES,
     FAILURES,
     LAG_PUBLISHED,
     LAG_RECEIVED,
     MODEL_LOAD_SECONDS,
+    POISONED,
     RETRIES,
     TASK_SECONDS,
     TASKS,
@@ -89,16 +94,20 @@ def batch_limit() -> int:
     return settings.enrich_batch_size - 1 if depth >= settings.enrich_batch_min_depth else 0
 
 
-def _save(item: service.EnrichInput, result: Enrichment | Exception, *, attempts: int,
+def _save(item: service.EnrichInput, result: Enrichment | Exception, *, attempts: int, outbox_id: int | None,
           factory: sessionmaker[Session] | None) -> str:  # fmt: skip
     """Write one article's enrichment in its own transaction (or raise the error it got instead)."""
     if isinstance(result, Exception):
         raise result
     lags = None
     with session_scope(factory) as session:
-        outcome = service.save_enrichment(session=session, item=item, enrichment=result, attempts=attempts)
+        outcome = service.save_enrichment(
+            session=session, item=item, enrichment=result, attempts=attempts, outbox_id=outbox_id
+        )
         if outcome == "enriched":
             lags = service.lags(session=session, article_id=item.article_id)
+    if outcome == "duplicate":
+        DUPLICATES.labels("saved_elsewhere").inc()
     if lags is not None:  # committed: the article is available now
         if lags.from_received_s is not None:
             LAG_RECEIVED.observe(lags.from_received_s)
@@ -109,7 +118,7 @@ def _save(item: service.EnrichInput, result: Enrichment | Exception, *, attempts
 
 def _requeue_alone(claimed: service.Claimed, exc: Exception, factory: sessionmaker[Session] | None) -> None:
     """A batched article that failed goes back to the queue as its own job: its own task then retries
-    or fails it alone. If even that fails, the relay redelivers the job (published, never completed)."""
+    or fails it alone. If even that fails, the relay redelivers the job (its lease runs out)."""
     log.warning(
         "batch_article_requeued",
         other_article_id=claimed.item.article_id,
@@ -123,6 +132,32 @@ def _requeue_alone(claimed: service.Claimed, exc: Exception, factory: sessionmak
         log.exception("batch_requeue_failed", other_article_id=claimed.item.article_id)
 
 
+def worker_lease() -> timedelta:
+    """How long a started job is this worker's: the hard time limit, then the relay's redelivery delay."""
+    settings = get_settings()
+    return timedelta(seconds=settings.task_time_limit + settings.outbox_redeliver_after)
+
+
+def _chaos_poison(items: list[service.EnrichInput]) -> None:
+    """Test only (`newswire chaos`): die like a worker hitting a fatal bug when an article's title
+    carries the run's random marker. Inert unless NEWSWIRE_CHAOS_POISON_MARKER is set (a random
+    ``chaos-poison-<32 hex>`` token) and the database is on loopback."""
+    settings = get_settings()
+    marker = settings.chaos_poison_marker
+    if not marker or not _database_on_loopback(settings.database_url):
+        return
+    if any(marker in item.title for item in items):
+        log.error("chaos_poison_exit", article_ids=[i.article_id for i in items])
+        os._exit(70)
+
+
+def _database_on_loopback(url: str | None) -> bool:
+    if not url:
+        return False
+    host = make_url(url).host or ""
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
 def run_enrich(
     article_id: int,
     *,
@@ -130,30 +165,54 @@ def run_enrich(
     outbox_id: int | None = None,
     batch: int = 0,
     factory: sessionmaker[Session] | None = None,
+    count_attempt: bool = True,
 ) -> str:
-    """Enrich the article and, with ``batch`` > 0, up to that many other queued articles in the same
-    model call. Each article is saved in its own transaction; a batched article that fails is requeued
-    alone; this article's own error is raised (the task retries or fails it)."""
+    """Start the job (a committed transaction before any work: the attempt is counted, a duplicate
+    message stops here), enrich the article and, with ``batch`` > 0, up to that many other queued
+    articles in the same model call. Each article is saved in its own transaction; a batched article
+    that fails is requeued alone; this article's own error is raised (the task retries or fails it)."""
+    settings = get_settings()
     with session_scope(factory) as session:
-        if outbox_id is not None and service.taken_over(session=session, outbox_id=outbox_id):
-            return "batched"
-        item = service.load_input(session=session, article_id=article_id)
-        if item is None:
-            return "missing"
-        service.mark_started(session=session, article_id=article_id)
-        claimed = service.claim_batch(session=session, article_id=article_id, limit=batch, task=ENRICH_TASK)
+        started = service.start(
+            session=session,
+            article_id=article_id,
+            outbox_id=outbox_id,
+            count_attempt=count_attempt,
+            max_attempts=settings.enrich_max_attempts,
+            lease=worker_lease(),
+        )
+        if started.state != "run" or started.item is None:
+            claimed: list[service.Claimed] = []
+        else:
+            claimed = service.claim_batch(
+                session=session,
+                article_id=article_id,
+                limit=0 if started.alone else batch,
+                task=ENRICH_TASK,
+                lease=worker_lease(),
+            )
+    if started.state in ("done", "batched"):
+        DUPLICATES.labels(started.state).inc()
+        return "duplicate" if started.state == "done" else "batched"
+    if started.state == "poison":
+        POISONED.inc()
+        return "poison"
+    if started.item is None:
+        return "missing"
+    item = started.item
     items = [item, *(c.item for c in claimed)]
+    _chaos_poison(items)
     results = service.enrich_inputs(
-        items=items, enricher=get_enricher(), batch_size=get_settings().enrich_batch_size
+        items=items, enricher=get_enricher(), batch_size=settings.enrich_batch_size
     )
     for other, result in zip(claimed, results[1:], strict=True):
         try:
-            outcome = _save(other.item, result, attempts=1, factory=factory)
+            outcome = _save(other.item, result, attempts=1, outbox_id=other.outbox_id, factory=factory)
         except Exception as exc:
             _requeue_alone(other, exc, factory)
             continue
         TASKS.labels(outcome).inc()
-    return _save(item, results[0], attempts=attempts, factory=factory)
+    return _save(item, results[0], attempts=attempts, outbox_id=outbox_id, factory=factory)
 
 
 def _fail(article_id: int, exc: BaseException, attempts: int) -> None:
@@ -180,7 +239,10 @@ def _retry_later(task: Task[Any, Any], exc: Exception, event: str, *, max_retrie
     return task.retry(exc=exc, countdown=countdown, max_retries=max_retries)
 
 
-@celery_app.task(name=ENRICH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+# No reject_on_worker_lost: a message whose worker died is acknowledged, and the job's lease in the
+# outbox brings it back (counted per article in PostgreSQL: past NEWSWIRE_ENRICH_MAX_ATTEMPTS it is
+# poison) instead of an endless requeue. Time limits: NEWSWIRE_TASK_SOFT_TIME_LIMIT / _TIME_LIMIT.
+@celery_app.task(name=ENRICH_TASK, bind=True, acks_late=True, reject_on_worker_lost=False)
 def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None = None) -> str:
     settings = get_settings()
     request_id = getattr(self.request, "request_id", None) or (self.request.headers or {}).get("request_id")
@@ -191,7 +253,14 @@ def enrich_article(self: Task[Any, Any], article_id: int, outbox_id: int | None 
     retries = int(self.request.retries or 0)
     start = time.perf_counter()
     try:
-        outcome = run_enrich(article_id, attempts=retries + 1, outbox_id=outbox_id, batch=batch_limit())
+        outcome = run_enrich(
+            article_id,
+            attempts=retries + 1,
+            outbox_id=outbox_id,
+            batch=batch_limit(),
+            # a Celery retry follows an attempt that ended (it raised): only a first delivery counts
+            count_attempt=retries == 0,
+        )
     except Exception as exc:
         FAILURES.labels(error_type(exc)).inc()
         if is_transient(exc) and retries < settings.task_max_retries:
