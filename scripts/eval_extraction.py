@@ -10,7 +10,11 @@ Rows, all in the same run:
   trafilatura default  - plain ``trafilatura.extract(html, url=url)``, the reference;
   html: clean_html     - our HTML path as ingest runs it (isolated worker process, metadata, flags);
   visible text         - all text a reader could see, boilerplate included (no cleaning);
-  text: clean_text     - our plain-text path: clean_text on each page's visible text.
+  text: clean_text     - our plain-text path: clean_text on each page's visible text (one line per block);
+  text: flattened      - the same visible text flattened to one line (no line structure: RSS descriptions,
+                         JSON fields, text copied out of a page), through clean_text.
+``<1/5`` counts the outputs with fewer than a fifth of the ground-truth body's words (near-empty);
+``fallback`` counts the outputs flagged ``cleaning_fallback`` (cleaning kept the input whole).
 Date accuracy is scored only when the ground truth carries a publication date (``datePublished``);
 pages/s is measured per system; ``cost`` is seconds per page relative to plain trafilatura.
 """
@@ -70,8 +74,18 @@ def _visible(html: str, url: str) -> Prediction:
     return visible_text(html), None
 
 
+FALLBACKS: Counter[str] = Counter()
+
+
 def _text_path(html: str, url: str) -> Prediction:
     article = clean_text(visible_text(html))
+    FALLBACKS["text: clean_text(visible)"] += "cleaning_fallback" in article.flags
+    return article.text, article.published_at
+
+
+def _flattened_path(html: str, url: str) -> Prediction:
+    article = clean_text(" ".join(visible_text(html).split()))
+    FALLBACKS["text: clean_text(flattened)"] += "cleaning_fallback" in article.flags
     return article.text, article.published_at
 
 
@@ -80,6 +94,7 @@ SYSTEMS: dict[str, Callable[[str, str], Prediction]] = {
     "html: clean_html": _html_path,
     "visible text (no cleaning)": _visible,
     "text: clean_text(visible)": _text_path,
+    "text: clean_text(flattened)": _flattened_path,
 }
 
 
@@ -111,7 +126,7 @@ def main() -> int:
     print(f"{len(ids)} pages from {root}; {len(dated)} with a ground-truth date")
     header = (
         f"{'system':28s} {'P':>6s} {'R':>6s} {'F1':>6s} {'date acc':>9s} {'empty':>6s} {'pages/s':>8s}"
-        f" {'cost':>6s}"
+        f" {'cost':>6s} {'<1/5':>5s} {'fallback':>8s}"
     )
     print(header)
     print("-" * len(header))
@@ -119,8 +134,10 @@ def main() -> int:
     # run weighs on every system alike; each system is warmed on the first page before timing.
     for system in SYSTEMS.values():
         system(pages[ids[0]], truth[ids[0]].get("url", "")) if ids else None
+    FALLBACKS.clear()
     rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in SYSTEMS}
     empty = dict.fromkeys(SYSTEMS, 0)
+    small = dict.fromkeys(SYSTEMS, 0)
     dates_right = dict.fromkeys(SYSTEMS, 0)
     elapsed = dict.fromkeys(SYSTEMS, 0.0)
     for i in ids:
@@ -129,6 +146,8 @@ def main() -> int:
             pred, date = system(pages[i], truth[i].get("url", ""))
             elapsed[name] += time.perf_counter() - start
             empty[name] += not pred.strip()
+            body_words = len(_TOKEN_RE.findall(truth[i]["articleBody"]))
+            small[name] += len(_TOKEN_RE.findall(pred)) < body_words / 5
             rows[name].append(score(truth[i]["articleBody"], pred))
             if i in dated and date is not None and date.date() == dated[i].date():
                 dates_right[name] += 1
@@ -141,7 +160,7 @@ def main() -> int:
         date_acc = f"{dates_right[name] / len(dated):9.3f}" if dated else f"{'n/a':>9s}"
         print(
             f"{name:28s} {p:6.3f} {r:6.3f} {f:6.3f} {date_acc} {empty[name]:6d} {1 / per_page:8.1f} "
-            f"{per_page / reference_cost:5.2f}x"
+            f"{per_page / reference_cost:5.2f}x {small[name]:5d} {FALLBACKS[name]:8d}"
         )
     if not dated:
         print("date acc: n/a - this benchmark's ground truth has no publication dates")

@@ -40,6 +40,7 @@ FLAGS: Final[frozenset[str]] = frozenset(
         "extractor_error",  # the extractor failed or its process died: cheap fallback used
         "extractor_busy",  # no extractor process was free in time: cheap fallback used
         "fallback_extractor",  # the main extractor found no body: a simpler one was used
+        "cleaning_fallback",  # cleaning would have kept < 1/5 of the text's words: the text was kept whole
     }
 )
 

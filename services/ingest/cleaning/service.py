@@ -126,7 +126,12 @@ def clean_text(
     given = _caller_title(title)
     result = clean_plain_text(text, title=given, known_boilerplate=known_boilerplate)
     body = result.text.strip()
-    confidence, flags = assess(text=body, removed=result.removed, has_date=result.published_at is not None)
+    confidence, flags = assess(
+        text=body,
+        removed=result.removed,
+        has_date=result.published_at is not None,
+        flags=["cleaning_fallback"] if result.fallback else (),
+    )
     return CleanedArticle(
         text=body,
         title=given or result.title,
