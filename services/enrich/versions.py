@@ -33,12 +33,13 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
     Imports the topic and language models' modules (not spaCy's models): cheap after the
     first call, which pulls in the NLP package (a couple of seconds)."""
     from services.enrich.nlp.language import LANGID_VERSION
+    from services.enrich.nlp.ner_weights import ner_weights_suffix
     from services.enrich.nlp.pipeline import ENRICH_CODE_VERSION
     from services.enrich.nlp.topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
     return {
         "spacy": _package_version("spacy") or "unknown",
-        "ner_model": f"{model}-{model_version or model_package_version(model)}",
+        "ner_model": f"{model}-{model_version or model_package_version(model)}{ner_weights_suffix(model)}",
         "langid": LANGID_VERSION,
         "topics": TOPICS_VERSION,
         "topic_embedder": TOPIC_EMBEDDER_VERSION,
