@@ -93,3 +93,14 @@ def test_a_clean_article_is_not_a_fallback() -> None:
     article = clean_text("\n\n".join(BODY))
     assert "cleaning_fallback" not in article.flags
     assert article.text == "\n\n".join(BODY)
+
+
+def test_recall_retry_signal() -> None:
+    from services.ingest.cleaning.html import needs_recall_retry, takes_recall_retry
+
+    assert needs_recall_retry(40, 1000)  # 4% of the visible words: a fragment
+    assert not needs_recall_retry(300, 1000)
+    assert not needs_recall_retry(0, 0)
+    assert takes_recall_retry(40, 400)
+    assert not takes_recall_retry(40, 90)  # not enough more to be worth its extra junk
+    assert takes_recall_retry(0, 5)

@@ -279,6 +279,16 @@ def _trafilatura(html: str, url: str | None, mode: ExtractionMode) -> Any | None
         return None
 
 
+def needs_recall_retry(found_words: int, visible_words: int) -> bool:
+    """Is a precision-mode body of ``found_words`` a fragment of a page showing ``visible_words``?"""
+    return found_words < RECALL_RETRY_SHARE * visible_words
+
+
+def takes_recall_retry(found_words: int, retry_words: int) -> bool:
+    """Does the recall-mode body (``retry_words``) replace the precision one: several times longer?"""
+    return retry_words >= RECALL_RETRY_GAIN * max(found_words, 1)
+
+
 def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DEFAULT_MODE) -> HtmlExtraction:
     """The article in an HTML page; an empty ``text`` if there is none."""
     tree = _parse_tree(html)
@@ -291,15 +301,13 @@ def extract_html(html: str, *, url: str | None = None, mode: ExtractionMode = DE
     doc = _trafilatura(html, url, mode)
 
     paragraphs = _paragraphs(getattr(doc, "text", None))
-    if mode == "precision":
-        visible_words = len(_WORD_RE.findall(visible))
-        found_words = sum(len(_WORD_RE.findall(p)) for p in paragraphs)
-        if found_words < RECALL_RETRY_SHARE * visible_words:
-            retry = _trafilatura(html, url, "recall")
-            more = _paragraphs(getattr(retry, "text", None))
-            if sum(len(_WORD_RE.findall(p)) for p in more) >= RECALL_RETRY_GAIN * max(found_words, 1):
-                paragraphs = more
-                doc = doc if doc is not None else retry
+    found_words = sum(len(_WORD_RE.findall(p)) for p in paragraphs)
+    if mode == "precision" and needs_recall_retry(found_words, len(_WORD_RE.findall(visible))):
+        retry = _trafilatura(html, url, "recall")
+        more = _paragraphs(getattr(retry, "text", None))
+        if takes_recall_retry(found_words, sum(len(_WORD_RE.findall(p)) for p in more)):
+            paragraphs = more
+            doc = doc if doc is not None else retry
     title = getattr(doc, "title", None) or meta.title
     authors = split_authors(getattr(doc, "author", None) or "")
     doc_date = getattr(doc, "date", None)
