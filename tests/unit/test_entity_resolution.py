@@ -67,16 +67,38 @@ def test_initial_and_surname_need_a_unique_candidate() -> None:
     assert ambiguous == {}
 
 
-def test_acronym_joins_its_unique_expansion() -> None:
-    merges = _merges(
-        ("Federal Bureau of Investigation", "ORG", 30),
-        ("FBI", "ORG", 200),
-        ("CIA", "ORG", 40),
-        ("Central Intelligence Agency", "ORG", 10),
-        ("Central Investment Authority", "ORG", 1),
-    )
+def test_acronym_joins_its_unique_expansion_written_with_it() -> None:
+    rows = [
+        EntityRow("Federal Bureau of Investigation", "ORG", 30, frozenset({"FBI", "Federal Bureau"})),
+        EntityRow("FBI", "ORG", 200),
+        EntityRow("CIA", "ORG", 40),
+        EntityRow("Central Intelligence Agency", "ORG", 10, frozenset({"CIA"})),
+        EntityRow("Central Investment Authority", "ORG", 1),
+        EntityRow("ABC", "ORG", 15),
+        EntityRow("American Benefits Council", "ORG", 1),
+    ]
+    merges = {p.source: (p.target, p.rule) for p in propose_merges(rows)}
     assert merges["FBI"] == ("Federal Bureau of Investigation", "acronym")
     assert "CIA" not in merges  # two expansions: ambiguous
+    assert "ABC" not in merges  # initials alone: never written together
+
+
+def test_two_letter_acronyms_are_left_to_the_alias_table() -> None:
+    rows = [EntityRow("AP", "ORG", 8), EntityRow("Akasaka Palace", "ORG", 1, frozenset({"AP"}))]
+    assert propose_merges(rows) == []
+
+
+def test_plurals_and_one_word_names_are_not_misspellings() -> None:
+    assert _merges(("Syrian", "NORP", 20), ("Syrians", "NORP", 2)) == {}
+    assert _merges(("AP Photo", "ORG", 20), ("AP Photos", "ORG", 1)) == {}
+    assert _merges(("Kelly", "PERSON", 30), ("Kelley", "PERSON", 1)) == {}
+    assert _merges(("CBS News", "ORG", 30), ("CBN News", "ORG", 1)) == {}  # a short word: another name
+
+
+def test_accents_alone_merge_even_one_word() -> None:
+    assert _merges(("Erdogan", "PERSON", 20), ("Erdoğan", "PERSON", 2)) == {
+        "Erdoğan": ("Erdogan", "spelling")
+    }
 
 
 def test_company_suffix_is_a_short_form() -> None:
@@ -87,6 +109,7 @@ def test_company_suffix_is_a_short_form() -> None:
 
 def test_types_and_short_words_are_respected() -> None:
     assert _merges(("Iran", "GPE", 100), ("Iraq", "GPE", 10)) == {}
+    assert _merges(("Iranian", "NORP", 100), ("Italian", "NORP", 2)) == {}
     assert _merges(("Hillary Clinton", "PERSON", 100), ("Hilary Clinton", "ORG", 1)) == {}
 
 

@@ -15,13 +15,18 @@ Rules (same type only; a name merges into at most one target, and a target is ne
   surname ("President Trump") merges only when exactly one full name in the table ends with that surname.
 * **initial** - "H. Clinton" / "H Clinton" is the one full PERSON name with that surname and a first name
   starting with that letter; with two candidates (Hillary and Hugh) nothing merges.
-* **spelling** - two names of the same length differing in one word by a small edit (one edit for words
-  up to 6 letters, two for longer ones; same first letter; not only in a number) are one entity when the
-  rarer is at most a fifth as frequent as the other ("Hilary Clinton" -> "Hillary Clinton").  Never when
-  both spellings are first names of other people in the table ("Jon Smith" / "John Smith", "Mary Kelly" /
-  "Mark Kelly"): a common first name is not a misspelling.
-* **acronym** - an all-capitals ORG/GPE/LOC/NORP/FAC name (2-6 letters) is the one longer name of the same
-  type whose initials it is ("FBI" -> "Federal Bureau of Investigation"); ambiguous initials merge nothing.
+* **spelling** - two names of two or more words differing in one word of 5+ letters by a small edit (one
+  edit, two for words over 8 letters; same first letter; not a plural "s"; no digits) are one entity when
+  the rarer is at most a fifth as frequent as the other ("Hilary Clinton" -> "Hillary Clinton").  Never
+  when both spellings are first names of other people in the table ("Jon Smith" / "John Smith"): a common
+  first name is not a misspelling.  One-word names ("Kelly" / "Kelley", "Iranian" / "Italian") merge only
+  when they differ in accents alone ("Erdoğan" -> "Erdogan").  Names equal but for capitals and dots
+  ("BARACK OBAMA", "U.S. Senate" / "US Senate") are one entity.
+* **acronym** - an all-capitals ORG/GPE/LOC/NORP/FAC name of 3-6 letters is the one longer name of the same
+  type whose initials it is, *and* which some article has already joined it to (the acronym is among that
+  entity's aliases: alias co-occurrence): "FBI" -> "Federal Bureau of Investigation".  Initials alone are
+  not enough ("ABC" is rarely the American Benefits Council); two-letter acronyms are left to the curated
+  alias table.
 * **short form** - an ORG name with a company suffix ("Microsoft Corp.", "Apple Inc.") is the entity
   without it when that exists.
 
@@ -32,6 +37,7 @@ differ by more than one small edit, and the surname-only rules require a unique 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,9 +52,9 @@ RULES: tuple[Rule, ...] = ("title", "initial", "spelling", "acronym", "short_for
 SPELLING_RATIO = 0.2
 #: A first name seen as the first word of at least this many PERSON entities is a real first name.
 COMMON_FIRST_NAME_ENTITIES = 2
-_COMPANY_SUFFIXES = frozenset(
-    {"inc", "inc.", "corp", "corp.", "co", "co.", "ltd", "ltd.", "llc", "plc", "corporation", "company"}
-)
+#: Legal-form abbreviations only: "Company" / "Corporation" spelt out are often part of a distinct name (the
+#: New York Times Company is the newspaper's owner).
+_COMPANY_SUFFIXES = frozenset({"inc", "inc.", "corp", "corp.", "co", "co.", "ltd", "ltd.", "llc", "plc"})
 _ACRONYM_TYPES = frozenset({"ORG", "GPE", "LOC", "NORP", "FAC"})
 _INITIAL_RE = re.compile(r"^[A-Z]\.?$")
 
@@ -60,6 +66,9 @@ class EntityRow:
     name: str
     type: str
     article_count: int
+    #: surface forms the entity was seen under (``entity_aliases``): an acronym among them was written next
+    #: to the full name in some article
+    aliases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +87,7 @@ def _words(name: str) -> list[str]:
 
 
 def _fold(word: str) -> str:
-    return word.strip(".,'\"").casefold()
+    return word.strip(",'\"").replace(".", "").casefold()
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -96,13 +105,25 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def fold_accents(word: str) -> str:
+    """``"Erdoğan"`` -> ``"erdogan"``: case and diacritics dropped."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _plural_pair(a: str, b: str) -> bool:
+    x, y = sorted((a.casefold(), b.casefold()), key=len)
+    return y in (x + "s", x + "es")
+
+
 def _close_spelling(a: str, b: str) -> bool:
-    """Two spellings of one word: same first letter, one edit (two for words over 6 letters), letters."""
+    """Two spellings of one word: same first letter, 5+ letters, one edit (two for words over 8 letters),
+    no digits, not singular and plural."""
     if a.casefold() == b.casefold() or not a[:1].isalpha() or a[:1].casefold() != b[:1].casefold():
         return False
-    if any(ch.isdigit() for ch in a + b):
+    if any(ch.isdigit() for ch in a + b) or min(len(a), len(b)) < 5 or _plural_pair(a, b):
         return False
-    limit = 2 if min(len(a), len(b)) > 6 else 1
+    limit = 2 if min(len(a), len(b)) > 8 else 1
     return edit_distance(a, b) <= limit
 
 
@@ -185,9 +206,21 @@ def propose_merges(rows: Iterable[EntityRow]) -> list[MergeProposal]:
                     continue
                 a, b = _words(rare.name), _words(common.name)
                 differing = [k for k in range(len(a)) if _fold(a[k]) != _fold(b[k])]
+                if not differing:
+                    propose(
+                        rare,
+                        common,
+                        "spelling",
+                        f"'{rare.name}' is '{common.name}' in other capitals or dots",
+                    )
+                    continue
                 if len(differing) != 1:
                     continue
                 k = differing[0]
+                accents_only = fold_accents(a[k]) == fold_accents(b[k])
+                if accents_only:
+                    propose(rare, common, "spelling", f"'{a[k]}' is '{b[k]}' written with other accents")
+                    continue
                 if not _close_spelling(a[k], b[k]):
                     continue
                 if (
@@ -198,8 +231,8 @@ def propose_merges(rows: Iterable[EntityRow]) -> list[MergeProposal]:
                     and first_name_entities[_fold(b[0])] >= COMMON_FIRST_NAME_ENTITIES
                 ):
                     continue  # "Jon Smith" / "John Smith": two real first names, maybe two people
-                if len(a) == 1 and len(a[0]) < 6:
-                    continue  # a short single word: "Iran" / "Iraq" are not misspellings
+                if len(a) == 1:
+                    continue  # one word: "Kelly" / "Kelley", "Iranian" / "Italian" are other names
                 propose(
                     rare,
                     common,
@@ -216,13 +249,20 @@ def propose_merges(rows: Iterable[EntityRow]) -> list[MergeProposal]:
                 expansions[(r.type, letters)].append(r)
     for r in table:
         compact = r.name.replace(".", "")
-        if r.type not in _ACRONYM_TYPES or not is_acronym(r.name) or not 2 <= len(compact) <= 6:
+        if r.type not in _ACRONYM_TYPES or not is_acronym(r.name) or not 3 <= len(compact) <= 6:
             continue
         expansion = {c.name: c for c in expansions.get((r.type, compact.upper()), [])}
-        if len(expansion) == 1:
-            target = next(iter(expansion.values()))
+        if len(expansion) != 1:
+            continue
+        target = next(iter(expansion.values()))
+        written_together = {a.replace(".", "") for a in target.aliases}
+        if compact in written_together:
             propose(
-                r, target, "acronym", f"'{r.name}' is the initials of '{target.name}', the only such name"
+                r,
+                target,
+                "acronym",
+                f"'{r.name}' is the initials of '{target.name}', the only such name, and an article wrote "
+                "them together",
             )
 
     # short form: "Microsoft Corp." -> "Microsoft"
