@@ -20,6 +20,7 @@ from services.enrich.articles import repository as enrich_repository
 from services.enrich.articles.service import override_set
 from services.enrich.celery_app import ENRICH_TASK
 from services.enrich.entities.overrides import normalise_surface
+from services.enrich.entities.resolution import EntityRow, MergeProposal, propose_merges
 from services.ingest.outbox import repository as outbox_repository
 from shared.db import on_commit
 from shared.errors import NewswireError, NotFound
@@ -122,3 +123,40 @@ def remove_override(
         raise NotFound(f"no entity override {override_id}")
     requeued = _requeue(session, row, removed=True, request_id=request_id, publish=publish)
     return OverrideDeleted(id=override_id, requeued=requeued)
+
+
+#: ``created_by`` of the merge overrides written by :func:`resolve_entities`.
+RESOLUTION_AUTHOR = "entity-resolution"
+
+
+def resolve_entities(
+    *, session: Session, apply: bool, publish: Publisher | None = None
+) -> list[tuple[MergeProposal, int | None]]:
+    """Merges proposed across the global entity table (:mod:`services.enrich.entities.resolution`), each
+    with the id of the ``merge`` override written for it when ``apply`` (None: not applied, or an override
+    for that name exists).  The override's note carries the rule and the reason; deleting it (``newswire
+    entities override remove ID`` or ``DELETE /v1/ops/entity-overrides/ID``) undoes the merge."""
+    table = [
+        EntityRow(name=name, type=kind, article_count=count, aliases=frozenset(aliases))
+        for name, kind, count, aliases in repository.entity_table(session)
+    ]
+    out: list[tuple[MergeProposal, int | None]] = []
+    for proposal in propose_merges(table):
+        override_id: int | None = None
+        if apply:
+            data = OverrideIn(
+                kind="merge",
+                surface=proposal.source,
+                type=proposal.type,  # type: ignore[arg-type]
+                canonical=proposal.target,
+                note=f"{RESOLUTION_AUTHOR} ({proposal.rule}): {proposal.reason}",
+            )
+            try:
+                saved = add_override(
+                    session=session, data=data, created_by=RESOLUTION_AUTHOR, publish=publish
+                )
+                override_id = saved.override.id
+            except OverrideExists:
+                override_id = None
+        out.append((proposal, override_id))
+    return out
