@@ -66,6 +66,8 @@ bench-dedup: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_extraction.py
 	$(BIN)/python scripts/eval_ner.py
+	-$(BIN)/python scripts/eval_ner.py --split eng.testb  # the CoNLL test split, when present
+	$(BIN)/python scripts/eval_entity_merges.py
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py
 	$(BIN)/python scripts/eval_stories.py

@@ -123,3 +123,43 @@ def remove(override_id: Annotated[int, typer.Argument(min=1, help="The override'
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"override {out.id} removed; {out.requeued} articles queued for re-enrichment")
+
+
+@app.command()
+def resolve(
+    apply: Annotated[bool, typer.Option("--apply", help="Write each merge as a merge override.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose merges across the global entity table (spelling variants, titles, initials, acronyms, company
+    suffixes), each with its reason; --apply writes them as merge overrides (created by
+    "entity-resolution"), which `newswire entities override remove ID` undoes one by one."""
+    import json
+
+    from newswire_cli.entity_resolution import resolve_entities
+    from shared.db import session_scope
+
+    with session_scope() as session:
+        results = resolve_entities(session=session, apply=apply, publish=publish if apply else None)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "source": p.source,
+                        "target": p.target,
+                        "type": p.type,
+                        "rule": p.rule,
+                        "reason": p.reason,
+                        "override_id": override_id,
+                    }
+                    for p, override_id in results
+                ]
+            )
+        )
+        return
+    table = Table(title=f"Entity merges ({'applied' if apply else 'proposed; --apply writes them'})")
+    for column in ("type", "entity", "is", "rule", "reason", "override"):
+        table.add_column(column)
+    for p, override_id in results:
+        table.add_row(p.type, p.source, p.target, p.rule, p.reason, str(override_id or ""))
+    Console(width=180).print(table)

@@ -1,6 +1,9 @@
 """Entity-level precision/recall/F1 on CoNLL-2003 dev (eng.testa): raw spaCy and our pipeline, same run.
 
-    python scripts/eval_ner.py [--eval-dir ../shared/eval] [--limit N] [--no-titles]
+    python scripts/eval_ner.py [--eval-dir ../shared/eval] [--split eng.testa] [--limit N] [--no-titles]
+
+``--split eng.testb`` scores the CoNLL-2003 test split instead, when it is present.  The pipeline runs the
+NER pipe fine-tuned on ``eng.train`` (``scripts/train_ner.py``) and raw spaCy the packaged en_core_web_sm.
 
 Articles are rebuilt from the file: ``-DOCSTART-`` lines when present, else a new article starts at the
 sentence before each dateline sentence (a short sentence ending with a ``YYYY-MM-DD`` date, as every
@@ -8,8 +11,9 @@ Reuters story of the set has).  The first sentence of an article (its headline) 
 sentences, joined by blank lines, the body; tokens are joined with single spaces.  spaCy runs once per
 title and body (``nlp.pipe``), exactly as the enricher runs it, and both systems are scored on that output:
 
-* **raw spaCy**: every ``doc.ents`` span, untouched, with its label;
-* **pipeline**: every mention span of our canonical entities (``services.enrich.entities.canonicalise``:
+* **raw spaCy**: every ``doc.ents`` span of the packaged en_core_web_sm, untouched, with its label;
+* **pipeline**: the NER pipe the enricher runs (fine-tuned weights), then every mention span of our
+  canonical entities (``services.enrich.entities.canonicalise``:
   trimmed spans, dropped junk, headline trimming), typed with the canonical entity's type.  Mentions, not
   canonical names, are scored, so a merge can never hide a lost span.
 
@@ -33,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.enrich.entities import RawSpan, canonicalise
-from services.enrich.nlp.pipeline import Enricher
+from services.enrich.nlp.pipeline import Enricher, load_base_model
 
 SPACY_TO_CONLL = {
     "PERSON": "PER",
@@ -155,6 +159,10 @@ def table(name: str, gold: set[Span], predicted: set[Span]) -> list[str]:
         lines.append(f"{kind:<8}{prec:>7.3f}{rec:>7.3f}{score:>7.3f}{len(g):>7}")
     prec, rec, score = f1(totals["tp"], totals["fp"], totals["fn"])
     lines.append(f"{'overall':<8}{prec:>7.3f}{rec:>7.3f}{score:>7.3f}{len(gold):>7}")
+    three = {s for s in gold if s[4] != "MISC"}
+    mine = {s for s in predicted if s[4] != "MISC"}
+    prec, rec, score = f1(len(three & mine), len(mine - three), len(three - mine))
+    lines.append(f"{'PER/ORG/LOC':<8}{prec:>7.3f}{rec:>7.3f}{score:>7.3f}{len(three):>7}")
     return lines
 
 
@@ -164,13 +172,14 @@ def main() -> int:
     )
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--limit", type=int, default=None, help="articles to evaluate (default: all)")
+    parser.add_argument("--split", default="eng.testa", help="CoNLL file under ner/ (default: dev)")
     parser.add_argument("--no-titles", action="store_true", help="headline in the body, no title")
     parser.add_argument("--show-lost", type=int, default=0, metavar="N", help="print N lost spans")
     args = parser.parse_args()
 
-    path = args.eval_dir / "ner" / "eng.testa"
+    path = args.eval_dir / "ner" / args.split
     if not path.is_file():
-        print(f"CoNLL-2003 dev file not found at {path} (set --eval-dir); skipping.", file=sys.stderr)
+        print(f"CoNLL-2003 file not found at {path} (set --eval-dir); skipping.", file=sys.stderr)
         return 2
     articles = read_conll(path)[: args.limit]
 
@@ -186,7 +195,11 @@ def main() -> int:
         gold |= gold_spans(index, "text", body.tags)
 
     enricher = Enricher()
+    base = load_base_model()
     strings = [s.text for title, body in fields for s in (title, body) if s is not None]
+    started = time.perf_counter()
+    base_docs = iter(list(base.pipe(strings, batch_size=64)))
+    base_seconds = time.perf_counter() - started
     started = time.perf_counter()
     docs = iter(list(enricher.nlp.pipe(strings, batch_size=64)))
     model_seconds = time.perf_counter() - started
@@ -200,13 +213,13 @@ def main() -> int:
         for name, source in (("title", title), ("text", body)):
             if source is None:
                 continue
-            doc = next(docs)
-            for ent in doc.ents:
-                spans.append(RawSpan(name, ent.start_char, ent.end_char, ent.label_))  # type: ignore[arg-type]
+            for ent in next(base_docs).ents:
                 kind = SPACY_TO_CONLL.get(ent.label_)
                 tokens = source.tokens_of(ent.start_char, ent.end_char)
                 if kind is not None and tokens is not None:
                     raw.add((index, name, *tokens, kind))
+            for ent in next(docs).ents:
+                spans.append(RawSpan(name, ent.start_char, ent.end_char, ent.label_))  # type: ignore[arg-type]
         started = time.perf_counter()
         entities = canonicalise(title=title.text if title else None, text=body.text, spans=spans)
         canonical_seconds += time.perf_counter() - started
@@ -227,7 +240,9 @@ def main() -> int:
         f"{len(gold)} gold entities; model {enricher.versions['ner_model']}"
     )
     print(
-        f"speed: spaCy {model_seconds:.1f} s ({n / model_seconds:.1f} articles/s); canonicalisation "
+        f"speed: raw spaCy {base_seconds:.1f} s ({n / base_seconds:.1f} articles/s); fine-tuned NER "
+        f"{model_seconds:.1f} s ({n / model_seconds:.1f} articles/s, {model_seconds / base_seconds:.2f}x); "
+        "canonicalisation "
         f"{canonical_seconds:.2f} s; pipeline {n / (model_seconds + canonical_seconds):.1f} articles/s"
     )
     raw_lines = table("raw spaCy", gold, raw)

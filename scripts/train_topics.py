@@ -1,46 +1,189 @@
-"""Train the topic classifier on the hand-written examples and write its weights.
+"""Train the topic classifier on real news (AllSides) plus the hand-written examples; write its weights.
 
-    python scripts/train_topics.py [--check]
+    python scripts/train_topics.py [--eval-dir ../shared/eval] [--cap 2000] [--c-grid 1,4,16]
+                                   [--iterations 300] [--cache-dir /tmp/newswire-topic-cache] [--check]
 
-Embeds ``services/enrich/nlp/data/topic_examples.tsv`` with the packaged all-MiniLM-L6-v2, fits the
-calibration temperature on 5-fold cross-validated logits of the examples, trains on every example and
-writes ``services/enrich/nlp/data/topic_model.npz``.  ``--check`` writes nothing and exits 1 when the
-stored weights differ from what training gives now.
+Training items:
+
+* ``<eval-dir>/corpus/allsides.jsonl.gz``: each article's AllSides topic mapped onto an IPTC subject by
+  ``allsides_to_iptc.tsv`` (topics with no mapping are left out), at most ``--cap`` articles per subject
+  (the first in the file's id order; politics alone has 16k), read as the model reads a short item: the
+  title and the lead (the body's first sentences, up to 400 characters);
+* ``services/enrich/nlp/data/topic_examples.tsv``: the hand-written examples, which also cover the subjects
+  the corpus lacks (weather, human interest) or barely has (sport, disaster).
+
+Items are weighted so that every subject weighs the same (``balanced_weights``).  The L2 strength ``C`` is
+chosen on the training data alone: 3-fold cross-validated balanced accuracy over the 17 subjects for each
+``C`` of ``--c-grid``.  Then the calibration temperature is fitted on 3-fold cross-validated logits, the
+model is trained on every item and ``services/enrich/nlp/data/topic_model.npz`` is written (17x384
+weights; AG News, the evaluation set of ``scripts/eval_topics.py``, is never read).
+
+**Status**: the corpus-trained model scored 0.683 on the first 2,000 AG rows (cross-validated balanced
+accuracy 0.725 for every C tried, fitted temperature 0.27: the fit is under-converged at 300 steps, the
+class weights of the smallest subjects slow it down), below the hand-written model, so the shipped weights
+are still those of ``--examples-only`` (AG 0.794).
+
+Embedding ~16k articles with the int8 MiniLM takes minutes on one core: embeddings are cached in
+``--cache-dir`` (outside the repository), keyed by a digest of the texts and the embedder version.
+``--check`` writes nothing and exits 1 when the stored weights differ from what training gives now.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
+import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+import numpy.typing as npt
 
-from services.enrich.nlp.embedder import SentenceEmbedder
-from services.enrich.nlp.topics import DEFAULT_C, WEIGHTS_PATH, TopicModel, load_examples, train
+from services.enrich.nlp.embedder import SentenceEmbedder, embedder_version
+from services.enrich.nlp.topics import (
+    IPTC_TOPICS,
+    WEIGHTS_PATH,
+    TopicModel,
+    TrainingReport,
+    article_input,
+    balanced_accuracy,
+    balanced_weights,
+    cross_validated_logits,
+    load_examples,
+    train,
+)
+
+LEAD_CHARS = 400
+CV_FOLDS_FOR_C = 3
+
+
+def lead(text: str) -> str:
+    """The first sentences of a body, up to :data:`LEAD_CHARS` characters (cut after a full stop)."""
+    flat = " ".join(text.split())[:LEAD_CHARS]
+    cut = flat.rfind(". ", 80)
+    return flat[: cut + 1] if cut > 0 else flat
+
+
+def corpus_items(eval_dir: Path, cap: int) -> list[tuple[str, str]] | None:
+    """``(IPTC code, text)`` of the AllSides articles (see the module docstring), or None without them."""
+    corpus = eval_dir / "corpus" / "allsides.jsonl.gz"
+    mapping_path = eval_dir / "corpus" / "allsides_to_iptc.tsv"
+    if not corpus.is_file() or not mapping_path.is_file():
+        print(f"AllSides corpus not found under {eval_dir / 'corpus'}", file=sys.stderr)
+        return None
+    code_of_label = {label: code for code, label in IPTC_TOPICS}
+    mapping: dict[str, str] = {}
+    for line in mapping_path.read_text(encoding="utf-8").splitlines()[1:]:
+        topic, _, label = line.partition("\t")
+        if label.strip():
+            mapping[topic] = code_of_label[label.strip()]
+    items: list[tuple[str, str]] = []
+    per_code: dict[str, int] = {}
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            code = mapping.get(row["topic"])
+            if code is None or not row["text"].strip() or per_code.get(code, 0) >= cap:
+                continue
+            per_code[code] = per_code.get(code, 0) + 1
+            items.append((code, article_input(row["title"], lead(row["text"]))))
+    return items
+
+
+def embed_cached(texts: list[str], cache_dir: Path) -> npt.NDArray[np.float32]:
+    digest = hashlib.sha256("\x1e".join([embedder_version(), *texts]).encode()).hexdigest()[:16]
+    path = cache_dir / f"embeddings-{digest}.npy"
+    if path.is_file():
+        print(f"embeddings from {path}", flush=True)
+        cached: npt.NDArray[np.float32] = np.load(path)
+        return cached
+    started = time.monotonic()
+    embedder = SentenceEmbedder()
+    parts = []
+    for start in range(0, len(texts), 512):
+        parts.append(embedder.embed(texts[start : start + 512], batch_size=32))
+        print(f"  embedded {start + len(parts[-1])}/{len(texts)}", flush=True)
+    embeddings = np.vstack(parts)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path, embeddings)
+    print(f"embedded {len(texts)} texts in {time.monotonic() - started:.0f} s; cached in {path}", flush=True)
+    return embeddings
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--cap", type=int, default=2000, help="corpus articles per subject at most")
+    parser.add_argument("--c-grid", default="1,4,16", help="L2 strengths tried (larger is weaker)")
+    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/newswire-topic-cache"))
+    parser.add_argument("--iterations", type=int, default=300, help="gradient steps per fit")
     parser.add_argument("--check", action="store_true", help="compare with the stored weights")
-    parser.add_argument("--c", type=float, default=DEFAULT_C, help="L2 strength (larger is weaker)")
+    parser.add_argument(
+        "--examples-only",
+        action="store_true",
+        help="the shipped model: hand-written examples only, C=1, 1500 steps, 5 folds, no weights",
+    )
     args = parser.parse_args()
 
     examples = load_examples()
-    embeddings = SentenceEmbedder().embed([text for _, text in examples])
-    report = train(embeddings, [code for code, _ in examples], c=args.c)
+    if args.examples_only:
+        example_embeddings = SentenceEmbedder().embed([text for _, text in examples])
+        report = train(example_embeddings, [code for code, _ in examples], c=1.0)
+        return finish(report, check=args.check)
+    corpus = corpus_items(args.eval_dir, args.cap)
+    if corpus is None:
+        return 2
+    items = corpus + examples
+    codes = [code for code, _ in items]
+    counts = {code: codes.count(code) for code, _ in IPTC_TOPICS}
+    print(f"{len(corpus)} corpus articles + {len(examples)} hand-written examples; per subject: {counts}")
+    embeddings = embed_cached([text for _, text in items], args.cache_dir).astype(np.float64)
+    weights = balanced_weights(codes)
+    y = np.array([[code for code, _ in IPTC_TOPICS].index(code) for code in codes], dtype=np.int64)
+
+    grid = [float(c) for c in args.c_grid.split(",")]
+    scores: dict[float, float] = {}
+    for c in grid:
+        started = time.monotonic()
+        cv = cross_validated_logits(
+            embeddings,
+            y,
+            c=c,
+            classes=len(IPTC_TOPICS),
+            folds=CV_FOLDS_FOR_C,
+            sample_weight=weights,
+            iterations=args.iterations,
+        )
+        scores[c] = balanced_accuracy(cv, y)
+        print(
+            f"C={c:g}: {CV_FOLDS_FOR_C}-fold balanced accuracy {scores[c]:.3f} "
+            f"({time.monotonic() - started:.0f} s)",
+            flush=True,
+        )
+    best = max(grid, key=lambda c: (scores[c], -c))
+    report = train(
+        embeddings, codes, c=best, sample_weight=weights, iterations=args.iterations, folds=CV_FOLDS_FOR_C
+    )
     model = report.model
     print(
-        f"{len(examples)} examples, C={model.c:g}; "
-        f"5-fold cross-validated: accuracy {report.cv_accuracy:.3f}, "
-        f"log-loss {report.cv_log_loss:.4f} at T=1, {report.cv_log_loss_calibrated:.4f} at the fitted "
-        f"T={model.temperature:.3f}; expected calibration error {report.cv_expected_calibration_error:.3f}"
+        f"chosen C={best:g}; {CV_FOLDS_FOR_C}-fold cross-validated: accuracy {report.cv_accuracy:.3f}, "
+        f"balanced accuracy {report.cv_balanced_accuracy:.3f}, weighted log-loss {report.cv_log_loss:.4f} "
+        "at T=1, "
+        f"{report.cv_log_loss_calibrated:.4f} at the fitted T={model.temperature:.3f}; expected calibration "
+        f"error {report.cv_expected_calibration_error:.3f}"
     )
-    if args.check:
+    return finish(report, check=args.check)
+
+
+def finish(report: TrainingReport, *, check: bool) -> int:
+    model = report.model
+    if check:
         stored = TopicModel.load(WEIGHTS_PATH)
         same = (
             stored.c == model.c

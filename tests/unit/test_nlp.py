@@ -78,7 +78,7 @@ def enricher() -> Enricher:
 
 
 def test_versions(enricher: Enricher) -> None:
-    assert enricher.versions["ner_model"] == "en_core_web_sm-3.8.0"
+    assert enricher.versions["ner_model"].startswith("en_core_web_sm-3.8.0+conll-")
     assert enricher.versions["topics"] == TOPICS_VERSION
     assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
     assert enricher.versions["code"] == ENRICH_CODE_VERSION == "3"
@@ -243,3 +243,28 @@ def test_clean_span() -> None:
     ]:
         start, end = clean_span(raw, 0, len(raw))
         assert raw[start:end] == expected
+
+
+def test_fine_tuned_ner_keeps_the_other_ontonotes_labels(enricher: Enricher) -> None:
+    doc = enricher.nlp(
+        "On Tuesday, Acme Corp. said it paid $3 billion, or 15 percent more, for 2,000 French factories, "
+        "Maria Lopez told reporters in Madrid."
+    )
+    labels = {ent.text: ent.label_ for ent in doc.ents}
+    assert labels.get("Tuesday") == "DATE"
+    assert labels.get("$3 billion") == "MONEY"
+    assert labels.get("15 percent") == "PERCENT"
+    assert labels.get("French") == "NORP"
+    assert labels.get("Maria Lopez") == "PERSON"
+    assert labels.get("Madrid") == "GPE"
+
+
+def test_fine_tuned_weights_are_part_of_the_version() -> None:
+    from services.enrich.nlp.ner_weights import fine_tuned_applies, ner_weights_suffix
+    from services.enrich.nlp.versions import current_versions
+
+    assert fine_tuned_applies("en_core_web_sm")
+    assert not fine_tuned_applies("en_core_web_md")
+    assert ner_weights_suffix("en_core_web_sm").startswith("+conll-")
+    assert current_versions("en_core_web_sm")["ner_model"].endswith(ner_weights_suffix("en_core_web_sm"))
+    assert "+conll-" not in current_versions("en_core_web_md", model_version="3.8.0")["ner_model"]

@@ -181,3 +181,36 @@ def test_length_buckets() -> None:
     assert buckets == [[1, 6, 2], [4], [5, 0], [3]]  # ascending; at most 3; padding within 10 %
     assert length_buckets([], batch_size=16) == []
     assert length_buckets([7, 7, 7], batch_size=1) == [[0], [1], [2]]
+
+
+def test_balanced_weights_give_every_subject_the_same_total() -> None:
+    from services.enrich.nlp.topics import balanced_weights
+
+    codes = ["a"] * 8 + ["b"] * 2
+    weights = balanced_weights(codes)
+    assert weights[:8].sum() == pytest.approx(weights[8:].sum())
+    assert weights.mean() == pytest.approx(1.0)
+
+
+def test_sample_weights_equal_repeated_items() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 5))
+    y = np.array([0, 1, 2] * 4, dtype=np.int64)
+    weight = np.array([2.0 if i == 0 else 1.0 for i in range(12)])
+    repeated_x, repeated_y = np.vstack([x, x[:1]]), np.concatenate([y, y[:1]])
+    # weights are scaled to mean 1 (sum 12 against 13 repeated items): the same objective needs C·13/12
+    w1, b1 = fit_logistic(x, y, c=13 / 12, classes=3, sample_weight=weight)
+    w2, b2 = fit_logistic(repeated_x, repeated_y, c=1.0, classes=3)
+    probabilities = softmax(x @ w1 + b1)
+    expected = softmax(x @ w2 + b2)
+    assert np.allclose(probabilities, expected, atol=2e-3)
+
+
+def test_balanced_accuracy_is_the_mean_of_per_subject_accuracy() -> None:
+    from services.enrich.nlp.topics import balanced_accuracy
+
+    logits = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    y = np.array([0, 0, 0, 0 + 1], dtype=np.int64)
+    assert balanced_accuracy(logits, y) == pytest.approx(1.0)
+    y = np.array([0, 0, 1, 1], dtype=np.int64)
+    assert balanced_accuracy(logits, y) == pytest.approx((1.0 + 0.5) / 2)

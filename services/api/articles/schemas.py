@@ -147,7 +147,8 @@ class ArticleDetail(ArticleSummary):
     extraction_flags: list[str] = Field(
         default_factory=list,
         description="Reason codes behind the confidence: too_short, truncated, likely_paywall, "
-        "date_from_feed, no_date, timeout, too_large, extractor_error, extractor_busy, fallback_extractor.",
+        "date_from_feed, no_date, timeout, too_large, extractor_error, extractor_busy, fallback_extractor, "
+        "cleaning_fallback.",
         examples=[["no_date"]],
     )
     raw_format: str

@@ -87,3 +87,16 @@ def affected_articles(
 
 def list_overrides(session: Session) -> list[EntityOverride]:
     return list(session.scalars(select(EntityOverride).order_by(EntityOverride.id)))
+
+
+def entity_table(session: Session) -> list[tuple[str, str, int, list[str]]]:
+    """``(name, type, article_count, aliases)`` of every entity seen in at least one article."""
+    from shared.models import EntityAlias
+
+    aliases: dict[int, list[str]] = {}
+    for entity_id, alias in session.execute(select(EntityAlias.entity_id, EntityAlias.alias)):
+        aliases.setdefault(entity_id, []).append(alias)
+    rows = session.execute(
+        select(Entity.id, Entity.name, Entity.type, Entity.article_count).where(Entity.article_count > 0)
+    )
+    return [(name, kind, count, aliases.get(entity_id, [])) for entity_id, name, kind, count in rows]

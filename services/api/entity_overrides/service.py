@@ -106,3 +106,6 @@ def remove_override(
         raise NotFound(f"no entity override {override_id}")
     requeued = _requeue(session, row, removed=True, request_id=request_id, publish=publish)
     return OverrideDeleted(id=override_id, requeued=requeued)
+
+
+#: ``created_by`` of the merge overrides written by :func:`resolve_entities`.

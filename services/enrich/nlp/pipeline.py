@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from .entities import extract_entities
 from .keyphrases import extract_keyphrases
 from .language import detect_language
 from .models import Enrichment, LanguageGuess, TopicScore
+from .ner_weights import NER_WEIGHTS_PATH, fine_tuned_applies
 from .topics import DEFAULT_THRESHOLD, TopicClassifier
 from .versions import ENRICH_CODE_VERSION, current_versions
 
@@ -40,6 +42,21 @@ def _load_model(model: str, exclude: Sequence[str]) -> Language:
         return nlp
 
 
+def load_base_model(model: str = "en_core_web_sm") -> Language:
+    """The packaged pipeline as the enricher runs it (no parser, tagger, ...), with its original NER."""
+    return _load_model(model, _NOT_NEEDED)
+
+
+def load_ner_model(model: str = "en_core_web_sm", *, fine_tuned: bool = True) -> Language:
+    """The packaged pipeline with the shipped fine-tuned NER weights (:mod:`.ner_weights`) when they apply
+    to ``model`` and ``fine_tuned`` is true."""
+    nlp = load_base_model(model)
+    if fine_tuned and fine_tuned_applies(model):
+        with gzip.open(NER_WEIGHTS_PATH, "rb") as fh:
+            nlp.get_pipe("ner").from_bytes(fh.read(), exclude=["vocab"])  # type: ignore[attr-defined]
+    return nlp
+
+
 def _joined(title: str | None, text: str) -> str:
     return f"{title}\n{text}" if title and title.strip() else text
 
@@ -48,12 +65,20 @@ class Enricher:
     """Loads spaCy and the topic model once; :meth:`enrich` / :meth:`enrich_many` are deterministic for a
     given ``versions``.  ``topic_threshold``: the lowest probability of a topic kept besides the best one."""
 
-    def __init__(self, model: str = "en_core_web_sm", *, topic_threshold: float = DEFAULT_THRESHOLD) -> None:
-        self._nlp = _load_model(model, _NOT_NEEDED)
+    def __init__(
+        self,
+        model: str = "en_core_web_sm",
+        *,
+        topic_threshold: float = DEFAULT_THRESHOLD,
+        fine_tuned_ner: bool = True,
+    ) -> None:
+        self._nlp = load_ner_model(model, fine_tuned=fine_tuned_ner)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
         self._topics = TopicClassifier(threshold=topic_threshold)
         # the same dict `newswire reprocess` compares stored enrichments with
         self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
+        if not fine_tuned_ner:
+            self.versions["ner_model"] = self.versions["ner_model"].split("+conll-")[0]
 
     @property
     def topics(self) -> TopicClassifier:

@@ -113,14 +113,24 @@ def softmax(logits: Matrix) -> Matrix:
 
 
 def fit_logistic(
-    x: Matrix, y: npt.NDArray[np.int64], *, c: float, classes: int, iterations: int = 1500
+    x: Matrix,
+    y: npt.NDArray[np.int64],
+    *,
+    c: float,
+    classes: int,
+    iterations: int = 1500,
+    sample_weight: Matrix | None = None,
 ) -> tuple[Matrix, Matrix]:
-    """Multinomial logistic regression minimising ``C·Σ cross-entropy + ½‖W‖²`` (scikit-learn's objective,
-    bias not penalised), by accelerated gradient descent from zero.  Returns ``(W, b)``."""
+    """Multinomial logistic regression minimising ``C·Σ wᵢ·cross-entropyᵢ + ½‖W‖²`` (scikit-learn's
+    objective, bias not penalised; weights ``wᵢ`` scaled to mean 1), by accelerated gradient descent from
+    zero.  Returns ``(W, b)``."""
     n, d = x.shape
     onehot = np.eye(classes)[y]
+    if sample_weight is not None:
+        onehot = onehot * (sample_weight / sample_weight.mean())[:, None]
+    row_weight = onehot.sum(axis=1, keepdims=True)  # wᵢ on the row's gradient (1 without weights)
     l2 = 1.0 / (c * n)  # the same objective divided by C·n
-    lipschitz = 0.5 * (float(np.max(np.sum(x * x, axis=1))) + 1.0) + l2
+    lipschitz = 0.5 * float(row_weight.max()) * (float(np.max(np.sum(x * x, axis=1))) + 1.0) + l2
     step = 1.0 / lipschitz
     w = np.zeros((d, classes))
     b = np.zeros(classes)
@@ -129,26 +139,29 @@ def fit_logistic(
         momentum = (k - 1) / (k + 2)
         wy = w + momentum * (w - w_prev)
         by = b + momentum * (b - b_prev)
-        error = (softmax(x @ wy + by) - onehot) / n
+        error = (softmax(x @ wy + by) * row_weight - onehot) / n
         w_prev, b_prev = w, b
         w = wy - step * (x.T @ error + l2 * wy)
         b = by - step * error.sum(axis=0)
     return w, b
 
 
-def log_loss(logits: Matrix, y: npt.NDArray[np.int64], temperature: float = 1.0) -> float:
+def log_loss(
+    logits: Matrix, y: npt.NDArray[np.int64], temperature: float = 1.0, weights: Matrix | None = None
+) -> float:
     probabilities = softmax(logits / temperature)
-    return float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(y)), y], 1e-12))))
+    losses = -np.log(np.maximum(probabilities[np.arange(len(y)), y], 1e-12))
+    return float(np.average(losses, weights=weights))
 
 
-def fit_temperature(logits: Matrix, y: npt.NDArray[np.int64]) -> float:
+def fit_temperature(logits: Matrix, y: npt.NDArray[np.int64], weights: Matrix | None = None) -> float:
     """The ``T`` minimising the log-loss of ``softmax(logits / T)`` (golden-section search on log T)."""
     low, high = math.log(0.05), math.log(20.0)
     ratio = (math.sqrt(5) - 1) / 2
     for _ in range(80):
         a = high - ratio * (high - low)
         b = low + ratio * (high - low)
-        if log_loss(logits, y, math.exp(a)) <= log_loss(logits, y, math.exp(b)):
+        if log_loss(logits, y, math.exp(a), weights) <= log_loss(logits, y, math.exp(b), weights):
             high = b
         else:
             low = a
@@ -156,7 +169,14 @@ def fit_temperature(logits: Matrix, y: npt.NDArray[np.int64]) -> float:
 
 
 def cross_validated_logits(
-    x: Matrix, y: npt.NDArray[np.int64], *, c: float, classes: int, folds: int = FOLDS
+    x: Matrix,
+    y: npt.NDArray[np.int64],
+    *,
+    c: float,
+    classes: int,
+    folds: int = FOLDS,
+    sample_weight: Matrix | None = None,
+    iterations: int = 1500,
 ) -> Matrix:
     """Logits of every example from a model trained without its fold (folds stratified by class)."""
     fold_of = np.zeros(len(y), dtype=np.int64)
@@ -166,7 +186,10 @@ def cross_validated_logits(
     logits = np.zeros((len(y), classes))
     for fold in range(folds):
         held = fold_of == fold
-        w, b = fit_logistic(x[~held], y[~held], c=c, classes=classes)
+        weight = sample_weight[~held] if sample_weight is not None else None
+        w, b = fit_logistic(
+            x[~held], y[~held], c=c, classes=classes, sample_weight=weight, iterations=iterations
+        )
         logits[held] = x[held] @ w + b
     return logits
 
@@ -215,6 +238,7 @@ class TrainingReport:
     cv_log_loss: float  #: at T = 1
     cv_log_loss_calibrated: float  #: at the fitted T
     cv_expected_calibration_error: float  #: of the top probability, 10 bins, at the fitted T
+    cv_balanced_accuracy: float = 0.0  #: mean per-subject accuracy of the cross-validated logits
 
 
 def expected_calibration_error(probabilities: Matrix, y: npt.NDArray[np.int64], bins: int = 10) -> float:
@@ -229,23 +253,52 @@ def expected_calibration_error(probabilities: Matrix, y: npt.NDArray[np.int64], 
     return total / len(y)
 
 
+def balanced_weights(codes: Sequence[str], *, power: float = 1.0) -> Matrix:
+    """Per-item weights that give every subject the same total weight (``power`` 1; 0.5: the square root
+    of that correction), so that a corpus dominated by politics does not make every article politics."""
+    counts: dict[str, int] = {}
+    for code in codes:
+        counts[code] = counts.get(code, 0) + 1
+    weights = np.array([(len(codes) / (len(counts) * counts[code])) ** power for code in codes])
+    result: Matrix = weights / weights.mean()
+    return result
+
+
+def balanced_accuracy(logits: Matrix, y: npt.NDArray[np.int64]) -> float:
+    """Mean over the subjects present of the share of their items whose top subject is right."""
+    predicted = logits.argmax(axis=1)
+    return float(np.mean([np.mean(predicted[y == k] == k) for k in np.unique(y)]))
+
+
 def train(
-    embeddings: npt.NDArray[np.floating], codes: Sequence[str], *, c: float = DEFAULT_C
+    embeddings: npt.NDArray[np.floating],
+    codes: Sequence[str],
+    *,
+    c: float = DEFAULT_C,
+    sample_weight: Matrix | None = None,
+    folds: int = FOLDS,
+    iterations: int = 1500,
 ) -> TrainingReport:
-    """Fit the temperature on 5-fold cross-validated logits of the examples (held out from the model that
-    scores them), then train on every example."""
+    """Fit the temperature on ``folds``-fold cross-validated logits of the items (held out from the model
+    that scores them), then train on every item.  ``sample_weight``: see :func:`balanced_weights`; the
+    temperature and the reported figures use the same weights."""
     x = embeddings.astype(np.float64)
     y = np.array([_CODES.index(code) for code in codes], dtype=np.int64)
     classes = len(_CODES)
-    cv = cross_validated_logits(x, y, c=c, classes=classes)
-    temperature = fit_temperature(cv, y)
-    weights, bias = fit_logistic(x, y, c=c, classes=classes)
+    cv = cross_validated_logits(
+        x, y, c=c, classes=classes, folds=folds, sample_weight=sample_weight, iterations=iterations
+    )
+    temperature = fit_temperature(cv, y, sample_weight)
+    weights, bias = fit_logistic(
+        x, y, c=c, classes=classes, sample_weight=sample_weight, iterations=iterations
+    )
     return TrainingReport(
         model=TopicModel(weights=weights, bias=bias, temperature=temperature, c=c),
         cv_accuracy=float(np.mean(cv.argmax(axis=1) == y)),
-        cv_log_loss=log_loss(cv, y),
-        cv_log_loss_calibrated=log_loss(cv, y, temperature),
+        cv_log_loss=log_loss(cv, y, 1.0, sample_weight),
+        cv_log_loss_calibrated=log_loss(cv, y, temperature, sample_weight),
         cv_expected_calibration_error=expected_calibration_error(softmax(cv / temperature), y),
+        cv_balanced_accuracy=balanced_accuracy(cv, y),
     )
 
 

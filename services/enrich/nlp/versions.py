@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .language import LANGID_VERSION
+from .ner_weights import ner_weights_suffix
 from .topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
 #: Raised when a change of our enrichment code changes its results (articles enriched before are stale).
@@ -30,7 +31,7 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
     """The versions of everything that shapes an enrichment with the spaCy pipeline `model`."""
     return {
         "spacy": _package_version("spacy") or "unknown",
-        "ner_model": f"{model}-{model_version or model_package_version(model)}",
+        "ner_model": f"{model}-{model_version or model_package_version(model)}{ner_weights_suffix(model)}",
         "langid": LANGID_VERSION,
         "topics": TOPICS_VERSION,
         "topic_embedder": TOPIC_EMBEDDER_VERSION,

@@ -41,6 +41,7 @@ FLAGS: Final[frozenset[str]] = frozenset(
         "extractor_busy",  # no extractor process was free in time: cheap fallback used
         "fallback_extractor",  # the main extractor found no body: a simpler one was used
         "stock_body",  # only stock lines ("More to follow.", "BREAKING NEWS"): the short body kept as sent
+        "cleaning_fallback",  # cleaning would have kept < 1/5 of the text's words: the text was kept whole
     }
 )
 

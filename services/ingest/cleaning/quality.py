@@ -23,6 +23,7 @@ _WEIGHTS: Final[dict[str, float]] = {
     "extractor_busy": 0.6,
     "fallback_extractor": 0.8,
     "stock_body": 0.8,
+    "cleaning_fallback": 0.7,
 }
 assert set(_WEIGHTS) == FLAGS
 

@@ -154,7 +154,7 @@ def clean_text(
     given = _caller_title(title)
     result = clean_plain_text(text, title=given, known_boilerplate=known_boilerplate)
     body = result.text.strip()
-    known: list[str] = []
+    known: list[str] = ["cleaning_fallback"] if result.fallback else []
     if not body:  # a headline-only alert: its short stock body as sent
         stock = stock_body(result.removed, title=given)
         if stock is not None:

@@ -1,0 +1,29 @@
+"""The fine-tuned NER weights shipped with Newswire (cheap to import: no spaCy).
+
+``data/ner_conll.bin.gz`` holds the NER pipe of en_core_web_sm fine-tuned on the CoNLL-2003 training split
+with the original model's other OntoNotes labels kept (``scripts/train_ner.py``).  The enricher loads the
+packaged pipeline and replaces its ``ner`` weights with these; they apply to ``en_core_web_sm`` only (another
+``NEWSWIRE_SPACY_MODEL`` runs as packaged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+NER_WEIGHTS_PATH = Path(__file__).with_name("data") / "ner_conll.bin.gz"
+#: The pipeline whose ``ner`` pipe the weights were trained from (same labels and architecture).
+BASE_MODEL = "en_core_web_sm"
+
+
+def fine_tuned_applies(model: str) -> bool:
+    """Whether the shipped weights replace the NER pipe of ``model``."""
+    return model == BASE_MODEL and NER_WEIGHTS_PATH.is_file()
+
+
+def ner_weights_suffix(model: str) -> str:
+    """``+conll-<digest>`` when the fine-tuned weights apply to ``model``, else ``""`` (part of the NER
+    model's version, so that retrained weights make stored enrichments stale)."""
+    if not fine_tuned_applies(model):
+        return ""
+    return "+conll-" + hashlib.sha256(NER_WEIGHTS_PATH.read_bytes()).hexdigest()[:8]
