@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run chaos test unit integration e2e lint typecheck eval bench bench-throughput bench-dedup bench-api install clean-data help
+.PHONY: lock run chaos test unit integration e2e lint typecheck eval bench bench-throughput bench-dedup bench-api install clean-data help
 
 help:
 	@echo "make run    - install into .venv and start the whole platform (embedded PostgreSQL + Redis)"
@@ -18,10 +18,19 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' -e clients/python
+LOCK := requirements.lock
+
+# installs are pinned: every package at the version requirements.lock names (`make lock` regenerates it
+# from pyproject.toml), then the project and the client, editable, without resolving again
+$(STAMP): pyproject.toml clients/python/pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip uv==0.13.10
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r $(LOCK)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e . -e clients/python
 	@touch $(STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip uv==0.13.10
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
 
 install: $(STAMP)
 
