@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from shared.embedded import PG_SYSTEM_USER, _run, postgres_bin_path
+from newswire_cli.dev.embedded import PG_SYSTEM_USER, _run, postgres_bin_path
 from shared.migrate import upgrade
 from tests.conftest import RUN_ID, bearer
 from tests.e2e.harness import Processes, free_port, platform_env, running, start, wait_ready
