@@ -37,7 +37,12 @@ def post_with_retry(
     for attempt in range(attempts):
         try:
             response = send(client, "POST", url, deadline=deadline, json=payload, headers=headers)
-            retryable = response.status_code >= 500 or response.status_code == 429
+            retryable = (
+                response.status_code >= 500
+                or response.status_code == 429
+                # the first try with this key still runs (e.g. it waited on a busy database)
+                or (response.status_code == 409 and "idempotency_key_in_progress" in response.text)
+            )
             if not retryable or attempt == attempts - 1:
                 return response
             retry_after = response.headers.get("retry-after", "")

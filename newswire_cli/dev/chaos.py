@@ -76,6 +76,7 @@ def source_of(run_id: str) -> str:
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IN_PROGRESS = "idempotency_key_in_progress"
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,12 @@ class Feed:
             return sum(1 for t in self.acked_at if t >= moment)
 
 
+def _in_progress(response: httpx.Response) -> bool:
+    """409 `idempotency_key_in_progress`: the first try of this article still runs (it waited on a hung
+    database); a feed retries later with the same key, as it does on 429."""
+    return response.status_code == 409 and IN_PROGRESS in response.text
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -353,7 +360,7 @@ def push_one(client: httpx.Client, feed: Feed, serial: int, *, deadline: float) 
         else:
             feed.timed(time.monotonic() - sent_at)
             feed.count(feed.responses, str(response.status_code))
-            if response.status_code not in RETRY_STATUSES:
+            if response.status_code not in RETRY_STATUSES and not _in_progress(response):
                 outcome.status = response.status_code
                 if response.is_success:
                     outcome.article_id = int(response.json()["id"])

@@ -54,7 +54,8 @@ IN_PROGRESS: dict[int | str, dict[str, Any]] = {
 }
 
 
-IDEMPOTENCY_WAIT_S = 10.0  # a retry waits this long for a concurrent request with its key to answer
+#: a retry waits this long for its twin to answer, then 409 with Retry-After (the wait holds a thread)
+IDEMPOTENCY_WAIT_S = 5.0
 
 
 def _claim(
