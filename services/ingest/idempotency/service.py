@@ -70,8 +70,12 @@ def validate_key(key: str) -> str:
     return key
 
 
-# A claim not answered within this long was left by a request whose process died: it is taken over.
-IN_PROGRESS_LEASE = timedelta(minutes=10)
+# A claim not answered within this long was left by a request whose process died (a SIGKILLed ingest
+# leaves its claim behind: the claim is committed before the work): it is taken over. Longer than any live
+# request runs (extraction is cut at NEWSWIRE_EXTRACT_TIMEOUT, each statement at the ingest role's
+# timeout), short enough that a feed retrying after a crash is answered within minutes, not blocked with
+# 409s for ten.
+IN_PROGRESS_LEASE = timedelta(seconds=90)
 WAIT_POLL_S = 0.1
 
 
