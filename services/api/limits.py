@@ -22,6 +22,12 @@ def statement_timeout(session: Session, *, ms: int | None = None, what: str = "t
     """Run the block's statements under ``SET LOCAL statement_timeout`` (NEWSWIRE_QUERY_TIMEOUT_MS by
     default), restored afterwards; a canceled statement becomes QueryTimeout (the edge rolls back)."""
     limit = ms if ms is not None else get_settings().query_timeout_ms
+    # never longer than the connection's own limit (NEWSWIRE_DB_STATEMENT_TIMEOUT_API)
+    role_ms = int(
+        session.execute(text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")).scalar_one()
+    )
+    if role_ms:
+        limit = min(limit, role_ms)
     previous = session.execute(
         text("SELECT current_setting('statement_timeout'), set_config('statement_timeout', :v, true)"),
         {"v": f"{limit}ms"},

@@ -79,7 +79,7 @@ def test_a_record_left_by_a_stopped_run_is_ignored(redis_url: str, tmp_path: Pat
     )
     queues = _cli("queues", cwd=tmp_path, env=_bare_env())
     assert queues.returncode != 0
-    assert "NEWSWIRE_REDIS_URL is not set" in queues.stderr
+    assert "NEWSWIRE_BROKER_URL" in queues.stderr
 
 
 def test_the_environment_wins_over_the_record(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -102,7 +102,7 @@ def hooks(fresh_database: Any) -> Iterator[Hooks]:
     engine = create_engine(fresh_database("webhooks"), poolclass=pool.NullPool)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
-        admin_key = auth.create_key(session=session, name="hooks", scopes=["admin"]).key
+        admin_key = auth.create_key(session=session, name="hooks", scopes=["admin"], any_source=True).key
         session.commit()
     app = create_app()
     app.state.session_factory = factory
