@@ -11,6 +11,7 @@ from typing import Any
 from celery import Celery
 from kombu import Exchange, Queue
 
+from shared.jobs.redis_transport import TRANSPORT as REDIS_TRANSPORT
 from shared.settings import Settings, get_settings
 
 #: The one enrich task, published by name (the worker registers it under this name).
@@ -65,6 +66,8 @@ def _broker_conf(settings: Settings) -> dict[str, Any]:
         }
     return {
         "broker_url": broker_url(settings) or "redis://127.0.0.1:6379/0",
+        # kombu's Redis transport, except that an ack which times out frees its prefetch slot
+        "broker_transport": REDIS_TRANSPORT,
         "broker_transport_options": {
             "visibility_timeout": VISIBILITY_TIMEOUT_S,
             "socket_connect_timeout": settings.redis_connect_timeout,
