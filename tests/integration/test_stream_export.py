@@ -10,57 +10,31 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from sqlalchemy import create_engine, pool
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from newswire_client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from services.api.stream import endpoints as stream_endpoints
-from services.enrich.articles.repository import replace_enrichment
 from shared.models import ArticleEvent, Entity
 from shared.settings import get_settings
 from tests.e2e.harness import free_port
-from tests.factories import stored_article
+from tests.factories import Committed, stored_article
+from tests.support.receiver import QuietHandler, serving
 
 
 @dataclass
-class Live:
-    factory: sessionmaker[Session]
+class Live(Committed):
     url: str
     key: str
     admin_key: str
 
     def client(self) -> NewswireClient:
         return NewswireClient(self.url, api_key=self.key, timeout=30)
-
-    def stored(self, n: int = 1, **fields: Any) -> list[int]:
-        """Queued articles (no event yet)."""
-        with self.factory() as session:
-            ids = [stored_article(session, status="queued", **fields).id for _ in range(n)]
-            session.commit()
-        return ids
-
-    def enrich(self, *ids: int) -> None:
-        """The worker's write of an enrichment (services.enrich), in one committed transaction."""
-        with self.factory() as session:
-            for article_id in ids:
-                replace_enrichment(
-                    session,
-                    article_id=article_id,
-                    entity_rows=[],
-                    topic_rows=[],
-                    keyphrases=[],
-                    language="en",
-                    language_confidence=0.99,
-                    model_versions={},
-                    attempts=1,
-                )
-            session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +212,7 @@ def test_export_streams_every_match_in_chunks_with_enrichments(
 def test_export_without_its_end_line_is_detected() -> None:
     """A server that stops mid-export (a real HTTP server in a thread sending two lines and no end)."""
 
-    class Cut(BaseHTTPRequestHandler):
+    class Cut(QuietHandler):
         def do_GET(self) -> None:
             body = b'{"id": 1}\n{"id": 2}\n'
             self.send_response(200)
@@ -247,20 +221,11 @@ def test_export_without_its_end_line_is_detected() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Cut)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with NewswireClient(f"http://127.0.0.1:{server.server_address[1]}") as nw:
-            items = nw.export()
-            assert next(items)["id"] == 1
-            with pytest.raises(ExportTruncated):
-                list(items)
-    finally:
-        server.shutdown()
+    with serving(Cut) as url, NewswireClient(url) as nw:
+        items = nw.export()
+        assert next(items)["id"] == 1
+        with pytest.raises(ExportTruncated):
+            list(items)
 
 
 def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None:

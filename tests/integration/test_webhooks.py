@@ -15,8 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,44 +23,20 @@ import pytest
 import uvicorn
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, pool
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from services.api.subscriptions import egress
 from services.api.subscriptions.tasks import Dispatcher
-from services.enrich.articles.repository import replace_enrichment
 from shared.settings import get_settings
 from tests.e2e.harness import free_port
-from tests.factories import stored_article
+from tests.factories import Committed
+from tests.support.receiver import receiver, status
 
 
 @dataclass
-class Hooks:
-    factory: sessionmaker[Session]
+class Hooks(Committed):
     url: str
     admin_key: str
-
-    def stored(self, n: int = 1, **fields: Any) -> list[int]:
-        with self.factory() as session:
-            ids = [stored_article(session, status="queued", **fields).id for _ in range(n)]
-            session.commit()
-        return ids
-
-    def enrich(self, *ids: int) -> None:
-        """The worker's write of an enrichment, in one committed transaction (the event trigger fires)."""
-        with self.factory() as session:
-            for article_id in ids:
-                replace_enrichment(
-                    session,
-                    article_id=article_id,
-                    entity_rows=[],
-                    topic_rows=[],
-                    keyphrases=[],
-                    language="en",
-                    language_confidence=0.99,
-                    model_versions={},
-                    attempts=1,
-                )
-            session.commit()
 
     def admin(self) -> httpx.Client:
         return httpx.Client(
@@ -127,62 +102,6 @@ def hooks(fresh_database: Any) -> Iterator[Hooks]:
         engine.dispose()
         for name, value in saved.items():
             setattr(settings, name, value)
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    answered: int
-    at: float = field(default_factory=time.monotonic)
-
-
-Answer = Callable[[BaseHTTPRequestHandler, int], None]
-
-
-def _status(code: int, headers: dict[str, str] | None = None) -> Answer:
-    def answer(handler: BaseHTTPRequestHandler, _: int) -> None:
-        handler.send_response(code)
-        for k, v in (headers or {}).items():
-            handler.send_header(k, v)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-
-    return answer
-
-
-@contextlib.contextmanager
-def receiver(
-    *, fail_first: int = 0, answer: Answer | None = None, delay: float = 0.0
-) -> Iterator[tuple[str, list[Received]]]:
-    """A webhook subscriber: 500 to its first ``fail_first`` requests, then ``answer`` (default 204),
-    after ``delay`` seconds."""
-    received: list[Received] = []
-    lock = threading.Lock()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:
-                n = len(received)
-                status = 500 if n < fail_first else 204
-                received.append(Received(dict(self.headers.items()), body, status))
-            if delay:
-                time.sleep(delay)
-            (answer if answer is not None and status != 500 else _status(status))(self, n)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -367,7 +286,7 @@ def test_dns_rebinding_connects_only_to_the_checked_address(monkeypatch: pytest.
 def test_redirects_are_not_followed(hooks: Hooks) -> None:
     with (
         receiver() as (elsewhere, reached),
-        receiver(answer=_status(302, {"Location": elsewhere})) as (
+        receiver(answer=status(302, {"Location": elsewhere})) as (
             url,
             received,
         ),
