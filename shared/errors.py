@@ -46,6 +46,25 @@ class NotFound(NewswireError):
     error = "not_found"
 
 
+class Conflict(NewswireError):
+    """The request conflicts with the resource's current state."""
+
+    status_code = 409
+    error = "conflict"
+
+
+class NotADuplicate(Conflict):
+    """The article is not a duplicate (nothing to undo)."""
+
+    error = "not_a_duplicate"
+
+
+class SameArticle(Conflict):
+    """The article has the same title and text as a stored original: the two are one article."""
+
+    error = "same_article"
+
+
 class PayloadTooLarge(NewswireError):
     """The request body is larger than allowed."""
 
