@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from services.api.entity_overrides import repository
 from services.api.entity_overrides.schemas import OverrideIn
-from services.api.entity_overrides.service import OverrideExists, add_override
+from services.api.entity_overrides.service import add_override
 from services.enrich.entities.resolution import EntityRow, MergeProposal, propose_merges
+from shared.errors import OverrideExists
 from shared.jobs.enqueue import Publisher
 
 RESOLUTION_AUTHOR = "entity-resolution"

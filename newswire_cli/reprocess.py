@@ -72,8 +72,8 @@ def reprocess(
     from services.api.reprocess import service
     from services.api.reprocess.schemas import ReprocessFilter
     from shared.db import session_scope
+    from shared.errors import VersionsUnknown
     from shared.logging import configure_logging
-    from shared.versions import VersionsUnknown
     from shared.versions import current as current_versions
 
     settings = get_settings()

@@ -50,13 +50,21 @@ def _ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
+def statement_timeout_ms(role: Role, settings: Settings | None = None) -> int:
+    """The ``statement_timeout`` (milliseconds, 0: off) a connection of `role` starts with: known from the
+    settings, so a caller that narrows it for one query (``SET LOCAL``) need not ask the server."""
+    if role == "default":
+        return 0
+    return _ms(getattr(settings or get_settings(), f"db_statement_timeout_{role}"))
+
+
 def session_options(role: Role, settings: Settings | None = None) -> dict[str, int]:
     """The PostgreSQL settings (milliseconds, 0: off) a connection of `role` starts with."""
     settings = settings or get_settings()
     if role == "default":  # the CLI, migrations, scripts: only the connect timeout
         return {}
     return {
-        "statement_timeout": _ms(getattr(settings, f"db_statement_timeout_{role}")),
+        "statement_timeout": statement_timeout_ms(role, settings),
         "lock_timeout": _ms(getattr(settings, f"db_lock_timeout_{role}")),
         "idle_in_transaction_session_timeout": _ms(
             getattr(settings, f"db_idle_in_transaction_timeout_{role}")

@@ -46,6 +46,43 @@ class NotFound(NewswireError):
     error = "not_found"
 
 
+class Conflict(NewswireError):
+    """The request conflicts with the resource's current state."""
+
+    status_code = 409
+    error = "conflict"
+
+
+class NotADuplicate(Conflict):
+    """The article is not a duplicate (nothing to undo)."""
+
+    error = "not_a_duplicate"
+
+
+class SameArticle(Conflict):
+    """The article has the same title and text as a stored original: the two are one article."""
+
+    error = "same_article"
+
+
+class NotFailed(Conflict):
+    """Only failed articles can be retried."""
+
+    error = "not_failed"
+
+
+class OverrideExists(Conflict):
+    """One override per (kind, surface, type)."""
+
+    error = "override_exists"
+
+
+class IdempotencyKeyInProgress(Conflict):
+    """A request with this Idempotency-Key is still being processed; retry shortly."""
+
+    error = "idempotency_key_in_progress"
+
+
 class PayloadTooLarge(NewswireError):
     """The request body is larger than allowed."""
 
@@ -65,6 +102,18 @@ class ValidationFailed(NewswireError):
 
     status_code = 422
     error = "validation_error"
+
+
+class InvalidIdempotencyKey(ValidationFailed):
+    """The Idempotency-Key header must be 1 to 255 visible ASCII characters."""
+
+    error = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    """This Idempotency-Key was already used for a different request."""
+
+    error = "idempotency_key_reused"
 
 
 class RateLimited(NewswireError):
@@ -94,6 +143,13 @@ class DatabaseBusy(ServiceUnavailable):
 
     def __init__(self, detail: Any = None) -> None:
         super().__init__(detail, headers={"Retry-After": "2"})
+
+
+class VersionsUnknown(NewswireError):
+    """No worker has recorded the versions it enriches with, and nothing is enriched yet."""
+
+    status_code = 503
+    error = "versions_unknown"
 
 
 class QueryTimeout(NewswireError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
@@ -359,11 +360,20 @@ def health_router(extra_checks: list[Callable[[], None]] | None = None) -> APIRo
     return router
 
 
-def create_base_app(*, title: str, service: str, max_body_bytes: int, version: str) -> FastAPI:
-    app = FastAPI(title=title, version=version)
+def create_base_app(*, title: str, service: str, max_body_bytes: int, threads: int, version: str) -> FastAPI:
+    """What every HTTP service has: its database role, one error shape, request context and metrics, the
+    body limit, ``threads`` request threads (set in the serving event loop) and /healthz, /readyz."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        set_thread_limit(threads)
+        yield
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.session_factory = None
     app.state.db_role = service if service in ROLES else None
     install_error_handlers(app)
     install_request_context(app, service=service)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.include_router(health_router())
     return app

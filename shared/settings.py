@@ -300,7 +300,8 @@ class Settings(BaseSettings):
         default=5_000,
         ge=1,
         description="Longest a read query that cannot use the precomputed counts may run (a search, a "
-        "facet over a free-text or entity filter); above it the answer is a 503 `query_timeout`.",
+        "facet over a free-text or entity filter), never more than NEWSWIRE_DB_STATEMENT_TIMEOUT_API; above "
+        "it the answer is a 504 `query_timeout`.",
     )
     entity_view_window: int = Field(
         default=5_000,

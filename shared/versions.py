@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from shared.errors import NewswireError
+from shared.errors import VersionsUnknown
 from shared.models import Article, ArticleStatus, ModelVersion
 
 #: Recorded with an enrichment but not part of its version key: a change of operator entity overrides
@@ -31,13 +31,6 @@ def version_key(versions: Mapping[str, Any] | None) -> str | None:
     if not names:
         return None
     return ";".join(f"{name}={versions[name]}" for name in names)  # type: ignore[index]
-
-
-class VersionsUnknown(NewswireError):
-    """No worker has recorded the versions it enriches with, and nothing is enriched yet."""
-
-    status_code = 503
-    error = "versions_unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,22 +202,14 @@ def bearer(key: str) -> dict[str, str]:
 def cli_api_key(env: dict[str, str], *scopes: str, name: str = "e2e", sources: tuple[str, ...] = ()) -> str:
     """A key made with `newswire keys create` against the database of `env` (for real processes); one that
     can write is bound to `sources`, else any-source."""
-    import subprocess
-    import sys
+    from tests.support.cli import newswire
 
     args = [arg for scope in scopes for arg in ("--scope", scope)]
     if sources:
         args += [arg for source in sources for arg in ("--source", source)]
     elif "ingest" in scopes or "admin" in scopes:
         args.append("--any-source")
-    result = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "keys", "create", "--name", name, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = newswire("keys", "create", "--name", name, *args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("nw_"), result.stdout

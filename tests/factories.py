@@ -5,8 +5,11 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 _counter = itertools.count(1)
@@ -193,3 +196,43 @@ def stored_article(session: Any, **fields: Any) -> Any:
         session.add(ArticleTopic(article_id=article.id, topic_code=code, score=score))
     session.flush()
     return article
+
+
+def write_enrichment(session: Any, *, article_id: int) -> None:
+    """The worker's write of an enrichment with no entities or topics (services.enrich), in the caller's
+    transaction: at its commit the article is enriched and the event trigger fires."""
+    from services.enrich.articles.repository import replace_enrichment
+
+    replace_enrichment(
+        session,
+        article_id=article_id,
+        entity_rows=[],
+        topic_rows=[],
+        keyphrases=[],
+        language="en",
+        language_confidence=0.99,
+        model_versions={},
+        attempts=1,
+    )
+
+
+@dataclass
+class Committed:
+    """Articles stored and enriched each in its own committed transaction (for tests of what happens at
+    commit time: the event trigger, the stream, webhooks)."""
+
+    factory: sessionmaker[Session]
+
+    def stored(self, n: int = 1, **fields: Any) -> list[int]:
+        """Queued articles (no event yet)."""
+        with self.factory() as session:
+            ids = [int(stored_article(session, status="queued", **fields).id) for _ in range(n)]
+            session.commit()
+        return ids
+
+    def enrich(self, *ids: int) -> None:
+        """The worker's write of an enrichment of each article, in one committed transaction."""
+        with self.factory() as session:
+            for article_id in ids:
+                write_enrichment(session, article_id=article_id)
+            session.commit()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -20,7 +17,7 @@ from services.api.stream.endpoints import router as stream_router
 from services.api.subscriptions.endpoints import router as subscriptions_router
 from services.api.topics.endpoints import router as topics_router
 from shared import __version__
-from shared.http import ETagMiddleware, create_base_app, health_router, set_thread_limit
+from shared.http import ETagMiddleware, create_base_app
 from shared.settings import get_settings
 
 
@@ -28,16 +25,13 @@ def create_app() -> FastAPI:
     """The read API (webhooks are delivered by their own process, `newswire webhooks`)."""
     settings = get_settings()
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        set_thread_limit(settings.http_threads)
-        yield
-
     app = create_base_app(
-        title="Newswire API", service="api", max_body_bytes=settings.max_body_bytes, version=__version__
+        title="Newswire API",
+        service="api",
+        max_body_bytes=settings.max_body_bytes,
+        threads=settings.http_threads,
+        version=__version__,
     )
-    app.router.lifespan_context = lifespan
-    app.include_router(health_router())
     app.include_router(articles_router)
     app.include_router(entities_router)
     app.include_router(topics_router)

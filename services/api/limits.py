@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from shared.db import statement_timeout_ms
 from shared.errors import QueryTimeout
 from shared.settings import get_settings
 
@@ -20,14 +21,15 @@ def _canceled(exc: OperationalError) -> bool:
 @contextmanager
 def statement_timeout(session: Session, *, ms: int | None = None, what: str = "the query") -> Iterator[None]:
     """Run the block's statements under ``SET LOCAL statement_timeout`` (NEWSWIRE_QUERY_TIMEOUT_MS by
-    default), restored afterwards; a canceled statement becomes QueryTimeout (the edge rolls back)."""
-    limit = ms if ms is not None else get_settings().query_timeout_ms
-    # never longer than the connection's own limit (NEWSWIRE_DB_STATEMENT_TIMEOUT_API)
-    role_ms = int(
-        session.execute(text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")).scalar_one()
-    )
-    if role_ms:
-        limit = min(limit, role_ms)
+    default), restored afterwards; a canceled statement becomes QueryTimeout (the edge rolls back).
+
+    Never longer than the read API connection's own limit (NEWSWIRE_DB_STATEMENT_TIMEOUT_API, which every
+    statement of the API runs under): that one is known from the settings, so no query asks for it."""
+    settings = get_settings()
+    limit = ms if ms is not None else settings.query_timeout_ms
+    connection_ms = statement_timeout_ms("api", settings)
+    if connection_ms:
+        limit = min(limit, connection_ms)
     previous = session.execute(
         text("SELECT current_setting('statement_timeout'), set_config('statement_timeout', :v, true)"),
         {"v": f"{limit}ms"},

@@ -3,16 +3,13 @@ own process, `newswire relay`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import structlog
 from fastapi import FastAPI
 
 from services.ingest.articles.endpoints import router as articles_router
 from services.ingest.articles.ops_endpoints import router as dedup_ops_router
 from shared import __version__
-from shared.http import create_base_app, health_router, set_thread_limit
+from shared.http import create_base_app
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
@@ -21,16 +18,13 @@ log = structlog.get_logger("newswire.ingest")
 def create_app() -> FastAPI:
     settings = get_settings()
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        set_thread_limit(settings.http_threads)
-        yield
-
     app = create_base_app(
-        title="Newswire ingest", service="ingest", max_body_bytes=settings.max_body_bytes, version=__version__
+        title="Newswire ingest",
+        service="ingest",
+        max_body_bytes=settings.max_body_bytes,
+        threads=settings.http_threads,
+        version=__version__,
     )
-    app.router.lifespan_context = lifespan
-    app.include_router(health_router())
     app.include_router(articles_router)
     app.include_router(dedup_ops_router)
     return app

@@ -114,6 +114,25 @@ def wait_ready(url: str, processes: Processes, logs: Path, timeout: float = 90) 
     pytest.fail(f"{url} not ready after {timeout} s\n{log_tails(logs)}")
 
 
+def start_platform(
+    processes: Processes, env: dict[str, str], logs: Path, *, worker: str | None = None, relay: bool = True
+) -> tuple[str, str]:
+    """Start `serve ingest` and `serve api` on free ports, the outbox relay (unless ``relay`` is false)
+    and, when ``worker`` names one, an enrich worker (concurrency 1, hostname ``worker@%h``); wait until
+    ingest and the API are ready. Returns their base URLs."""
+    ingest_port, api_port = free_port(), free_port()
+    start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
+    start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+    if relay:
+        start(processes, "relay", ["relay"], env, logs)
+    if worker is not None:
+        start(processes, "worker", ["worker", "--concurrency", "1", "--hostname", f"{worker}@%h"], env, logs)
+    ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
+    wait_ready(f"{ingest_url}/readyz", processes, logs)
+    wait_ready(f"{api_url}/readyz", processes, logs)
+    return ingest_url, api_url
+
+
 def forget_queue(redis_url: str, queue: str) -> None:
     """Delete a test queue and every key that names it (Celery's unacked entries included)."""
     client = redis.Redis.from_url(redis_url)

@@ -5,8 +5,6 @@ webhooks), its pair is never merged again and its later revisions are accepted."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,9 @@ from sqlalchemy import create_engine, pool, text
 
 from tests.conftest import RUN_ID, bearer
 from tests.e2e import harness
-from tests.e2e.harness import ROOT, free_port, platform_env, running, start, wait_ready
+from tests.e2e.harness import platform_env, running, start_platform
 from tests.factories import article_payload, story_text, syndicated_copy
+from tests.support.cli import newswire
 
 pytestmark = pytest.mark.e2e
 
@@ -36,18 +35,6 @@ def _wait_status(api: httpx.Client, article_id: int, status: str, timeout: float
     pytest.fail(f"article {article_id} not {status} in {timeout} s: {detail}")
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newswire_cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_undo_restores_an_article_end_to_end(fresh_database: Any, redis_url: str, tmp_path: Path) -> None:
     database_url: str = fresh_database("dedup_undo")
     queue = f"enrich-undo-{RUN_ID}"
@@ -55,22 +42,12 @@ def test_undo_restores_an_article_end_to_end(fresh_database: Any, redis_url: str
         database_url=database_url, redis_url=redis_url, queue=queue, scopes=("ingest", "read", "admin")
     )
     headers = bearer(env["NEWSWIRE_API_KEY"])
-    ingest_port, api_port = free_port(), free_port()
     engine = create_engine(database_url, poolclass=pool.NullPool)
     try:
         with running() as processes:
-            start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, tmp_path)
-            start(processes, "api", ["serve", "api", "--port", str(api_port)], env, tmp_path)
-            start(
-                processes,
-                "worker",
-                ["worker", "--concurrency", "1", "--hostname", f"undo-{RUN_ID}@%h"],
-                env,
-                tmp_path,
+            ingest_url, api_url = start_platform(
+                processes, env, tmp_path, worker=f"undo-{RUN_ID}", relay=False
             )
-            ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
-            wait_ready(f"{ingest_url}/readyz", processes, tmp_path)
-            wait_ready(f"{api_url}/readyz", processes, tmp_path)
             with (
                 httpx.Client(base_url=ingest_url, headers=headers, timeout=60) as ingest,
                 httpx.Client(base_url=api_url, headers=headers, timeout=60) as api,
@@ -91,11 +68,11 @@ def test_undo_restores_an_article_end_to_end(fresh_database: Any, redis_url: str
                 )
                 _wait_status(api, original_id, "enriched")
 
-                why = _cli(env, "dedup", "why", str(copy_id))
+                why = newswire("dedup", "why", str(copy_id), env=env)
                 assert why.returncode == 0, why.stderr
                 assert json.loads(why.stdout)["dedup_reason"]["matched"] == original_id
 
-                undone = _cli(env, "dedup", "undo", str(copy_id), "--by", "e2e operator")
+                undone = newswire("dedup", "undo", str(copy_id), "--by", "e2e operator", env=env)
                 assert undone.returncode == 0, undone.stdout + undone.stderr
                 assert json.loads(undone.stdout.strip().splitlines()[-1])["was_duplicate_of"] == original_id
 

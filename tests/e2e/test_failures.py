@@ -5,8 +5,6 @@ Each test has its own database and its own queue, and starts (and always stops) 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,6 @@ from shared.models import OutboxEvent
 from tests.conftest import RUN_ID, bearer
 from tests.e2e import harness
 from tests.e2e.harness import (
-    ROOT,
     Processes,
     check_alive,
     free_port,
@@ -30,9 +27,10 @@ from tests.e2e.harness import (
     platform_env,
     running,
     start,
-    wait_ready,
+    start_platform,
 )
 from tests.factories import article_payload
+from tests.support.cli import newswire
 
 pytestmark = pytest.mark.e2e
 
@@ -98,15 +96,7 @@ def forget_queue(redis_url: str) -> Iterator[list[str]]:
 
 def _queues_table(env: dict[str, str], queue: str) -> dict[str, str]:
     """`newswire queues` as a user runs it; the row of `queue` as {column: value}."""
-    result = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "queues"],
-        env={**env, "COLUMNS": "250", "NO_COLOR": "1"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = newswire("queues", env={**env, "COLUMNS": "250", "NO_COLOR": "1"}, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
 
@@ -138,22 +128,9 @@ def test_permanent_failure_is_recorded(
     )
     logs = tmp_path / "logs"
     logs.mkdir()
-    ingest_port, api_port = free_port(), free_port()
-    ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
 
     with running() as processes:
-        start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-        start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-        start(processes, "relay", ["relay"], env, logs)
-        start(
-            processes,
-            "worker",
-            ["worker", "--concurrency", "1", "--hostname", f"fail-model-{RUN_ID}@%h"],
-            env,
-            logs,
-        )
-        wait_ready(f"{ingest_url}/readyz", processes, logs)
-        wait_ready(f"{api_url}/readyz", processes, logs)
+        ingest_url, api_url = start_platform(processes, env, logs, worker=f"fail-model-{RUN_ID}")
 
         accepted = httpx.post(
             f"{ingest_url}/v1/articles", json=article_payload(), timeout=30, headers=_auth(env)
@@ -207,17 +184,11 @@ def test_redis_down_then_back(fresh_database: Any, tmp_path: Path) -> None:
     )
     logs = tmp_path / "logs"
     logs.mkdir()
-    ingest_port, api_port = free_port(), free_port()
-    ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
     embedded_redis = EmbeddedRedis(tmp_path / "redis-data", redis_port)
 
     try:
         with running() as processes:
-            start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-            start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-            start(processes, "relay", ["relay"], env, logs)
-            wait_ready(f"{ingest_url}/readyz", processes, logs)
-            wait_ready(f"{api_url}/readyz", processes, logs)
+            ingest_url, api_url = start_platform(processes, env, logs)
 
             # --- Redis is down: the article is accepted and kept in the outbox ----------------------
             payload = article_payload()

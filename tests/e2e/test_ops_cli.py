@@ -20,6 +20,7 @@ from tests.conftest import RUN_ID, bearer
 from tests.e2e.harness import ROOT, forget_queue, free_port, platform_env, running, start, stop, wait_ready
 from tests.e2e.test_ops_metrics import scrape, value, wait_statuses
 from tests.factories import article_payload
+from tests.support import cli
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +29,7 @@ SESSION = "queues"
 
 
 def newswire(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newswire_cli", *args],
-        env={**env, "COLUMNS": "200", "NO_COLOR": "1", "NEWSWIRE_LOG_JSON": "false"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli.newswire(*args, env={**env, "COLUMNS": "200", "NO_COLOR": "1", "NEWSWIRE_LOG_JSON": "false"})
 
 
 def tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

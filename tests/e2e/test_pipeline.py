@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +12,13 @@ import httpx
 import pytest
 
 from tests.conftest import RUN_ID, bearer
-from tests.e2e.harness import ROOT, Processes, free_port, platform_env, start, stop, wait_ready
+from tests.e2e.harness import (
+    platform_env,
+    running,
+    start_platform,
+)
 from tests.factories import SAMPLES
+from tests.support.cli import newswire
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +47,6 @@ def platform(
 ) -> Iterator[Platform]:
     database_url: str = fresh_database("e2e")  # type: ignore[operator]
     logs = tmp_path_factory.mktemp("e2e-logs")
-    ingest_port, api_port = free_port(), free_port()
     # `newswire ingest` sends the key too
     env = platform_env(
         database_url=database_url,
@@ -52,43 +54,14 @@ def platform(
         queue=f"enrich-e2e-{RUN_ID}",
         scopes=("ingest", "read"),
     )
-    commands = {
-        "ingest": ["serve", "ingest", "--port", str(ingest_port)],
-        "api": ["serve", "api", "--port", str(api_port)],
-        "relay": ["relay"],
-        "worker": ["worker", "--concurrency", "1", "--hostname", f"e2e-{RUN_ID}@%h"],
-    }
-    processes: Processes = {}
-    for name, args in commands.items():
-        start(processes, name, args, env, logs)
-    try:
-        ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
-        wait_ready(f"{ingest_url}/readyz", processes, logs)
-        wait_ready(f"{api_url}/readyz", processes, logs)
+    with running() as processes:
+        ingest_url, api_url = start_platform(processes, env, logs, worker=f"e2e-{RUN_ID}")
         yield Platform(ingest_url, api_url, env, logs)
-    finally:
-        stop(processes)
 
 
 def _push_samples(platform: Platform) -> dict[str, object]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "newswire_cli",
-            "ingest",
-            str(SAMPLES),
-            "--url",
-            platform.ingest_url,
-            "--source",
-            "samples",
-        ],
-        env=platform.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = newswire(
+        "ingest", str(SAMPLES), "--url", platform.ingest_url, "--source", "samples", env=platform.env
     )
     assert result.returncode == 0, result.stdout + result.stderr
     summary: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -161,15 +134,7 @@ def test_samples_flow_through_the_platform(platform: Platform) -> None:
 
 
 def test_queues_command_reports_the_run(platform: Platform) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "queues"],
-        env={**platform.env, "COLUMNS": "200"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = newswire("queues", env={**platform.env, "COLUMNS": "200"}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"enrich-e2e-{RUN_ID}" in result.stdout
     assert "enriched" in result.stdout

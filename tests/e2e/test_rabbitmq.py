@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import RUN_ID, bearer
-from tests.e2e.harness import free_port, log_tails, platform_env, running, start, wait_ready
+from tests.e2e.harness import log_tails, platform_env, running, start_platform
 from tests.factories import article_payload
 from tests.integration.test_rabbitmq import RABBITMQ_URL, delete_queue, require_rabbitmq
 
@@ -25,7 +25,6 @@ def test_an_article_is_enriched_through_rabbitmq(
     require_rabbitmq()
     database_url: str = fresh_database("rabbitmq")  # type: ignore[operator]
     queue = f"enrich-rmq-{RUN_ID}"
-    ingest_port, api_port = free_port(), free_port()
     env = platform_env(
         database_url=database_url,
         redis_url=redis_url,
@@ -37,19 +36,7 @@ def test_an_article_is_enriched_through_rabbitmq(
     logs = tmp_path
     try:
         with running() as processes:
-            start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-            start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-            start(processes, "relay", ["relay"], env, logs)
-            start(
-                processes,
-                "worker",
-                ["worker", "--concurrency", "1", "--hostname", f"rmq-{RUN_ID}@%h"],
-                env,
-                logs,
-            )
-            ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
-            wait_ready(f"{ingest_url}/readyz", processes, logs)
-            wait_ready(f"{api_url}/readyz", processes, logs)
+            ingest_url, api_url = start_platform(processes, env, logs, worker=f"rmq-{RUN_ID}")
             with httpx.Client(timeout=30, headers=bearer(key)) as client:
                 response = client.post(f"{ingest_url}/v1/articles", json=article_payload(source="rmq-wire"))
                 assert response.status_code == 202, response.text

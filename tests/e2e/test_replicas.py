@@ -26,7 +26,7 @@ import pytest
 from newswire_cli.dev.embedded import PG_SYSTEM_USER, _run, postgres_bin_path
 from shared.migrate import upgrade
 from tests.conftest import RUN_ID, bearer
-from tests.e2e.harness import Processes, free_port, platform_env, running, start, wait_ready
+from tests.e2e.harness import Processes, free_port, platform_env, running, start_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -110,16 +110,12 @@ def test_reads_use_the_replica_and_fall_back_to_the_primary(
         NEWSWIRE_READ_MAX_LAG_SECONDS="2",
         NEWSWIRE_READ_RETRY_SECONDS="1",
     )
-    ingest_port, api_port = free_port(), free_port()
     headers = bearer(env["NEWSWIRE_API_KEY"])
     with running() as processes:
         processes_: Processes = processes
-        start(processes_, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, tmp_path)
-        start(processes_, "api", ["serve", "api", "--port", str(api_port)], env, tmp_path)
-        wait_ready(f"http://127.0.0.1:{ingest_port}/readyz", processes_, tmp_path)
-        wait_ready(f"http://127.0.0.1:{api_port}/readyz", processes_, tmp_path)
-        ingest = httpx.Client(base_url=f"http://127.0.0.1:{ingest_port}", headers=headers, timeout=30)
-        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", headers=headers, timeout=30)
+        ingest_url, api_url = start_platform(processes_, env, tmp_path, relay=False)
+        ingest = httpx.Client(base_url=ingest_url, headers=headers, timeout=30)
+        api = httpx.Client(base_url=api_url, headers=headers, timeout=30)
 
         def push(title: str) -> int:
             token = uuid.uuid4().hex[:8]

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import bearer
 from tests.e2e.harness import ROOT, free_port
+from tests.support.cli import newswire
 
 pytestmark = pytest.mark.e2e
 
@@ -84,14 +85,7 @@ def test_run_starts_everything_enriches_the_samples_and_stops_cleanly(tmp_path: 
         record = tmp_path / "data" / "platform.json"
         assert record.stat().st_mode & 0o777 == 0o600
         cli_env = {k: v for k, v in env.items() if k == "NEWSWIRE_DATA_DIR" or not k.startswith("NEWSWIRE_")}
-        queues = subprocess.run(
-            [sys.executable, "-m", "newswire_cli", "queues"],
-            cwd=ROOT,
-            env=cli_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        queues = newswire("queues", env=cli_env)
         assert queues.returncode == 0, queues.stderr
         assert "not yet published" in queues.stdout  # the database was reached too
         assert "is not set" not in queues.stdout

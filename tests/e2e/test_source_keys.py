@@ -6,8 +6,6 @@ byte-identical; a year-9999 date is refused, and one already stored leaves every
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,9 +17,14 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import RUN_ID, bearer, cli_api_key
-from tests.e2e.harness import ROOT, Processes, free_port, platform_env, start, stop, wait_ready
+from tests.e2e.harness import (
+    platform_env,
+    running,
+    start_platform,
+)
 from tests.factories import article_payload, story_text
 from tests.read_paths import read_every_path, server_errors
+from tests.support.cli import newswire
 
 pytestmark = pytest.mark.e2e
 
@@ -50,22 +53,13 @@ def platform(
         "feed1": cli_api_key(env, "ingest", name="sourceless 1"),
         "feed2": cli_api_key(env, "ingest", name="sourceless 2"),
     }
-    ingest_port, api_port = free_port(), free_port()
-    processes: Processes = {}
-    start(processes, "ingest", ["serve", "ingest", "--port", str(ingest_port)], env, logs)
-    start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-    start(processes, "worker", ["worker", "--concurrency", "1", "--hostname", f"keys-{RUN_ID}@%h"], env, logs)
-    try:
-        ingest_url, api_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{api_port}"
-        wait_ready(f"{ingest_url}/readyz", processes, logs)
-        wait_ready(f"{api_url}/readyz", processes, logs)
+    with running() as processes:
+        ingest_url, api_url = start_platform(processes, env, logs, worker=f"keys-{RUN_ID}", relay=False)
         with (
             httpx.Client(base_url=ingest_url, timeout=60) as ingest,
             httpx.Client(base_url=api_url, headers=bearer(env["NEWSWIRE_API_KEY"]), timeout=60) as api,
         ):
             yield Platform(ingest, api, env, database_url, keys)
-    finally:
-        stop(processes)
 
 
 def _push(platform: Platform, who: str, payload: dict[str, Any]) -> httpx.Response:
@@ -150,15 +144,7 @@ def test_no_feed_can_overwrite_another_feeds_article(platform: Platform) -> None
 
 
 def test_keys_list_shows_the_sources(platform: Platform) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "keys", "list", "--json"],
-        env=platform.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = newswire("keys", "list", "--json", env=platform.env)
     assert result.returncode == 0, result.stderr
     keys = {k["name"]: k for k in json.loads(result.stdout)}
     assert keys["alpha feed"]["sources"] == ["alpha"]
@@ -186,14 +172,6 @@ def test_a_year_9999_date_leaves_every_read_path_at_200(platform: Platform) -> N
     seen = read_every_path(platform.api, article_ids=(article_id,))
     assert not server_errors(seen), server_errors(seen)[:5]
     assert {status for _, status, _ in seen} == {200}, [s for s in seen if s[1] != 200][:5]
-    sources = subprocess.run(
-        [sys.executable, "-m", "newswire_cli", "sources", "--json"],
-        env=platform.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    sources = newswire("sources", "--json", env=platform.env)
     assert sources.returncode in (0, 1), sources.stderr  # 1: a source is flagged, not an error
     assert "Traceback" not in sources.stderr

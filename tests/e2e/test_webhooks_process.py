@@ -8,9 +8,7 @@ import hashlib
 import hmac
 import json
 import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,50 +17,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import sessionmaker
 
-from services.enrich.articles.repository import replace_enrichment
 from tests.conftest import RUN_ID
 from tests.e2e.harness import free_port, log_tails, platform_env, running, start, wait_ready
-from tests.factories import stored_article
-
-
-def _receiver() -> tuple[ThreadingHTTPServer, list[tuple[dict[str, str], bytes]]]:
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(
-                (dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"])))
-            )
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, received
+from tests.factories import Committed
+from tests.support.receiver import receiver
 
 
 def _enrich(database_url: str, source: str) -> int:
     engine = create_engine(database_url, poolclass=pool.NullPool)
     try:
-        with sessionmaker(bind=engine, expire_on_commit=False)() as session:
-            article_id = int(stored_article(session, status="queued", source=source).id)
-            session.commit()
-            replace_enrichment(
-                session,
-                article_id=article_id,
-                entity_rows=[],
-                topic_rows=[],
-                keyphrases=[],
-                language="en",
-                language_confidence=0.99,
-                model_versions={},
-                attempts=1,
-            )
-            session.commit()
+        writes = Committed(sessionmaker(bind=engine, expire_on_commit=False))
+        (article_id,) = writes.stored(source=source)
+        writes.enrich(article_id)
         return article_id
     finally:
         engine.dispose()
@@ -82,42 +48,38 @@ def test_the_webhooks_process_delivers_and_serves_its_metrics(
         NEWSWIRE_WEBHOOK_INTERVAL_SECONDS="0.2",
         NEWSWIRE_WEBHOOKS_METRICS_PORT=str(metrics_port),
     )
-    server, received = _receiver()
     api_url, metrics_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{metrics_port}/metrics"
     headers = {"Authorization": f"Bearer {env['NEWSWIRE_API_KEY']}"}
     secret = "an-end-to-end-secret-0123"
-    try:
-        with running() as processes:
-            start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
-            wait_ready(f"{api_url}/readyz", processes, logs)
-            created = httpx.post(
-                f"{api_url}/v1/subscriptions",
-                headers=headers,
-                json={
-                    "name": "e2e",
-                    "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
-                    "secret": secret,
-                    "filter": {"source": ["e2e-hooks"]},
-                },
-            )
-            assert created.status_code == 201, created.text
-            article_id = _enrich(database_url, "e2e-hooks")
-            time.sleep(3)
-            assert received == [], "the API process delivers nothing: that is the webhooks process's job"
+    with receiver() as (hook_url, received), running() as processes:
+        start(processes, "api", ["serve", "api", "--port", str(api_port)], env, logs)
+        wait_ready(f"{api_url}/readyz", processes, logs)
+        created = httpx.post(
+            f"{api_url}/v1/subscriptions",
+            headers=headers,
+            json={
+                "name": "e2e",
+                "url": hook_url,
+                "secret": secret,
+                "filter": {"source": ["e2e-hooks"]},
+            },
+        )
+        assert created.status_code == 201, created.text
+        article_id = _enrich(database_url, "e2e-hooks")
+        time.sleep(3)
+        assert received == [], "the API process delivers nothing: that is the webhooks process's job"
 
-            start(processes, "webhooks", ["webhooks"], env, logs)
-            deadline = time.monotonic() + 60
-            while not received and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert received, f"no delivery\n{log_tails(logs)}"
-            wait_ready(metrics_url, processes, logs)
-            page = httpx.get(metrics_url).text
-            webhooks = processes["webhooks"]
-            webhooks.send_signal(signal.SIGTERM)
-            code = webhooks.wait(30)
-    finally:
-        server.shutdown()
-    (hook_headers, body) = received[0]
+        start(processes, "webhooks", ["webhooks"], env, logs)
+        deadline = time.monotonic() + 60
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert received, f"no delivery\n{log_tails(logs)}"
+        wait_ready(metrics_url, processes, logs)
+        page = httpx.get(metrics_url).text
+        webhooks = processes["webhooks"]
+        webhooks.send_signal(signal.SIGTERM)
+        code = webhooks.wait(30)
+    hook_headers, body = received[0].headers, received[0].body
     assert json.loads(body)["article"]["id"] == article_id
     fields = dict(part.split("=", 1) for part in hook_headers["Newswire-Signature"].split(","))
     expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256).hexdigest()

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.factories import SAMPLES
+from tests.support.cli import newswire
 
-ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_001 = "samples/001_a4acd85c8333343b.txt"
 SAMPLE_004 = "samples/004_2f71f833eff9ab30.txt"
 CLEAN_KEYS = {"file", "title", "text", "published_at", "modified_at", "authors", "removed"}
@@ -24,15 +23,7 @@ def _newswire(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "NEWSWIRE_LOG_JSON": "false"}
     env.update(env_overrides or {})
-    return subprocess.run(
-        [sys.executable, "-m", "newswire_cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return newswire(*args, env=env, timeout=timeout)
 
 
 def _json_lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

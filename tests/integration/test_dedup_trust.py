@@ -4,6 +4,7 @@ read API in-process on a real PostgreSQL (issue 14)."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import httpx
 import pytest
@@ -155,47 +156,33 @@ def test_a_legacy_exact_duplicate_with_another_title_is_undone_with_the_new_key(
     body = "More to follow."
     legacy = content_hash(body)  # the key before titles were part of it
     original = stored_article(db_session, title="Quake hits Tokyo", text=body, content_hash=legacy)
-    copy = stored_article(
-        db_session,
-        title="Markets close higher",
-        text=body,
-        content_hash=legacy,
-        status="duplicate",
-        duplicate_of=original.id,
-        duplicate_method="exact",
-        duplicate_score=1.0,
-    )
-    db_session.commit()
+
+    def legacy_copy(title: str) -> Any:
+        """An exact duplicate of `original` stored under the legacy key, committed."""
+        row = stored_article(
+            db_session,
+            title=title,
+            text=body,
+            content_hash=legacy,
+            status="duplicate",
+            duplicate_of=original.id,
+            duplicate_method="exact",
+            duplicate_score=1.0,
+        )
+        db_session.commit()
+        return row
+
+    copy = legacy_copy("Markets close higher")
     admin = bearer(make_key("admin", name="operator"))
     answer = ingest_client.post(f"/v1/ops/articles/{copy.id}/not-duplicate", headers=admin)
     assert answer.status_code == 202, answer.text
     db_session.refresh(copy)
     assert copy.content_hash == content_hash(body, title="Markets close higher")
 
-    same = stored_article(
-        db_session,
-        title="Quake hits Tokyo",
-        text=body,
-        content_hash=legacy,
-        status="duplicate",
-        duplicate_of=original.id,
-        duplicate_method="exact",
-        duplicate_score=1.0,
-    )
-    db_session.commit()
+    same = legacy_copy("Quake hits Tokyo")
     # its original keeps the legacy key: no original has this title and text under the new key yet
     assert ingest_client.post(f"/v1/ops/articles/{same.id}/not-duplicate", headers=admin).status_code == 202
-    third = stored_article(
-        db_session,
-        title="Quake hits Tokyo",
-        text=body,
-        content_hash=legacy,
-        status="duplicate",
-        duplicate_of=original.id,
-        duplicate_method="exact",
-        duplicate_score=1.0,
-    )
-    db_session.commit()
+    third = legacy_copy("Quake hits Tokyo")
     conflict = ingest_client.post(f"/v1/ops/articles/{third.id}/not-duplicate", headers=admin)
     assert (conflict.status_code, conflict.json()["error"]) == (409, "same_article")
 

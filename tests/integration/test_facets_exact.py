@@ -19,6 +19,7 @@ from services.enrich.articles import service as enrich_service
 from services.enrich.nlp import Enricher
 from shared.models import Article
 from tests.integration.test_query_api import SOURCES, T0, _corpus
+from tests.support.timeouts import assert_query_timeout_answers_504
 
 DAY = timedelta(days=1)
 
@@ -204,14 +205,7 @@ def test_counts_are_exact_after_enrichment_re_enrichment_and_an_override(
 def test_a_scan_over_its_timeout_is_a_clear_504(
     api_client: httpx.Client, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "query_timeout_ms", 200)
-    with engine.connect() as other:  # another transaction holds a lock the scan must wait for
-        other.execute(text("LOCK TABLE topics IN ACCESS EXCLUSIVE MODE"))
-        response = api_client.get("/v1/articles/facets", params={"q": "budget"})
-        other.rollback()
-    assert response.status_code == 504, response.text
-    assert response.json()["error"] == "query_timeout"
-    assert response.headers["Retry-After"] == "5"
-    assert api_client.get("/v1/articles/facets", params={"q": "budget"}).status_code == 200
+    """Another transaction holds a lock the scan must wait for."""
+    assert_query_timeout_answers_504(
+        api_client, engine, monkeypatch, path="/v1/articles/facets", params={"q": "budget"}, locked="topics"
+    )

@@ -14,6 +14,7 @@ import pytest
 
 from shared.settings import PLATFORM_FILE, Settings, load_settings, record_platform
 from tests.e2e.harness import ROOT
+from tests.support.cli import newswire
 
 FreshDatabase = Callable[[str], str]
 
@@ -24,14 +25,7 @@ def _bare_env(**extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newswire_cli", *args],
-        cwd=cwd,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return newswire(*args, env={**env, "PYTHONPATH": str(ROOT)}, cwd=cwd)
 
 
 def _record(folder: Path, *, pid: int, database_url: str | None, redis_url: str | None) -> Path:

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from services.api.articles.repository import split_prefixes
 from tests.factories import stored_article
+from tests.support.timeouts import assert_query_timeout_answers_504
 
 NOW = datetime.now(UTC)
 
@@ -100,12 +101,7 @@ def test_the_rank_window_bounds_the_candidates(
 def test_a_search_over_its_timeout_is_a_clear_504(
     api_client: httpx.Client, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.settings import get_settings
-
-    monkeypatch.setattr(get_settings(), "query_timeout_ms", 200)
-    with engine.connect() as other:  # another transaction holds a lock the search must wait for
-        other.execute(text("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE"))
-        response = api_client.get("/v1/articles", params={"q": "harbor"})
-        other.rollback()
-    assert response.status_code == 504, response.text
-    assert response.json()["error"] == "query_timeout"
+    """Another transaction holds a lock the search must wait for."""
+    assert_query_timeout_answers_504(
+        api_client, engine, monkeypatch, path="/v1/articles", params={"q": "harbor"}, locked="articles"
+    )

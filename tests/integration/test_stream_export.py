@@ -6,61 +6,32 @@ test_webhooks.py)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, pool
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from newswire_client import ApiError, ExportTruncated, NewswireClient, StreamEvent
 from services.api.stream import endpoints as stream_endpoints
-from services.enrich.articles.repository import replace_enrichment
 from shared.models import ArticleEvent, Entity
 from shared.settings import get_settings
-from tests.e2e.harness import free_port
-from tests.factories import stored_article
+from tests.factories import Committed, stored_article
+from tests.support.live import live_server, wait_for
+from tests.support.receiver import QuietHandler, serving
 
 
 @dataclass
-class Live:
-    factory: sessionmaker[Session]
+class Live(Committed):
     url: str
     key: str
     admin_key: str
 
     def client(self) -> NewswireClient:
         return NewswireClient(self.url, api_key=self.key, timeout=30)
-
-    def stored(self, n: int = 1, **fields: Any) -> list[int]:
-        """Queued articles (no event yet)."""
-        with self.factory() as session:
-            ids = [stored_article(session, status="queued", **fields).id for _ in range(n)]
-            session.commit()
-        return ids
-
-    def enrich(self, *ids: int) -> None:
-        """The worker's write of an enrichment (services.enrich), in one committed transaction."""
-        with self.factory() as session:
-            for article_id in ids:
-                replace_enrichment(
-                    session,
-                    article_id=article_id,
-                    entity_rows=[],
-                    topic_rows=[],
-                    keyphrases=[],
-                    language="en",
-                    language_confidence=0.99,
-                    model_versions={},
-                    attempts=1,
-                )
-            session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -76,30 +47,11 @@ def live(fresh_database: Any) -> Iterator[Live]:
         session.commit()
     app = create_app()
     app.state.session_factory = factory
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the API server did not start")
-        time.sleep(0.05)
     try:
-        yield Live(factory=factory, url=f"http://127.0.0.1:{port}", key=key, admin_key=admin_key)
+        with live_server(app) as url:
+            yield Live(factory=factory, url=url, key=key, admin_key=admin_key)
     finally:
-        server.should_exit = True
-        thread.join(30)
         engine.dispose()
-
-
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not after {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def _articles(events: Iterator[StreamEvent], n: int) -> list[StreamEvent]:
@@ -138,7 +90,7 @@ def test_reconnect_with_last_event_id_gets_what_was_missed_and_nothing_twice(liv
         live.enrich(ids[0])
         (first,) = _articles(events, 1)
         events.close()  # the client goes: the server ends that stream
-        _wait_for(lambda: stream_endpoints._open_streams == 0, "the stream closed on the server", timeout=20)
+        wait_for(lambda: stream_endpoints._open_streams == 0, "the stream closed on the server", timeout=20)
         assert first.data
         assert first.data["id"] == ids[0]
         live.enrich(ids[1], ids[2])  # while disconnected
@@ -238,7 +190,7 @@ def test_export_streams_every_match_in_chunks_with_enrichments(
 def test_export_without_its_end_line_is_detected() -> None:
     """A server that stops mid-export (a real HTTP server in a thread sending two lines and no end)."""
 
-    class Cut(BaseHTTPRequestHandler):
+    class Cut(QuietHandler):
         def do_GET(self) -> None:
             body = b'{"id": 1}\n{"id": 2}\n'
             self.send_response(200)
@@ -247,20 +199,11 @@ def test_export_without_its_end_line_is_detected() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Cut)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with NewswireClient(f"http://127.0.0.1:{server.server_address[1]}") as nw:
-            items = nw.export()
-            assert next(items)["id"] == 1
-            with pytest.raises(ExportTruncated):
-                list(items)
-    finally:
-        server.shutdown()
+    with serving(Cut) as url, NewswireClient(url) as nw:
+        items = nw.export()
+        assert next(items)["id"] == 1
+        with pytest.raises(ExportTruncated):
+            list(items)
 
 
 def test_new_routes_document_every_parameter_with_an_example(live: Live) -> None:
@@ -286,7 +229,7 @@ def test_open_streams_are_capped_per_key_with_429(live: Live, monkeypatch: pytes
             lines = first.iter_lines()  # kept: a dropped line iterator closes the connection
             next(lines)  # the stream is open on the server
             second = http.get("/v1/stream", params={"max_seconds": 1})
-        _wait_for(lambda: stream_endpoints._open_streams == 0, "the first stream closed on the server")
+        wait_for(lambda: stream_endpoints._open_streams == 0, "the first stream closed on the server")
         third = http.get("/v1/stream", params={"max_seconds": 0.5})
     assert second.status_code == 429, second.text
     assert second.json()["error"] == "rate_limited"

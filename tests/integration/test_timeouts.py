@@ -16,7 +16,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.orm import sessionmaker
 
 from shared.auth import service as auth_service
@@ -26,7 +26,7 @@ from shared.deadline import DeadlineExceeded, ResponseTooLarge, send
 from shared.jobs.broker import ENRICH_TASK, create_celery
 from shared.jobs.queues import DEPTH_ERRORS, broker_depth
 from shared.redisconn import redis_client
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 from tests.conftest import bearer
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -54,16 +54,16 @@ def timeouts_database(fresh_database: Any) -> str:
     return url
 
 
-def _api_engine(url: str, **limits: float) -> Engine:
-    """An engine made as `newswire serve api` makes it, with the given limits."""
-    return create_engine(url, poolclass=pool.NullPool, connect_args=connect_args("api", Settings(**limits)))
-
-
 @contextlib.contextmanager
-def _api(url: str, **limits: float) -> Iterator[TestClient]:
+def _api(url: str, monkeypatch: pytest.MonkeyPatch, **limits: float) -> Iterator[TestClient]:
+    """The read API as `newswire serve api` runs it with the given limits: its connections (the role's
+    timeouts) and its per-query timeout read the same settings."""
     from services.api.app import create_app
 
-    engine = _api_engine(url, **limits)
+    settings = get_settings()
+    for name, value in limits.items():
+        monkeypatch.setattr(settings, name, value)
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args("api", settings))
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     with factory() as session:
         key = auth_service.create_key(session=session, name="timeouts", scopes=["read"]).key
@@ -91,8 +91,13 @@ def _articles_locked(url: str) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("path", ["/v1/articles?q=bank", "/v1/articles/facets?q=bank"])
-def test_a_query_past_its_statement_timeout_answers_504(timeouts_database: str, path: str) -> None:
-    with _api(timeouts_database, db_statement_timeout_api=0.5, db_lock_timeout_api=0) as client:
+def test_a_query_past_its_statement_timeout_answers_504(
+    timeouts_database: str, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role's statement timeout (0.5 s) is below NEWSWIRE_QUERY_TIMEOUT_MS (30 s here): a search or a
+    scanned facet is held to the shorter one."""
+    limits = {"db_statement_timeout_api": 0.5, "db_lock_timeout_api": 0, "query_timeout_ms": 30_000}
+    with _api(timeouts_database, monkeypatch, **limits) as client:
         with _articles_locked(timeouts_database):
             started = time.monotonic()
             response = client.get(path)
@@ -104,8 +109,10 @@ def test_a_query_past_its_statement_timeout_answers_504(timeouts_database: str, 
         assert client.get(path).status_code == 200  # the lock gone, the same query answers
 
 
-def test_a_lock_not_granted_in_time_answers_503(timeouts_database: str) -> None:
-    with _api(timeouts_database, db_statement_timeout_api=30, db_lock_timeout_api=0.3) as client:
+def test_a_lock_not_granted_in_time_answers_503(
+    timeouts_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _api(timeouts_database, monkeypatch, db_statement_timeout_api=30, db_lock_timeout_api=0.3) as client:
         with _articles_locked(timeouts_database):
             started = time.monotonic()
             response = client.get("/v1/articles")

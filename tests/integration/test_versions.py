@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from shared import versions
+from shared.errors import VersionsUnknown
 from shared.models import Article, ModelVersion
 
 NEW = {"code": "9", "ner_model": "m_test-1.0", "spacy": "3.8.0"}
@@ -51,6 +52,6 @@ def test_without_a_record_the_latest_enrichment_of_the_model_counts(db_session: 
 
 
 def test_unknown_versions_are_a_503(db_session: Session) -> None:
-    with pytest.raises(versions.VersionsUnknown) as caught:
+    with pytest.raises(VersionsUnknown) as caught:
         versions.current(db_session, model="no_worker_ever")
     assert caught.value.status_code == 503

@@ -15,53 +15,27 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, pool
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from services.api.subscriptions import egress
 from services.api.subscriptions.tasks import Dispatcher
-from services.enrich.articles.repository import replace_enrichment
 from shared.settings import get_settings
-from tests.e2e.harness import free_port
-from tests.factories import stored_article
+from tests.factories import Committed
+from tests.support.live import live_server, wait_for
+from tests.support.receiver import receiver, status
 
 
 @dataclass
-class Hooks:
-    factory: sessionmaker[Session]
+class Hooks(Committed):
     url: str
     admin_key: str
-
-    def stored(self, n: int = 1, **fields: Any) -> list[int]:
-        with self.factory() as session:
-            ids = [stored_article(session, status="queued", **fields).id for _ in range(n)]
-            session.commit()
-        return ids
-
-    def enrich(self, *ids: int) -> None:
-        """The worker's write of an enrichment, in one committed transaction (the event trigger fires)."""
-        with self.factory() as session:
-            for article_id in ids:
-                replace_enrichment(
-                    session,
-                    article_id=article_id,
-                    entity_rows=[],
-                    topic_rows=[],
-                    keyphrases=[],
-                    language="en",
-                    language_confidence=0.99,
-                    model_versions={},
-                    attempts=1,
-                )
-            session.commit()
 
     def admin(self) -> httpx.Client:
         return httpx.Client(
@@ -106,91 +80,20 @@ def hooks(fresh_database: Any) -> Iterator[Hooks]:
         session.commit()
     app = create_app()
     app.state.session_factory = factory
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the API server did not start")
-        time.sleep(0.05)
     dispatcher = Dispatcher(factory)
     loop = threading.Thread(target=dispatcher.run_forever, daemon=True)
-    loop.start()
     try:
-        yield Hooks(factory=factory, url=f"http://127.0.0.1:{port}", admin_key=admin_key)
+        with live_server(app) as url:
+            loop.start()
+            try:
+                yield Hooks(factory=factory, url=url, admin_key=admin_key)
+            finally:
+                dispatcher.stop(wait=False)
+                loop.join(30)
     finally:
-        dispatcher.stop(wait=False)
-        loop.join(30)
-        server.should_exit = True
-        thread.join(30)
         engine.dispose()
         for name, value in saved.items():
             setattr(settings, name, value)
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    answered: int
-    at: float = field(default_factory=time.monotonic)
-
-
-Answer = Callable[[BaseHTTPRequestHandler, int], None]
-
-
-def _status(code: int, headers: dict[str, str] | None = None) -> Answer:
-    def answer(handler: BaseHTTPRequestHandler, _: int) -> None:
-        handler.send_response(code)
-        for k, v in (headers or {}).items():
-            handler.send_header(k, v)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-
-    return answer
-
-
-@contextlib.contextmanager
-def receiver(
-    *, fail_first: int = 0, answer: Answer | None = None, delay: float = 0.0
-) -> Iterator[tuple[str, list[Received]]]:
-    """A webhook subscriber: 500 to its first ``fail_first`` requests, then ``answer`` (default 204),
-    after ``delay`` seconds."""
-    received: list[Received] = []
-    lock = threading.Lock()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:
-                n = len(received)
-                status = 500 if n < fail_first else 204
-                received.append(Received(dict(self.headers.items()), body, status))
-            if delay:
-                time.sleep(delay)
-            (answer if answer is not None and status != 500 else _status(status))(self, n)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not after {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def _signatures(header: str) -> tuple[str, list[str]]:
@@ -223,8 +126,8 @@ def test_webhook_is_signed_retried_until_it_succeeds_with_one_delivery_id(
         (a1,) = hooks.stored(source="hook-a")
         (b1,) = hooks.stored(source="hook-b")  # does not match
         hooks.enrich(a1, b1)
-        _wait_for(lambda: any(r.answered == 204 for r in received), "a delivery accepted")
-        _wait_for(lambda: hooks.deliveries(sub["id"])[0]["status"] == "delivered", "recorded")
+        wait_for(lambda: any(r.answered == 204 for r in received), "a delivery accepted")
+        wait_for(lambda: hooks.deliveries(sub["id"])[0]["status"] == "delivered", "recorded")
         (delivery,) = hooks.deliveries(sub["id"])
         with hooks.admin() as admin:
             listed = admin.get("/v1/subscriptions").json()["items"]
@@ -258,11 +161,11 @@ def test_a_receiver_that_keeps_failing_ends_in_failed_deliveries(
         sub = hooks.subscribe(url, "hook-down")
         ids = hooks.stored(2, source="hook-down")
         hooks.enrich(*ids)
-        _wait_for(lambda: len(hooks.deliveries(sub["id"], status="failed")) == 2, "both deliveries failed")
+        wait_for(lambda: len(hooks.deliveries(sub["id"], status="failed")) == 2, "both deliveries failed")
         failed = hooks.deliveries(sub["id"], status="failed")
         sent_before_retry = len(received)
         retried = admin.post(f"/v1/subscriptions/{sub['id']}/deliveries/retry").json()
-        _wait_for(lambda: len(received) > sent_before_retry, "a failed delivery sent again")
+        wait_for(lambda: len(received) > sent_before_retry, "a failed delivery sent again")
         assert admin.post("/v1/subscriptions/999999/deliveries/retry").status_code == 404
     assert retried == {"requeued": 2}
     assert sorted(d["article_id"] for d in failed) == sorted(ids)
@@ -367,14 +270,14 @@ def test_dns_rebinding_connects_only_to_the_checked_address(monkeypatch: pytest.
 def test_redirects_are_not_followed(hooks: Hooks) -> None:
     with (
         receiver() as (elsewhere, reached),
-        receiver(answer=_status(302, {"Location": elsewhere})) as (
+        receiver(answer=status(302, {"Location": elsewhere})) as (
             url,
             received,
         ),
     ):
         sub = hooks.subscribe(url, "hook-redirect")
         hooks.enrich(*hooks.stored(source="hook-redirect"))
-        _wait_for(
+        wait_for(
             lambda: hooks.deliveries(sub["id"])[0]["attempts"] >= 1 if hooks.deliveries(sub["id"]) else False,
             "tried",
         )
@@ -457,7 +360,7 @@ def test_a_trickling_receiver_is_cut_at_the_total_deadline(
     with raw_receiver(trickle) as (url, _):
         sub = hooks.subscribe(url, "hook-trickle")
         hooks.enrich(*hooks.stored(source="hook-trickle"))
-        _wait_for(
+        wait_for(
             lambda: bool(hooks.deliveries(sub["id"])) and hooks.deliveries(sub["id"])[0]["attempts"] == 1,
             "cut",
         )
@@ -495,13 +398,13 @@ def test_a_2xx_whose_body_trickles_is_delivered_and_cut_at_the_deadline(
     with raw_receiver(slow_body) as (url, _):
         sub = hooks.subscribe(url, "hook-slow-body")
         hooks.enrich(*hooks.stored(source="hook-slow-body"))
-        _wait_for(
+        wait_for(
             lambda: (
                 bool(hooks.deliveries(sub["id"])) and hooks.deliveries(sub["id"])[0]["status"] == "delivered"
             ),
             "delivered",
         )
-        _wait_for(lambda: bool(hung_up), "the client hung up", timeout=10)
+        wait_for(lambda: bool(hung_up), "the client hung up", timeout=10)
     (delivery,) = hooks.deliveries(sub["id"])
     assert delivery["attempts"] == 1
     assert delivery["last_status_code"] == 200
@@ -535,13 +438,13 @@ def test_an_oversized_answer_is_read_only_up_to_the_cap(
     with raw_receiver(flood) as (url, _):
         sub = hooks.subscribe(url, "hook-flood")
         hooks.enrich(*hooks.stored(source="hook-flood"))
-        _wait_for(
+        wait_for(
             lambda: (
                 bool(hooks.deliveries(sub["id"])) and hooks.deliveries(sub["id"])[0]["status"] == "delivered"
             ),
             "delivered",
         )
-        _wait_for(lambda: bool(sent), "the receiver saw the connection end")
+        wait_for(lambda: bool(sent), "the receiver saw the connection end")
     assert sent[0] < 50_000_000, "the client stopped reading and hung up long before the end"
     assert _sample("newswire_webhook_answers_truncated_total") == truncated_before + 1
 
@@ -553,13 +456,13 @@ def test_a_slow_subscriber_never_delays_another(hooks: Hooks) -> None:
         hooks.subscribe(slow_url, "hook-slow")
         hooks.subscribe(fast_url, "hook-fast")
         hooks.enrich(*hooks.stored(6, source="hook-slow"))
-        _wait_for(lambda: len(slow) >= 1, "the slow receiver got a request")
+        wait_for(lambda: len(slow) >= 1, "the slow receiver got a request")
         start = time.monotonic()
         hooks.enrich(*hooks.stored(source="hook-fast"))
-        _wait_for(lambda: len(fast) == 1, "the fast receiver got its article", timeout=20)
+        wait_for(lambda: len(fast) == 1, "the fast receiver got its article", timeout=20)
         fast_after = time.monotonic() - start
         in_flight_slow = len(slow)
-        _wait_for(lambda: len(slow) == 6, "every slow delivery made", timeout=60)
+        wait_for(lambda: len(slow) == 6, "every slow delivery made", timeout=60)
     assert fast_after < 2.5, fast_after  # settle (1 s) + a pass, not behind 3 s answers
     assert in_flight_slow <= get_settings().webhook_subscription_concurrency
 
@@ -577,13 +480,13 @@ def test_rotating_the_secret_signs_with_both_during_the_grace_period(hooks: Hook
         assert rotated.json()["secret"] == new
         assert rotated.json()["previous_secret_valid_until"] is not None
         hooks.enrich(*hooks.stored(source="hook-rotate"))
-        _wait_for(lambda: len(received) == 1, "delivered during the grace period")
+        wait_for(lambda: len(received) == 1, "delivered during the grace period")
         ended = admin.post(f"/v1/subscriptions/{sub['id']}/rotate-secret", json={"grace_hours": 0})
         assert ended.status_code == 200
         newest = ended.json()["secret"]
         assert ended.json()["previous_secret_valid_until"] is None
         hooks.enrich(*hooks.stored(source="hook-rotate"))
-        _wait_for(lambda: len(received) == 2, "delivered after the grace period ended")
+        wait_for(lambda: len(received) == 2, "delivered after the grace period ended")
         missing = admin.post("/v1/subscriptions/999999/rotate-secret")
     t, both = _signatures(received[0].headers["Newswire-Signature"])
     assert len(both) == 2

@@ -15,19 +15,12 @@ from services.api.entity_overrides.schemas import (
     OverrideSaved,
 )
 from shared.entity_overrides import normalise_surface, override_set
-from shared.errors import NewswireError, NotFound
+from shared.errors import NotFound, OverrideExists
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import EntityOverride
 
 log = structlog.get_logger("newswire.overrides")
-
-
-class OverrideExists(NewswireError):
-    """One override per (kind, surface, type)."""
-
-    status_code = 409
-    error = "override_exists"
 
 
 def _out(row: EntityOverride) -> OverrideOut:

@@ -25,7 +25,7 @@ from services.api.ops.schemas import (
     SourcesOut,
 )
 from services.api.pagination import decode_cursor, encode_cursor
-from shared.errors import NewswireError, NotFound
+from shared.errors import NotFailed, NotFound
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.jobs.queues import QueueStats, collect
@@ -33,13 +33,6 @@ from shared.models import Article, ArticleStatus
 from shared.settings import Settings
 
 log = structlog.get_logger("newswire.ops")
-
-
-class NotFailed(NewswireError):
-    """Only failed articles can be retried."""
-
-    status_code = 409
-    error = "not_failed"
 
 
 def queue_out(stats: QueueStats) -> QueueOut:

@@ -19,27 +19,13 @@ from sqlalchemy.orm import Session
 
 from services.ingest.articles import neardup, repository
 from services.ingest.articles.dedup import content_hash
-from shared.errors import NewswireError, NotFound
+from shared.errors import NotADuplicate, NotFound, SameArticle
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.dedup")
-
-
-class NotADuplicate(NewswireError):
-    """The article is not a duplicate (nothing to undo)."""
-
-    status_code = 409
-    error = "not_a_duplicate"
-
-
-class SameArticle(NewswireError):
-    """The article has the same title and text as a stored original: the two are one article."""
-
-    status_code = 409
-    error = "same_article"
 
 
 @dataclass(frozen=True, slots=True)

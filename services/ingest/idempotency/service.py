@@ -20,31 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.idempotency import repository
 from shared.db import session_scope
-from shared.errors import NewswireError, ValidationFailed
+from shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 
 log = structlog.get_logger("newswire.idempotency")
 
 MAX_KEY_CHARS = 255
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII
-
-
-class InvalidIdempotencyKey(ValidationFailed):
-    """The Idempotency-Key header must be 1 to 255 visible ASCII characters."""
-
-    error = "invalid_idempotency_key"
-
-
-class IdempotencyKeyReused(ValidationFailed):
-    """This Idempotency-Key was already used for a different request."""
-
-    error = "idempotency_key_reused"
-
-
-class IdempotencyKeyInProgress(NewswireError):
-    """A request with this Idempotency-Key is still being processed; retry shortly."""
-
-    status_code = 409
-    error = "idempotency_key_in_progress"
 
 
 @dataclass(frozen=True)

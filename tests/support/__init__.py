@@ -1,0 +1,1 @@
+"""Helpers several test modules share (not fixtures: plain functions and context managers)."""
