@@ -35,6 +35,7 @@ from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
 from shared.http import MAX_ROW_ID
 from shared.models import Article, ArticleStatus
+from shared.schemas import CleaningReport
 from shared.settings import get_settings
 
 MAX_VALUES = 50  # values of one repeated parameter
@@ -399,7 +400,7 @@ def get_article(*, session: Session, article_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"article {article_id} does not exist")
     topics = repository.topics_for(session, article_ids=[row.id])[row.id]
-    cleaning = row.cleaning or {}
+    cleaning = CleaningReport.from_json(row.cleaning)
     item = summary_json(row, topics)
     item.update(
         text=row.text,
@@ -411,9 +412,9 @@ def get_article(*, session: Session, article_id: int) -> dict[str, Any]:
         model_versions=row.model_versions,
         entities=[_entity_json(e) for e in repository.entity_details_for(session, article_id=row.id)],
         keyphrases=[{"phrase": k["phrase"], "score": k["score"]} for k in row.keyphrases or []],
-        removed=[{"text": r["text"], "reason": r["reason"]} for r in cleaning.get("removed", [])],
-        extraction_confidence=cleaning.get("confidence"),
-        extraction_flags=list(cleaning.get("flags", [])),
+        removed=[{"text": r.text, "reason": r.reason} for r in cleaning.removed],
+        extraction_confidence=cleaning.confidence,
+        extraction_flags=list(cleaning.flags),
         raw_format=row.raw_format,
         stages={
             "published_at": row.published_at,

@@ -23,6 +23,7 @@ from shared.errors import ServiceUnavailable, ValidationFailed
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
 from shared.models import ArticleStatus, RawFormat
+from shared.schemas import CleaningReport, RemovedText
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
@@ -113,16 +114,16 @@ def _content_values(
         "authors": cleaned.authors,
         "site_name": cleaned.site_name,
         "language_hint": payload.language or cleaned.language,
-        "cleaning": {
-            "removed": [{"text": p.text, "reason": p.reason} for p in cleaned.removed],
-            "page_title": cleaned.title,
-            "page_canonical_url": cleaned.canonical_url,
-            "published_at_from": "feed"
+        "cleaning": CleaningReport(
+            removed=[RemovedText(text=p.text, reason=p.reason) for p in cleaned.removed],
+            page_title=cleaned.title,
+            page_canonical_url=cleaned.canonical_url,
+            published_at_from="feed"
             if payload.published_at
             else ("content" if _sane_date(cleaned.published_at) else None),
-            "confidence": cleaned.confidence,
-            "flags": list(cleaned.flags),
-        },
+            confidence=cleaned.confidence,
+            flags=list(cleaned.flags),
+        ).to_json(),
         "received_at": received_at,
         "cleaned_at": cleaned_at,
         "stored_at": func.clock_timestamp(),
@@ -177,8 +178,8 @@ def _unchanged_input(article: Any, content: dict[str, Any]) -> str | None:
     source's boilerplate learnt since.  So the same input under the same title is the same revision,
     unless the stored text was a fallback and this one is a full extraction; and a fallback of a new
     input never replaces a full extraction (:class:`ExtractorBusy` / :class:`ExtractionFailed`)."""
-    stored_fallback = _is_fallback((article.cleaning or {}).get("flags") or [])
-    new_flags: list[str] = content["cleaning"]["flags"]
+    stored_fallback = _is_fallback(CleaningReport.from_json(article.cleaning).flags)
+    new_flags = CleaningReport.from_json(content["cleaning"]).flags
     new_fallback = _is_fallback(new_flags)
     if article.raw_content == content["raw_content"] and article.title == content["title"]:
         if stored_fallback and not new_fallback:
