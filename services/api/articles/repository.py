@@ -156,7 +156,7 @@ def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
     if f.statuses:
         where.append(Article.status.in_(f.statuses))
     elif not f.include_duplicates:
-        where.append(Article.status != ArticleStatus.DUPLICATE.value)
+        where.append(Article.status != ArticleStatus.DUPLICATE)
     if f.story_id is not None:
         where.append(Article.story_id == f.story_id)
     if f.published_from is not None:
