@@ -311,15 +311,15 @@ def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
             counts = repository.facet_counts(session, f=f, limit=limit, entities_per_type=limit)
         method = "scan"
     entities: dict[str, list[EntityCountOut]] = {}
-    for name, type_, entity_id, n in counts["entity"]:
-        entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
+    for e in counts.entities:
+        entities.setdefault(e.type, []).append(EntityCountOut(id=e.id, name=e.name, count=e.count))
     return FacetsOut(
-        matched=counts["matched"],
+        matched=counts.matched,
         capped=False,
         method=method,
-        topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
-        sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
-        languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
+        topics=[TopicCountOut(code=t.code, label=t.label, count=t.count) for t in counts.topics],
+        sources=[CountOut(value=c.value, count=c.count) for c in counts.sources],
+        languages=[CountOut(value=c.value, count=c.count) for c in counts.languages],
         entities=entities,
     )
 
