@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
 
+from services.api.articles.schemas import EntityMode
 from shared.models import (
     Article,
     ArticleEntity,
@@ -42,7 +43,6 @@ from shared.models import (
     Topic,
 )
 
-EntityMode = Literal["all", "any"]
 SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
 # what a list item shows (not the body, the raw input or the cleaning report), in the answer's order
 SUMMARY = (

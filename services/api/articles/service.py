@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
@@ -14,9 +14,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from services.api.articles import repository
-from services.api.articles.repository import ArticleFilter, EntityMode
+from services.api.articles.repository import ArticleFilter
 from services.api.articles.schemas import (
     ARTICLE_FIELDS,
+    MAX_QUERY_CHARS,
+    MAX_VALUES,
+    ArticleQuery,
     ArticleSort,
     ArticleStages,
     ArticleSummary,
@@ -37,30 +40,6 @@ from shared.http import MAX_ROW_ID
 from shared.models import Article, ArticleStatus
 from shared.schemas import CleaningReport
 from shared.settings import get_settings
-
-MAX_VALUES = 50  # values of one repeated parameter
-MAX_QUERY_CHARS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleQuery:
-    """The filter parameters as the caller sent them (lists, facets and exports share them)."""
-
-    q: str | None = None
-    entity: Sequence[str] = ()
-    entity_mode: EntityMode = "all"
-    entity_type: Sequence[str] = ()
-    topic: Sequence[str] = ()
-    min_topic_score: float = 0.0
-    source: Sequence[str] = ()
-    language: Sequence[str] = ()
-    status: Sequence[str] = ()
-    include_duplicates: bool = False
-    published_from: datetime | None = None
-    published_to: datetime | None = None
-    ingested_from: datetime | None = None
-    ingested_to: datetime | None = None
-    story: int | None = None
 
 
 def _check_range(name: str, start: datetime | None, end: datetime | None) -> None:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from services.api.articles import service as articles_service
 from services.api.articles.endpoints import QueryDep
 from services.api.articles.repository import ArticleFilter
-from services.api.articles.service import ArticleQuery
+from services.api.articles.schemas import ArticleQuery
 from services.api.readdb import ReadSessionDep, read_factory
 from services.api.stream import service
 from shared.auth.dependencies import RequireRead

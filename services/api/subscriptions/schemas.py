@@ -5,9 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
-from services.api.articles.repository import EntityMode
-from services.api.articles.schemas import ArticleSummary
-from services.api.articles.service import MAX_QUERY_CHARS, MAX_VALUES, ArticleQuery
+from services.api.articles.schemas import (
+    MAX_QUERY_CHARS,
+    MAX_VALUES,
+    ArticleQuery,
+    ArticleSummary,
+    EntityMode,
+)
 
 DeliveryStatusName = Literal["pending", "delivered", "failed"]  # shared.models.DeliveryStatus
 
