@@ -21,13 +21,11 @@ from services.api.cache import cached
 from services.api.jsonbody import JsonBody
 from services.api.readdb import ReadDep, ReadSessionDep, read_factory
 from shared.auth.dependencies import LimitExport, LimitFacets, LimitSearch, RequireRead
-from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId
-from shared.settings import get_settings
+from shared.http import AT_MOST_PAGE_SIZE_MAX, ERROR_RESPONSES, MAX_ROW_ID, RowId, page_size_query
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[RequireRead], responses=ERROR_RESPONSES
 )
-_settings = get_settings()
 
 
 def article_query(query: Annotated[ArticleQuery, Query()]) -> ArticleQuery:
@@ -49,6 +47,7 @@ def list_articles(
     request: Request,
     session: ReadSessionDep,
     query: QueryDep,
+    *,
     sort: Annotated[
         ArticleSort | None,
         Query(
@@ -66,9 +65,7 @@ def list_articles(
             examples=["title,published_at"],
         ),
     ] = [],  # noqa: B006
-    limit: Annotated[
-        int, Query(ge=1, le=_settings.page_size_max, description="Page size.", examples=[20])
-    ] = (_settings.page_size_default),
+    limit: Annotated[int, page_size_query(description="Page size.", examples=[20]), AT_MOST_PAGE_SIZE_MAX],
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.", examples=["WyJpbmdlc3RlZC4..."])
     ] = None,
