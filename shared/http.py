@@ -12,13 +12,14 @@ from typing import Annotated, Any
 import anyio
 import anyio.to_thread
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter, Histogram
 from psycopg import errors as psycopg_errors
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import ROLES, session_factory
 from shared.errors import DatabaseBusy, NewswireError, QueryTimeout
+from shared.settings import Settings, get_settings
 
 log = structlog.get_logger("newswire.http")
 
@@ -292,6 +294,45 @@ def _get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs when the handler returns, before the response is sent, so a failed
 # commit is answered as an error instead of a success the database never saw.
 SessionDep = Annotated[Session, Depends(_get_session, scope="function")]
+
+
+async def current_settings() -> Settings:
+    """The process's settings (``get_settings``), as a dependency: a route reads them per request, never
+    at import time, and a test can override them. Async: no worker thread is taken to return them."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
+
+
+def _default_page_size() -> int:
+    return get_settings().page_size_default
+
+
+def _at_most_page_size_max(value: int) -> int:
+    most = get_settings().page_size_max
+    if value > most:  # the error `Query(le=...)` gives
+        raise PydanticCustomError(
+            "less_than_equal", "Input should be less than or equal to {le}", {"le": most}
+        )
+    return value
+
+
+def _page_size_schema(schema: dict[str, Any]) -> None:
+    settings = get_settings()
+    schema["maximum"] = settings.page_size_max
+    schema["default"] = settings.page_size_default
+
+
+def page_size_query(**doc: Any) -> Any:
+    """The ``Query`` of a page size: 1 to NEWSWIRE_PAGE_SIZE_MAX, NEWSWIRE_PAGE_SIZE_DEFAULT when absent, the
+    settings read per request (and by the OpenAPI spec), not at import time. Use it with
+    :data:`AT_MOST_PAGE_SIZE_MAX`: ``Annotated[int, page_size_query(description=...), AT_MOST_PAGE_SIZE_MAX]``
+    (a keyword-only parameter: it has no default in the signature)."""
+    return Query(ge=1, default_factory=_default_page_size, json_schema_extra=_page_size_schema, **doc)
+
+
+AT_MOST_PAGE_SIZE_MAX = AfterValidator(_at_most_page_size_max)
 
 
 PROBE_THREADS = 2

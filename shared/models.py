@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Identity,
@@ -66,6 +67,39 @@ class ArticleStatus(enum.StrEnum):
 class RawFormat(enum.StrEnum):
     HTML = "html"
     TEXT = "text"
+
+
+class DuplicateMethod(enum.StrEnum):
+    """How a duplicate row was found (``articles.duplicate_method``)."""
+
+    EXACT = "exact"  # the same title and text
+    NEAR = "near"  # MinHash/LSH
+    URL = "url"  # another writer's copy of the canonical URL
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class EntityOverrideKind(enum.StrEnum):
+    ALIAS = "alias"
+    MERGE = "merge"
+    IGNORE = "ignore"
+
+
+def str_enum(enum_type: type[enum.StrEnum], *, length: int) -> Enum:
+    """The column type of a closed set of strings: a plain VARCHAR(length) holding the member's value (not
+    its name), read back as the member. No native PostgreSQL enum and no CHECK of its own: the column's
+    type stays what the migrations made it, and their CHECK constraints keep its values in the set."""
+    return Enum(
+        enum_type,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Article(TimestampMixin, Base):
@@ -126,7 +160,7 @@ class Article(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    raw_format: Mapped[str] = mapped_column(String(8))
+    raw_format: Mapped[RawFormat] = mapped_column(str_enum(RawFormat, length=8))
     raw_content: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime | None]
     modified_at: Mapped[datetime | None]
@@ -136,7 +170,9 @@ class Article(TimestampMixin, Base):
     language: Mapped[str | None] = mapped_column(String(16))
     language_confidence: Mapped[float | None] = mapped_column(Float)
     cleaning: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
-    status: Mapped[str] = mapped_column(String(16), server_default=ArticleStatus.QUEUED.value)
+    status: Mapped[ArticleStatus] = mapped_column(
+        str_enum(ArticleStatus, length=16), server_default=ArticleStatus.QUEUED.value
+    )
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     # enrich attempts started and not ended (a worker died): past the cap the article is poison (0020)
@@ -148,7 +184,7 @@ class Article(TimestampMixin, Base):
     # duplicates (0008): a duplicate row (status 'duplicate') names its original, how it was found
     # ('exact': the same text, 'near': MinHash/LSH) and the similarity; never enriched
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    duplicate_method: Mapped[str | None] = mapped_column(String(16))
+    duplicate_method: Mapped[DuplicateMethod | None] = mapped_column(str_enum(DuplicateMethod, length=16))
     duplicate_score: Mapped[float | None] = mapped_column(Float)
     # why (0015): {"method", "score", "matched", "differs": [...]} of a duplicate, or of an article kept
     # apart from a near match ("kept": "distinct" / "not_duplicate")
@@ -419,7 +455,7 @@ class EntityOverride(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[EntityOverrideKind] = mapped_column(str_enum(EntityOverrideKind, length=16))
     surface: Mapped[str] = mapped_column(Text)
     surface_key: Mapped[str] = mapped_column(Text)  # normalise_surface(surface)
     type: Mapped[str | None] = mapped_column(String(32))
@@ -531,7 +567,9 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     event_seq: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, length=16), server_default=DeliveryStatus.PENDING.value
+    )
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -6,18 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
 from shared import versions
 from shared.db import dispose_engines, session_scope, set_role
-from shared.jobs.broker import ENRICH_TASK, create_celery
+from shared.jobs.broker import ENRICH_TASK, celery_config
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.enrich")
 
 __all__ = ["ENRICH_TASK", "celery_app"]
 
-celery_app = create_celery(include=["services.enrich.articles.tasks"])
+# configured when first used (the worker starts, a task is sent), from the settings of that moment: importing
+# this module reads no settings
+celery_app = Celery("newswire", include=["services.enrich.articles.tasks"])
+celery_app.add_defaults(lambda: celery_config(get_settings()))
 
 
 @worker_process_init.connect

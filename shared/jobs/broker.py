@@ -78,12 +78,9 @@ def _broker_conf(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_celery(
-    settings: Settings | None = None, *, include: list[str] | None = None, set_as_current: bool = True
-) -> Celery:
-    settings = settings or get_settings()
-    app = Celery("newswire", include=include or [], set_as_current=set_as_current)
-    conf: dict[str, Any] = {
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration of every app of the platform (the worker's, the publishers')."""
+    return {
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
         "task_default_queue": settings.enrich_queue,
@@ -110,7 +107,13 @@ def create_celery(
             "interval_max": 1,
         },
     }
-    app.conf.update(conf)
+
+
+def create_celery(
+    settings: Settings | None = None, *, include: list[str] | None = None, set_as_current: bool = True
+) -> Celery:
+    app = Celery("newswire", include=include or [], set_as_current=set_as_current)
+    app.conf.update(celery_config(settings or get_settings()))
     return app
 
 

@@ -1,124 +1,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.api.articles import service
-from services.api.articles.repository import EntityMode
 from services.api.articles.schemas import (
     ARTICLE_FIELDS,
     ArticleDetail,
     ArticlePage,
+    ArticleQuery,
     ArticleSort,
     FacetsOut,
-    IsoQueryDatetime,
     RevisionList,
 )
-from services.api.articles.service import ArticleQuery
+from services.api.articles.schemas import StatusName as StatusName  # documented values of `status`
 from services.api.cache import cached
 from services.api.jsonbody import JsonBody
 from services.api.readdb import ReadDep, ReadSessionDep, read_factory
 from shared.auth.dependencies import LimitExport, LimitFacets, LimitSearch, RequireRead
-from shared.http import ERROR_RESPONSES, MAX_ROW_ID, RowId
-from shared.settings import get_settings
-
-StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
+from shared.http import AT_MOST_PAGE_SIZE_MAX, ERROR_RESPONSES, MAX_ROW_ID, RowId, page_size_query
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[RequireRead], responses=ERROR_RESPONSES
 )
-_settings = get_settings()
 
 
-def article_query(
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=service.MAX_QUERY_CHARS,
-            description='Full-text search of title and body, web-search syntax: words (all of them), "a '
-            'phrase", `OR`, `-word` to exclude. English stemming.',
-            examples=['"central bank" rates -crypto'],
-        ),
-    ] = None,
-    entity: Annotated[
-        list[str],
-        Query(
-            description="Entity id, canonical name or any alias seen (exact, case-insensitive); repeat, "
-            "combined by `entity_mode`.",
-            examples=["NATO"],
-        ),
-    ] = [],  # noqa: B006 - FastAPI copies defaults
-    entity_mode: Annotated[
-        EntityMode,
-        Query(description="all: every `entity` is mentioned; any: at least one is.", examples=["any"]),
-    ] = "all",
-    entity_type: Annotated[
-        list[str],
-        Query(
-            description="Mentions an entity of this type (PERSON, ORG, GPE, ...); repeat for OR.",
-            examples=["ORG"],
-        ),
-    ] = [],  # noqa: B006
-    topic: Annotated[
-        list[str], Query(description="Topic code or label; repeat for OR.", examples=["politics"])
-    ] = [],  # noqa: B006
-    min_topic_score: Annotated[
-        float, Query(ge=0, le=1, description="Lowest score of the topic filter.", examples=[0.5])
-    ] = 0.0,
-    source: Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])] = [],  # noqa: B006
-    language: Annotated[list[str], Query(description="Detected language (ISO 639-1).", examples=["en"])] = [],  # noqa: B006
-    status: Annotated[
-        list[StatusName],
-        Query(description="queued, enriched, failed or duplicate; repeat for OR.", examples=["enriched"]),
-    ] = [],  # noqa: B006
-    include_duplicates: Annotated[
-        bool,
-        Query(
-            description="Also list near-duplicates (status duplicate; excluded by default).", examples=[True]
-        ),
-    ] = False,
-    published_from: Annotated[
-        IsoQueryDatetime | None,
-        Query(description="Published at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]),
-    ] = None,
-    published_to: Annotated[
-        IsoQueryDatetime | None,
-        Query(description="Published before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]),
-    ] = None,
-    ingested_from: Annotated[
-        IsoQueryDatetime | None,
-        Query(description="Stored at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]),
-    ] = None,
-    ingested_to: Annotated[
-        IsoQueryDatetime | None,
-        Query(description="Stored before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]),
-    ] = None,
-    story: Annotated[
-        int | None,
-        Query(ge=1, le=MAX_ROW_ID, description="Only articles of this story (its id).", examples=[42]),
-    ] = None,
-) -> ArticleQuery:
-    return ArticleQuery(
-        q=q,
-        entity=entity,
-        entity_mode=entity_mode,
-        entity_type=entity_type,
-        topic=topic,
-        min_topic_score=min_topic_score,
-        source=source,
-        language=language,
-        status=status,
-        include_duplicates=include_duplicates,
-        published_from=published_from,
-        published_to=published_to,
-        ingested_from=ingested_from,
-        ingested_to=ingested_to,
-        story=story,
-    )
+def article_query(query: Annotated[ArticleQuery, Query()]) -> ArticleQuery:
+    """The filter's query parameters, read into one model (the route's other parameters are its own). A
+    dependency, so that the OpenAPI spec lists them after the route's own, as it always has."""
+    return query
 
 
 QueryDep = Annotated[ArticleQuery, Depends(article_query)]
@@ -134,6 +47,7 @@ def list_articles(
     request: Request,
     session: ReadSessionDep,
     query: QueryDep,
+    *,
     sort: Annotated[
         ArticleSort | None,
         Query(
@@ -151,9 +65,7 @@ def list_articles(
             examples=["title,published_at"],
         ),
     ] = [],  # noqa: B006
-    limit: Annotated[
-        int, Query(ge=1, le=_settings.page_size_max, description="Page size.", examples=[20])
-    ] = (_settings.page_size_default),
+    limit: Annotated[int, page_size_query(description="Page size.", examples=[20]), AT_MOST_PAGE_SIZE_MAX],
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.", examples=["WyJpbmdlc3RlZC4..."])
     ] = None,

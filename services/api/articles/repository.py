@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
 
+from services.api.articles.schemas import EntityMode
 from shared.models import (
     Article,
     ArticleEntity,
@@ -42,7 +43,6 @@ from shared.models import (
     Topic,
 )
 
-EntityMode = Literal["all", "any"]
 SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
 # what a list item shows (not the body, the raw input or the cleaning report), in the answer's order
 SUMMARY = (
@@ -63,6 +63,63 @@ HEADLINE_MAX_CHARS = 50_000  # snippets are cut from the start of the body (ts_h
 HEADLINE_OPTIONS = (
     "StartSel=<b>, StopSel=</b>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter= … "
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ValueCount:
+    """A source's or a language's article count (value None: articles without one)."""
+
+    value: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCount:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCount:
+    id: int
+    name: str
+    type: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCounts:
+    """What the facet queries count: the matches, and the top values of each facet."""
+
+    matched: int = 0
+    sources: list[ValueCount] = field(default_factory=list)
+    languages: list[ValueCount] = field(default_factory=list)
+    topics: list[TopicCount] = field(default_factory=list)
+    entities: list[EntityCount] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row[Any]]) -> FacetCounts:
+        """From the rows of a facet statement, (facet, value, label, id, n) by name: facet 'matched',
+        'source', 'language', 'topic' (value: code, label: label) or 'entity' (value: name, label: type)."""
+        matched = 0
+        sources: list[ValueCount] = []
+        languages: list[ValueCount] = []
+        topics: list[TopicCount] = []
+        entities: list[EntityCount] = []
+        for row in rows:
+            n = int(row.n)
+            if row.facet == "matched":
+                matched = n
+            elif row.facet == "source":
+                sources.append(ValueCount(value=row.value, count=n))
+            elif row.facet == "language":
+                languages.append(ValueCount(value=row.value, count=n))
+            elif row.facet == "topic":
+                topics.append(TopicCount(code=row.value, label=row.label, count=n))
+            else:
+                entities.append(EntityCount(id=row.id, name=row.value, type=row.label, count=n))
+        return cls(matched=matched, sources=sources, languages=languages, topics=topics, entities=entities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +213,7 @@ def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
     if f.statuses:
         where.append(Article.status.in_(f.statuses))
     elif not f.include_duplicates:
-        where.append(Article.status != ArticleStatus.DUPLICATE.value)
+        where.append(Article.status != ArticleStatus.DUPLICATE)
     if f.story_id is not None:
         where.append(Article.story_id == f.story_id)
     if f.published_from is not None:
@@ -389,7 +446,7 @@ def entity_ids_named(session: Session, *, names: Sequence[str]) -> dict[str, lis
     return out
 
 
-def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int) -> dict[str, Any]:
+def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per_type: int) -> FacetCounts:
     """Counts by topic, source, language and the top entities per type over every match of the filter,
     in one statement (the matches are read once): what facets fall back to when the filter is not one the
     precomputed counts answer (run it under a statement timeout)."""
@@ -457,20 +514,19 @@ def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per
     entities = select(
         literal("entity").label("facet"), ranked.c.name, ranked.c.type, ranked.c.id, ranked.c.n
     ).where(ranked.c.rank <= entities_per_type)
-    matched = select(
-        literal("matched"), nothing, nothing, no_id, select(func.count()).select_from(found).scalar_subquery()
+    matched = select(  # the union's first statement names its columns
+        literal("matched").label("facet"),
+        nothing.label("value"),
+        nothing.label("label"),
+        no_id.label("id"),
+        select(func.count()).select_from(found).scalar_subquery().label("n"),
     )
-    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
-    for facet, value, label, id_, count in session.execute(
-        union_all(matched, sources, languages, topics, entities)
-    ):
-        if facet == "matched":
-            out["matched"] = count
-        else:
-            out[facet].append((value, label, id_, count))
-    for facet in ("source", "language", "topic", "entity"):
-        out[facet].sort(key=lambda row: (-row[3], str(row[1]), str(row[0])))
-    return out
+    counts = FacetCounts.from_rows(session.execute(union_all(matched, sources, languages, topics, entities)))
+    counts.sources.sort(key=lambda c: (-c.count, str(c.value)))  # str: None (no source) as "None"
+    counts.languages.sort(key=lambda c: (-c.count, str(c.value)))
+    counts.topics.sort(key=lambda c: (-c.count, c.label, c.code))
+    counts.entities.sort(key=lambda c: (-c.count, c.type, c.name))
+    return counts
 
 
 # --- exact facets from the counts the triggers keep (migration 0016) ----------------------------------
@@ -495,7 +551,8 @@ entity_ranked AS (
            row_number() OVER (PARTITION BY e.type ORDER BY k.n DESC, e.id) AS rank
       FROM per_key k JOIN entities e ON e.id = k.key::bigint WHERE k.dim = 'entity'
 )
-SELECT 'matched', NULL, NULL, NULL::bigint, coalesce(sum(n), 0)::bigint FROM picked WHERE dim = 'all'
+SELECT 'matched' AS facet, NULL AS value, NULL AS label, NULL::bigint AS id, coalesce(sum(n), 0)::bigint AS n
+  FROM picked WHERE dim = 'all'
 UNION ALL
 (SELECT 'source', nullif(source, ''), NULL, NULL, n::bigint FROM per_source
   ORDER BY n DESC, source LIMIT :limit)
@@ -519,10 +576,10 @@ def exact_facet_counts(
     languages: Sequence[str],
     limit: int,
     entities_per_type: int,
-) -> dict[str, Any]:
+) -> FacetCounts:
     """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
     all, undated ones too), of these sources and languages ("" stands for none), summed from the
-    counts, exact; the same shape as ``facet_counts``."""
+    counts, exact; what ``facet_counts`` answers."""
     params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
     binds: list[BindParameter[Any]] = []
     if sources:
@@ -555,11 +612,6 @@ def exact_facet_counts(
         if languages:
             where.append("language IN :languages")
     stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
-    out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
-    for facet, value, label, id_, count in session.execute(stmt, params):
-        if facet == "matched":
-            out["matched"] = int(count)
-        else:
-            out[facet].append((value, label, id_, int(count)))
-    out["entity"].sort(key=lambda row: (-row[3], str(row[1]), row[2]))
-    return out
+    counts = FacetCounts.from_rows(session.execute(stmt, params))
+    counts.entities.sort(key=lambda c: (-c.count, c.type, c.id))
+    return counts

@@ -4,9 +4,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.http import MAX_ROW_ID
 
 ArticleSort = Literal["ingested", "published", "relevance"]
+EntityMode = Literal["all", "any"]
+StatusName = Literal["queued", "enriched", "failed", "duplicate"]  # shared.models.ArticleStatus
+MAX_VALUES = 50  # values of one repeated parameter
+MAX_QUERY_CHARS = 500
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -18,6 +24,75 @@ def _iso_text(value: Any) -> Any:
 
 
 IsoQueryDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
+
+
+class ArticleQuery(BaseModel):
+    """The article filter as the caller sends it: the query parameters of GET /v1/articles, its facets,
+    export and stream (``Annotated[ArticleQuery, Query()]``), and what a subscription saves.
+    ``service.build_filter`` checks it further (422) and resolves it to the repository's ``ArticleFilter``
+    (entity names to ids, topic labels to codes). Other query parameters (sort, limit, ...) are ignored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        description='Full-text search of title and body, web-search syntax: words (all of them), "a '
+        'phrase", `OR`, `-word` to exclude. English stemming.',
+        examples=['"central bank" rates -crypto'],
+    )
+    entity: list[str] = Field(
+        default=[],
+        description="Entity id, canonical name or any alias seen (exact, case-insensitive); repeat, "
+        "combined by `entity_mode`.",
+        examples=["NATO"],
+    )
+    entity_mode: EntityMode = Field(
+        default="all", description="all: every `entity` is mentioned; any: at least one is.", examples=["any"]
+    )
+    entity_type: list[str] = Field(
+        default=[],
+        description="Mentions an entity of this type (PERSON, ORG, GPE, ...); repeat for OR.",
+        examples=["ORG"],
+    )
+    topic: list[str] = Field(
+        default=[], description="Topic code or label; repeat for OR.", examples=["politics"]
+    )
+    min_topic_score: float = Field(
+        default=0.0, ge=0, le=1, description="Lowest score of the topic filter.", examples=[0.5]
+    )
+    source: list[str] = Field(default=[], description="Source; repeat for OR.", examples=["reuters"])
+    language: list[str] = Field(default=[], description="Detected language (ISO 639-1).", examples=["en"])
+    status: list[StatusName] = Field(
+        default=[],
+        description="queued, enriched, failed or duplicate; repeat for OR.",
+        examples=["enriched"],
+    )
+    include_duplicates: bool = Field(
+        default=False,
+        description="Also list near-duplicates (status duplicate; excluded by default).",
+        examples=[True],
+    )
+    published_from: IsoQueryDatetime | None = Field(
+        default=None, description="Published at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]
+    )
+    published_to: IsoQueryDatetime | None = Field(
+        default=None, description="Published before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]
+    )
+    ingested_from: IsoQueryDatetime | None = Field(
+        default=None, description="Stored at or after (ISO 8601).", examples=["2026-11-01T00:00:00Z"]
+    )
+    ingested_to: IsoQueryDatetime | None = Field(
+        default=None, description="Stored before (ISO 8601).", examples=["2026-11-23T00:00:00Z"]
+    )
+    story: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ROW_ID,
+        description="Only articles of this story (its id).",
+        examples=[42],
+    )
 
 
 class TopicOut(BaseModel):

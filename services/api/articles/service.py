@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
@@ -14,9 +14,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from services.api.articles import repository
-from services.api.articles.repository import ArticleFilter, EntityMode
+from services.api.articles.repository import ArticleFilter
 from services.api.articles.schemas import (
     ARTICLE_FIELDS,
+    MAX_QUERY_CHARS,
+    MAX_VALUES,
+    ArticleQuery,
     ArticleSort,
     ArticleStages,
     ArticleSummary,
@@ -35,31 +38,8 @@ from services.api.pagination import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, NotFound, ValidationFailed
 from shared.http import MAX_ROW_ID
 from shared.models import Article, ArticleStatus
+from shared.schemas import CleaningReport
 from shared.settings import get_settings
-
-MAX_VALUES = 50  # values of one repeated parameter
-MAX_QUERY_CHARS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleQuery:
-    """The filter parameters as the caller sent them (lists, facets and exports share them)."""
-
-    q: str | None = None
-    entity: Sequence[str] = ()
-    entity_mode: EntityMode = "all"
-    entity_type: Sequence[str] = ()
-    topic: Sequence[str] = ()
-    min_topic_score: float = 0.0
-    source: Sequence[str] = ()
-    language: Sequence[str] = ()
-    status: Sequence[str] = ()
-    include_duplicates: bool = False
-    published_from: datetime | None = None
-    published_to: datetime | None = None
-    ingested_from: datetime | None = None
-    ingested_to: datetime | None = None
-    story: int | None = None
 
 
 def _check_range(name: str, start: datetime | None, end: datetime | None) -> None:
@@ -310,15 +290,15 @@ def facets(*, session: Session, f: ArticleFilter, limit: int) -> FacetsOut:
             counts = repository.facet_counts(session, f=f, limit=limit, entities_per_type=limit)
         method = "scan"
     entities: dict[str, list[EntityCountOut]] = {}
-    for name, type_, entity_id, n in counts["entity"]:
-        entities.setdefault(type_, []).append(EntityCountOut(id=entity_id, name=name, count=n))
+    for e in counts.entities:
+        entities.setdefault(e.type, []).append(EntityCountOut(id=e.id, name=e.name, count=e.count))
     return FacetsOut(
-        matched=counts["matched"],
+        matched=counts.matched,
         capped=False,
         method=method,
-        topics=[TopicCountOut(code=c, label=label, count=n) for c, label, _, n in counts["topic"]],
-        sources=[CountOut(value=v, count=n) for v, _, _, n in counts["source"]],
-        languages=[CountOut(value=v, count=n) for v, _, _, n in counts["language"]],
+        topics=[TopicCountOut(code=t.code, label=t.label, count=t.count) for t in counts.topics],
+        sources=[CountOut(value=c.value, count=c.count) for c in counts.sources],
+        languages=[CountOut(value=c.value, count=c.count) for c in counts.languages],
         entities=entities,
     )
 
@@ -399,7 +379,7 @@ def get_article(*, session: Session, article_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"article {article_id} does not exist")
     topics = repository.topics_for(session, article_ids=[row.id])[row.id]
-    cleaning = row.cleaning or {}
+    cleaning = CleaningReport.from_json(row.cleaning)
     item = summary_json(row, topics)
     item.update(
         text=row.text,
@@ -411,9 +391,9 @@ def get_article(*, session: Session, article_id: int) -> dict[str, Any]:
         model_versions=row.model_versions,
         entities=[_entity_json(e) for e in repository.entity_details_for(session, article_id=row.id)],
         keyphrases=[{"phrase": k["phrase"], "score": k["score"]} for k in row.keyphrases or []],
-        removed=[{"text": r["text"], "reason": r["reason"]} for r in cleaning.get("removed", [])],
-        extraction_confidence=cleaning.get("confidence"),
-        extraction_flags=list(cleaning.get("flags", [])),
+        removed=[{"text": r.text, "reason": r.reason} for r in cleaning.removed],
+        extraction_confidence=cleaning.confidence,
+        extraction_flags=list(cleaning.flags),
         raw_format=row.raw_format,
         stages={
             "published_at": row.published_at,

@@ -9,13 +9,11 @@ from services.api.entities import service
 from services.api.entities.schemas import EntityOut, EntityPage, RelatedPage, TimelineOut
 from services.api.readdb import ReadSessionDep
 from shared.auth.dependencies import RequireRead
-from shared.http import ERROR_RESPONSES, RowId
-from shared.settings import get_settings
+from shared.http import AT_MOST_PAGE_SIZE_MAX, ERROR_RESPONSES, RowId, page_size_query
 
 router = APIRouter(
     prefix="/v1/entities", tags=["entities"], dependencies=[RequireRead], responses=ERROR_RESPONSES
 )
-_settings = get_settings()
 
 
 @router.get(
@@ -25,6 +23,7 @@ _settings = get_settings()
 )
 def list_entities(
     session: ReadSessionDep,
+    *,
     type: Annotated[
         list[str],
         Query(description="spaCy entity type (PERSON, ORG, GPE, ...); repeat for OR.", examples=["ORG"]),
@@ -38,7 +37,7 @@ def list_entities(
             examples=["hil"],
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max)] = _settings.page_size_default,
+    limit: Annotated[int, page_size_query(), AT_MOST_PAGE_SIZE_MAX],
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> EntityPage:
     return service.list_entities(session=session, types=type, prefix=prefix, limit=limit, cursor=cursor)

@@ -18,7 +18,7 @@ from shared.entity_overrides import normalise_surface, override_set
 from shared.errors import NotFound, OverrideExists
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
-from shared.models import EntityOverride
+from shared.models import EntityOverride, EntityOverrideKind
 
 log = structlog.get_logger("newswire.overrides")
 
@@ -54,7 +54,7 @@ def _requeue(
         surface_key=row.surface_key,
         entity_type=row.type,
         target=target,
-        in_text=row.kind == "ignore" and removed,
+        in_text=row.kind == EntityOverrideKind.IGNORE and removed,
     )
     job = EnrichJob(request_id=request_id, override=row.id)
     enqueue_enrich(session, article_ids=ids, job=job, publish=publish)

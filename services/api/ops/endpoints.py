@@ -11,14 +11,20 @@ from services.api.ops.schemas import FailedDetail, FailedPage, QueuesOut, RetryR
 from services.api.reprocess import service as reprocess_service
 from services.api.reprocess.schemas import CompletenessOut, ReprocessRequest, ReprocessResult
 from shared.auth.dependencies import RequireAdmin
-from shared.http import ERROR_RESPONSES, ErrorBody, RowId, SessionDep
+from shared.http import (
+    AT_MOST_PAGE_SIZE_MAX,
+    ERROR_RESPONSES,
+    ErrorBody,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    page_size_query,
+)
 from shared.jobs import broker
 from shared.jobs.enqueue import request_publisher
-from shared.settings import get_settings
 from shared.versions import current as current_versions
 
 router = APIRouter(prefix="/v1/ops", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES)
-_settings = get_settings()
 
 SourceQuery = Annotated[list[str], Query(description="Source; repeat for OR.", examples=["reuters"])]
 ErrorTypeQuery = Annotated[
@@ -29,11 +35,11 @@ ErrorTypeQuery = Annotated[
 @router.get("/queues", response_model=QueuesOut, summary="Queue depth, workers, rates, oldest item, failures")
 def get_queues(
     session: SessionDep,
+    settings: SettingsDep,
     workers: Annotated[
         bool, Query(description="Ask the workers what they run (a broadcast that waits up to 1 s).")
     ] = True,
 ) -> QueuesOut:
-    settings = get_settings()
     item = service.queue_stats(
         session=session,
         celery=broker.publisher() if workers else None,
@@ -51,9 +57,10 @@ def get_queues(
 )
 def get_sources(
     session: SessionDep,
+    settings: SettingsDep,
     flagged: Annotated[bool, Query(description="Only sources silent or with a jump.")] = False,
 ) -> SourcesOut:
-    out = service.source_coverage(session=session, rules=service.CoverageRules.from_settings(get_settings()))
+    out = service.source_coverage(session=session, rules=service.CoverageRules.from_settings(settings))
     if flagged:
         out.items = [s for s in out.items if service.flagged(s)]
     return out
@@ -62,11 +69,10 @@ def get_sources(
 @router.get("/failed", response_model=FailedPage, summary="Dead-lettered (failed) articles, newest first")
 def list_failed(
     session: SessionDep,
+    *,
     source: SourceQuery = [],  # noqa: B006 - FastAPI copies defaults
     error_type: ErrorTypeQuery = [],  # noqa: B006
-    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max, description="Page size.")] = (
-        _settings.page_size_default
-    ),
+    limit: Annotated[int, page_size_query(description="Page size."), AT_MOST_PAGE_SIZE_MAX],
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> FailedPage:
     return service.list_failed(
@@ -124,8 +130,9 @@ def retry_one(request: Request, session: SessionDep, article_id: RowId) -> Retry
     status_code=202,
     summary="Re-enrich articles enriched at an older version (or matching the filters), oldest first",
 )
-def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> ReprocessResult:
-    settings = get_settings()
+def reprocess(
+    request: Request, session: SessionDep, settings: SettingsDep, body: ReprocessRequest
+) -> ReprocessResult:
     current = current_versions(session, model=settings.spacy_model).key
     matched = reprocess_service.count_matching(session=session, selection=body, current=current)
     limit = min(body.limit or settings.reprocess_max_per_request, settings.reprocess_max_per_request)
@@ -154,5 +161,5 @@ def reprocess(request: Request, session: SessionDep, body: ReprocessRequest) -> 
     response_model=CompletenessOut,
     summary="Articles enriched at the current version, at an older one, or not at all; per version",
 )
-def completeness(session: SessionDep) -> CompletenessOut:
-    return reprocess_service.completeness(session=session, model=get_settings().spacy_model)
+def completeness(session: SessionDep, settings: SettingsDep) -> CompletenessOut:
+    return reprocess_service.completeness(session=session, model=settings.spacy_model)

@@ -10,8 +10,14 @@ from services.api.readdb import ReadSessionDep
 from services.api.stories import service
 from services.api.stories.schemas import ReassignRequest, ReassignResult, StoryDetail, StoryPage
 from shared.auth.dependencies import RequireAdmin, RequireRead
-from shared.http import ERROR_RESPONSES, RowId, SessionDep
-from shared.settings import get_settings
+from shared.http import (
+    AT_MOST_PAGE_SIZE_MAX,
+    ERROR_RESPONSES,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    page_size_query,
+)
 from shared.stories.scoring import StoryRules
 
 router = APIRouter(
@@ -20,7 +26,6 @@ router = APIRouter(
 ops_router = APIRouter(
     prefix="/v1/ops/stories", tags=["ops"], dependencies=[RequireAdmin], responses=ERROR_RESPONSES
 )
-_settings = get_settings()
 
 
 @router.get(
@@ -28,20 +33,19 @@ _settings = get_settings()
 )
 def list_stories(
     session: ReadSessionDep,
+    *,
     min_articles: Annotated[
         int, Query(ge=1, le=1_000_000, description="Only stories with at least this many articles.")
     ] = 1,
-    limit: Annotated[int, Query(ge=1, le=_settings.page_size_max, description="Page size.")] = (
-        _settings.page_size_default
-    ),
+    limit: Annotated[int, page_size_query(description="Page size."), AT_MOST_PAGE_SIZE_MAX],
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> StoryPage:
     return service.list_stories(session=session, min_articles=min_articles, limit=limit, cursor=cursor)
 
 
 @router.get("/{story_id}", response_model=StoryDetail, summary="One story with its articles, earliest first")
-def get_story(session: ReadSessionDep, story_id: RowId) -> StoryDetail:
-    return service.get_story(session=session, story_id=story_id, max_articles=_settings.page_size_max)
+def get_story(session: ReadSessionDep, settings: SettingsDep, story_id: RowId) -> StoryDetail:
+    return service.get_story(session=session, story_id=story_id, max_articles=settings.page_size_max)
 
 
 @ops_router.post(
@@ -49,5 +53,5 @@ def get_story(session: ReadSessionDep, story_id: RowId) -> StoryDetail:
     response_model=ReassignResult,
     summary="Re-run story assignment over a date range (after changing the story settings), in time order",
 )
-def reassign(session: SessionDep, body: ReassignRequest) -> ReassignResult:
-    return service.reassign(session=session, request=body, rules=StoryRules.from_settings(get_settings()))
+def reassign(session: SessionDep, settings: SettingsDep, body: ReassignRequest) -> ReassignResult:
+    return service.reassign(session=session, request=body, rules=StoryRules.from_settings(settings))

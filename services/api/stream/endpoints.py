@@ -17,14 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from services.api.articles import service as articles_service
 from services.api.articles.endpoints import QueryDep
 from services.api.articles.repository import ArticleFilter
-from services.api.articles.service import ArticleQuery
+from services.api.articles.schemas import ArticleQuery
 from services.api.readdb import ReadSessionDep, read_factory
 from services.api.stream import service
 from shared.auth.dependencies import RequireRead
 from shared.auth.ratelimit import STREAM_LEASE_SECONDS, StreamSlots, stream_slots_for
 from shared.errors import RateLimited, ServiceUnavailable
-from shared.http import ERROR_RESPONSES
-from shared.settings import get_settings
+from shared.http import ERROR_RESPONSES, SettingsDep
+from shared.settings import Settings
 
 router = APIRouter(
     prefix="/v1/stream", tags=["stream"], dependencies=[RequireRead], responses=ERROR_RESPONSES
@@ -56,6 +56,7 @@ since, none twice.  An article enriched again (reprocessing) is sent again."""
 async def stream(
     request: Request,
     session: ReadSessionDep,
+    settings: SettingsDep,
     query: QueryDep,
     last_event_id: Annotated[
         str | None,
@@ -73,16 +74,23 @@ async def stream(
         float, Query(gt=0, le=86_400, description="End the stream after this many seconds.", examples=[300])
     ] = 3_600,
 ) -> StreamingResponse:
-    settings = get_settings()
     f, position = await run_in_threadpool(_open, session, query, last_event_id)
     if _open_streams >= settings.stream_max_connections:
         raise ServiceUnavailable(
             f"{settings.stream_max_connections} streams are open on this server; retry later",
             headers={"Retry-After": "10"},
         )
-    slot = await run_in_threadpool(_take_slot, request)
+    slot = await run_in_threadpool(_take_slot, request, settings)
     return StreamingResponse(
-        _events(request, f=f, position=position, limit=limit, max_seconds=max_seconds, slot=slot),
+        _events(
+            request,
+            settings=settings,
+            f=f,
+            position=position,
+            limit=limit,
+            max_seconds=max_seconds,
+            slot=slot,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -91,9 +99,8 @@ async def stream(
 Slot = tuple[StreamSlots, str, str] | None  # (slots, key prefix, member) while a stream holds one
 
 
-def _take_slot(request: Request) -> Slot:
+def _take_slot(request: Request, settings: Settings) -> Slot:
     """One of the key's NEWSWIRE_STREAM_MAX_PER_KEY open streams (all API processes), else 429."""
-    settings = get_settings()
     principal = getattr(request.state, "principal", None)
     cap = settings.stream_max_per_key
     if cap <= 0 or principal is None or not settings.redis_url:
@@ -118,6 +125,7 @@ def _open(session: Session, query: ArticleQuery, last_event_id: str | None) -> t
 async def _events(
     request: Request,
     *,
+    settings: Settings,
     f: ArticleFilter,
     position: int,
     limit: int | None,
@@ -127,7 +135,6 @@ async def _events(
     """Poll, send, sleep; ends at `limit` articles, after `max_seconds`, or when the client goes (Starlette
     cancels this generator at its next await)."""
     global _open_streams
-    settings = get_settings()
     factory = read_factory(request.app)
 
     def batch(after: int) -> tuple[int, list[tuple[int, dict[str, Any]]]]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from services.api.subscriptions import service
 from services.api.subscriptions.schemas import (
     DeliveryList,
-    DeliveryStatus,
+    DeliveryStatusName,
     RetriedOut,
     RotateSecretIn,
     SecretRotated,
@@ -63,7 +63,7 @@ def list_deliveries(
     session: SessionDep,
     subscription_id: RowId,
     status: Annotated[
-        DeliveryStatus | None, Query(description="Only deliveries in this state.", examples=["failed"])
+        DeliveryStatusName | None, Query(description="Only deliveries in this state.", examples=["failed"])
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1_000, description="Most deliveries listed.", examples=[100])] = 100,
 ) -> DeliveryList:

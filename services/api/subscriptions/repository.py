@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.api.articles.repository import SUMMARY_COLUMNS
-from shared.models import Article, Subscription, WebhookDelivery
+from shared.models import Article, DeliveryStatus, Subscription, WebhookDelivery
 
 
 def add(
@@ -93,7 +93,7 @@ def lock_due(
 ) -> list[tuple[WebhookDelivery, Subscription]]:
     """Due pending deliveries, the oldest `per_subscription` of each subscription (not those in
     `exclude`), locked for the claim transaction (another process skips them)."""
-    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= func.now())
+    due = (WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= func.now())
     ranked = (
         select(
             WebhookDelivery.id,
@@ -148,7 +148,7 @@ def record_attempt(
     session: Session,
     *,
     delivery_id: int,
-    status: str,
+    status: DeliveryStatus,
     status_code: int | None,
     error: str | None,
     retry_in: timedelta | None,
@@ -159,7 +159,7 @@ def record_attempt(
         "last_status_code": status_code,
         "last_error": error,
     }
-    if status == "delivered":
+    if status == DeliveryStatus.DELIVERED:
         values["delivered_at"] = func.now()
     if retry_in is not None:
         values["next_attempt_at"] = func.now() + retry_in
@@ -171,8 +171,11 @@ def retry_failed(session: Session, *, subscription_id: int) -> int:
     """Failed deliveries of a subscription back to pending, due now, with their attempts reset."""
     rows = session.scalars(
         update(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == "failed")
-        .values(status="pending", attempts=0, next_attempt_at=func.now())
+        .where(
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookDelivery.status == DeliveryStatus.FAILED,
+        )
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=func.now())
         .returning(WebhookDelivery.id)
     )
     return len(rows.all())

@@ -5,11 +5,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
-from services.api.articles.repository import EntityMode
-from services.api.articles.schemas import ArticleSummary
-from services.api.articles.service import MAX_QUERY_CHARS, MAX_VALUES, ArticleQuery
+from services.api.articles.schemas import (
+    MAX_QUERY_CHARS,
+    MAX_VALUES,
+    ArticleQuery,
+    ArticleSummary,
+    EntityMode,
+)
 
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+DeliveryStatusName = Literal["pending", "delivered", "failed"]  # shared.models.DeliveryStatus
 
 
 def _no_nul(value: object) -> object:
@@ -111,7 +115,7 @@ class SubscriptionList(BaseModel):
 class DeliveryOut(BaseModel):
     delivery_id: str = Field(description="Sent as `Newswire-Delivery` with every attempt (dedup key).")
     article_id: int
-    status: DeliveryStatus
+    status: DeliveryStatusName
     attempts: int
     next_attempt_at: datetime | None = Field(description="The next attempt (null: delivered or failed).")
     last_status_code: int | None = Field(description="The subscriber's last HTTP status (null: no answer).")

@@ -40,7 +40,7 @@ from services.api.subscriptions.schemas import (
     DeliveryCounts,
     DeliveryList,
     DeliveryOut,
-    DeliveryStatus,
+    DeliveryStatusName,
     RetriedOut,
     RotateSecretIn,
     SavedFilter,
@@ -52,7 +52,7 @@ from services.api.subscriptions.schemas import (
     WebhookPayload,
 )
 from shared.errors import NotFound, ValidationFailed
-from shared.models import Subscription, WebhookDelivery
+from shared.models import DeliveryStatus, Subscription, WebhookDelivery
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.webhooks")
@@ -139,7 +139,7 @@ def delete(*, session: Session, subscription_id: int) -> None:
 
 
 def deliveries(
-    *, session: Session, subscription_id: int, status: DeliveryStatus | None, limit: int
+    *, session: Session, subscription_id: int, status: DeliveryStatusName | None, limit: int
 ) -> DeliveryList:
     get(session=session, subscription_id=subscription_id)
     rows = repository.deliveries(session, subscription_id=subscription_id, status=status, limit=limit)
@@ -150,7 +150,7 @@ def deliveries(
                 article_id=d.article_id,
                 status=d.status,  # type: ignore[arg-type]  # the check constraint keeps it in DeliveryStatus
                 attempts=d.attempts,
-                next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+                next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
                 last_status_code=d.last_status_code,
                 last_error=d.last_error,
                 delivered_at=d.delivered_at,
@@ -340,14 +340,14 @@ def send(*, http: httpx.Client, claimed: Claimed) -> Attempt:
     )
 
 
-def record(*, session: Session, claimed: Claimed, attempt: Attempt) -> str:
+def record(*, session: Session, claimed: Claimed, attempt: Attempt) -> DeliveryStatus:
     """Store an attempt's outcome: delivered, pending (a retry scheduled) or failed."""
     settings = get_settings()
     attempts = claimed.attempts + 1
     if attempt.error is None:
-        status, retry_in = "delivered", None
+        status, retry_in = DeliveryStatus.DELIVERED, None
     elif attempts >= settings.webhook_max_attempts:
-        status, retry_in = "failed", None
+        status, retry_in = DeliveryStatus.FAILED, None
         log.warning(
             "webhook_failed",
             delivery_id=claimed.delivery_id,
@@ -355,7 +355,7 @@ def record(*, session: Session, claimed: Claimed, attempt: Attempt) -> str:
             error=attempt.error,
         )
     else:
-        status, retry_in = "pending", retry_wait(attempts)
+        status, retry_in = DeliveryStatus.PENDING, retry_wait(attempts)
     repository.record_attempt(
         session,
         delivery_id=claimed.id,

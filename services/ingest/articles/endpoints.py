@@ -23,9 +23,9 @@ from shared.auth.service import Principal
 from shared.body import json_body
 from shared.db import session_scope
 from shared.errors import NewswireError, PayloadTooLarge, ValidationFailed
-from shared.http import ERROR_RESPONSES, ErrorBody, app_session_factory, error_body
+from shared.http import ERROR_RESPONSES, ErrorBody, SettingsDep, app_session_factory, error_body
 from shared.jobs.enqueue import request_publisher
-from shared.settings import get_settings
+from shared.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["articles"], dependencies=[RequireIngest], responses=ERROR_RESPONSES)
 log = structlog.get_logger("newswire.ingest")
@@ -59,7 +59,7 @@ IDEMPOTENCY_WAIT_S = 5.0
 
 
 def _claim(
-    request: Request, *, principal_id: int, key: str | None, raw: Any
+    request: Request, *, settings: Settings, principal_id: int, key: str | None, raw: Any
 ) -> idempotency.Claimed | idempotency.Replay | None:
     """Claim the Idempotency-Key in a short transaction of its own (None: no key sent)."""
     if key is None:
@@ -69,7 +69,7 @@ def _claim(
         api_key_id=principal_id,
         key=key,
         request_hash=idempotency.request_hash(method=request.method, path=request.url.path, body=raw),
-        ttl=timedelta(hours=get_settings().idempotency_ttl_hours),
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
         wait=IDEMPOTENCY_WAIT_S,
     )
 
@@ -119,9 +119,14 @@ def _record(session: Session, outcomes: list[tuple[Any, service.Outcome]]) -> No
 
 
 def _ingest_one(
-    request: Request, session: Session, payload: ArticleIn, cleaned: CleanedArticle, principal: Principal
+    request: Request,
+    session: Session,
+    payload: ArticleIn,
+    cleaned: CleanedArticle,
+    principal: Principal,
+    *,
+    settings: Settings,
 ) -> IngestResult:
-    settings = get_settings()
     result = service.ingest_article(
         session=session,
         payload=payload,
@@ -165,6 +170,7 @@ def _ingest_one(
 def post_article(
     request: Request,
     principal: IngestPrincipal,
+    settings: SettingsDep,
     raw: JsonBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -173,14 +179,14 @@ def post_article(
     factory = app_session_factory(request.app)
     claim: idempotency.Claimed | None = None
     try:
-        outcome = _claim(request, principal_id=principal.id, key=idempotency_key, raw=raw)
+        outcome = _claim(request, settings=settings, principal_id=principal.id, key=idempotency_key, raw=raw)
         if isinstance(outcome, idempotency.Replay):
             return _replayed(outcome)
         claim = outcome
         payload = _parse(raw, principal)
         cleaned = service.clean_payload(payload)  # the slow part: no transaction, no connection held
         with session_scope(factory) as session:
-            result = _ingest_one(request, session, payload, cleaned, principal)
+            result = _ingest_one(request, session, payload, cleaned, principal, settings=settings)
             _record(session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")])
             status_code, body = (200 if result.status == "duplicate" else 202), result.model_dump(mode="json")
             if claim is not None:
@@ -231,17 +237,18 @@ def post_article(
 def post_batch(
     request: Request,
     principal: IngestPrincipal,
+    settings: SettingsDep,
     raw: JsonBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     # the Idempotency-Key is claimed, and later answered, in short transactions of their own: each
     # item has its own, and none stays open across the items' extraction
     factory = app_session_factory(request.app)
-    outcome = _claim(request, principal_id=principal.id, key=idempotency_key, raw=raw)
+    outcome = _claim(request, settings=settings, principal_id=principal.id, key=idempotency_key, raw=raw)
     if isinstance(outcome, idempotency.Replay):
         return _replayed(outcome)
     try:
-        body = _batch(request, raw, principal).model_dump(mode="json")
+        body = _batch(request, raw, principal, settings=settings).model_dump(mode="json")
         if outcome is not None:
             with session_scope(factory) as session:
                 idempotency.finish(session=session, claim=outcome, status_code=200, body=body)
@@ -252,10 +259,9 @@ def post_batch(
     return JSONResponse(body, status_code=200)
 
 
-def _batch(request: Request, raw: Any, principal: Principal) -> BatchResult:
+def _batch(request: Request, raw: Any, principal: Principal, *, settings: Settings) -> BatchResult:
     """Each article is stored in a transaction of its own: one holds only its own rows' locks, so
     concurrent batches of one source never deadlock, and a failure part-way keeps what was answered."""
-    settings = get_settings()
     if not isinstance(raw, dict) or set(raw) != {"articles"} or not isinstance(raw["articles"], list):
         raise ValidationFailed('the body must be {"articles": [...]}')
     items: list[Any] = raw["articles"]
@@ -271,7 +277,7 @@ def _batch(request: Request, raw: Any, principal: Principal) -> BatchResult:
             payload = _parse(item, principal)  # each item's source is checked against the key
             cleaned = service.clean_payload(payload)  # before the item's transaction opens
             with session_scope(factory) as session:
-                result = _ingest_one(request, session, payload, cleaned, principal)
+                result = _ingest_one(request, session, payload, cleaned, principal, settings=settings)
                 _record(
                     session, [(payload.source, "duplicate" if result.status == "duplicate" else "accepted")]
                 )

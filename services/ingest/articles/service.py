@@ -22,7 +22,8 @@ from services.ingest.cleaning.service import drop_known_lines, with_feed_date
 from shared.errors import ServiceUnavailable, ValidationFailed
 from shared.jobs.contract import EnrichJob
 from shared.jobs.enqueue import Publisher, enqueue_enrich
-from shared.models import ArticleStatus, RawFormat
+from shared.models import ArticleStatus, DuplicateMethod, RawFormat
+from shared.schemas import CleaningReport, RemovedText
 from shared.settings import get_settings
 
 log = structlog.get_logger("newswire.ingest")
@@ -113,16 +114,16 @@ def _content_values(
         "authors": cleaned.authors,
         "site_name": cleaned.site_name,
         "language_hint": payload.language or cleaned.language,
-        "cleaning": {
-            "removed": [{"text": p.text, "reason": p.reason} for p in cleaned.removed],
-            "page_title": cleaned.title,
-            "page_canonical_url": cleaned.canonical_url,
-            "published_at_from": "feed"
+        "cleaning": CleaningReport(
+            removed=[RemovedText(text=p.text, reason=p.reason) for p in cleaned.removed],
+            page_title=cleaned.title,
+            page_canonical_url=cleaned.canonical_url,
+            published_at_from="feed"
             if payload.published_at
             else ("content" if _sane_date(cleaned.published_at) else None),
-            "confidence": cleaned.confidence,
-            "flags": list(cleaned.flags),
-        },
+            confidence=cleaned.confidence,
+            flags=list(cleaned.flags),
+        ).to_json(),
         "received_at": received_at,
         "cleaned_at": cleaned_at,
         "stored_at": func.clock_timestamp(),
@@ -177,8 +178,8 @@ def _unchanged_input(article: Any, content: dict[str, Any]) -> str | None:
     source's boilerplate learnt since.  So the same input under the same title is the same revision,
     unless the stored text was a fallback and this one is a full extraction; and a fallback of a new
     input never replaces a full extraction (:class:`ExtractorBusy` / :class:`ExtractionFailed`)."""
-    stored_fallback = _is_fallback((article.cleaning or {}).get("flags") or [])
-    new_flags: list[str] = content["cleaning"]["flags"]
+    stored_fallback = _is_fallback(CleaningReport.from_json(article.cleaning).flags)
+    new_flags = CleaningReport.from_json(content["cleaning"]).flags
     new_fallback = _is_fallback(new_flags)
     if article.raw_content == content["raw_content"] and article.title == content["title"]:
         if stored_fallback and not new_fallback:
@@ -193,7 +194,7 @@ def _unchanged_input(article: Any, content: dict[str, Any]) -> str | None:
 
 def _near_match(
     *, session: Session, fp: Fingerprint, title: str, text: str
-) -> tuple[tuple[int, float, str] | None, dict[str, Any] | None]:
+) -> tuple[tuple[int, float, DuplicateMethod] | None, dict[str, Any] | None]:
     """The stored original this article is a near-duplicate of, and why; or None and, when near
     candidates were told apart (:mod:`~services.ingest.articles.distinct`: a number or a name differs),
     the record of it.  The candidates are compared the most similar first."""
@@ -213,8 +214,8 @@ def _near_match(
         old_title, old_text = stored[article_id]
         found = distinct.compare(title_a=old_title, text_a=old_text, title_b=title, text_b=text)
         if not found.distinct:
-            return (article_id, score, "near"), _reason(
-                method="near", score=score, matched=article_id, differs=found.as_json()
+            return (article_id, score, DuplicateMethod.NEAR), _reason(
+                method=DuplicateMethod.NEAR, score=score, matched=article_id, differs=found.as_json()
             )
         kept.append({"article": article_id, "score": round(score, 4), "differs": found.as_json()})
     return None, {"kept": "distinct", "near": kept}
@@ -245,14 +246,18 @@ def _revise(
             stored_id=article.id,
             canonical=article.canonical_url,
             original=article.id,
-            method="url",
+            method=DuplicateMethod.URL,
             score=1.0,
-            reason=_reason(method="url", score=1.0, matched=article.id, unchanged=unchanged),
+            reason=_reason(method=DuplicateMethod.URL, score=1.0, matched=article.id, unchanged=unchanged),
         )
     other = repository.find_original_by_hash(session, content_hash=digest)
     if other is not None:  # the new text is another article's: nothing new to store
         return _duplicate(
-            stored_id=other.id, canonical=other.canonical_url, original=other.id, method="exact", score=1.0
+            stored_id=other.id,
+            canonical=other.canonical_url,
+            original=other.id,
+            method=DuplicateMethod.EXACT,
+            score=1.0,
         )
     number = article.revision + 1
     old_signature = repository.signature_of(session, article_id=article.id)
@@ -318,7 +323,7 @@ def _revise(
 
 def _other_writers_copy(
     *, session: Session, canon: str, fp: Fingerprint | None
-) -> tuple[int, float, str] | None:
+) -> tuple[int, float, DuplicateMethod] | None:
     """(original, similarity, "url") when another writer stored this canonical URL (similarity of the
     texts when both have a fingerprint, else 0.0)."""
     original = repository.find_original_by_url(session, canonical_url=canon)
@@ -330,7 +335,7 @@ def _other_writers_copy(
         if fp is not None and stored is not None
         else 0.0
     )
-    return original, score, "url"
+    return original, score, DuplicateMethod.URL
 
 
 def _store(
@@ -374,18 +379,18 @@ def _store(
             publish=publish,
         )
 
-    match: tuple[int, float, str] | None = None  # (original, similarity, method)
+    match: tuple[int, float, DuplicateMethod] | None = None  # (original, similarity, method)
     reason: dict[str, Any] | None = None
     exact = repository.find_original_by_hash(session, content_hash=digest)
     if exact is not None:  # the same title and text
-        match = (exact.id, 1.0, "exact")
-        reason = _reason(method="exact", score=1.0, matched=exact.id)
+        match = (exact.id, 1.0, DuplicateMethod.EXACT)
+        reason = _reason(method=DuplicateMethod.EXACT, score=1.0, matched=exact.id)
     elif fp is not None:
         match, reason = _near_match(session=session, fp=fp, title=content["title"], text=content["text"])
     if match is None:  # another writer's URL: a syndicated copy, linked to the original, never its revision
         match = _other_writers_copy(session=session, canon=canon, fp=fp)
         if match is not None:
-            reason = _reason(method="url", score=match[1], matched=match[0])
+            reason = _reason(method=DuplicateMethod.URL, score=match[1], matched=match[0])
 
     values = {
         **content,
