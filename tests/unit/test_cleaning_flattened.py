@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.ingest.cleaning import clean_text
 from services.ingest.cleaning.models import REASONS
 from services.ingest.cleaning.text import (
@@ -26,13 +28,42 @@ MENU = "Home News Sport Weather Business Culture Travel Video Podcasts Newslette
 FOOTER = "Share this article Facebook Twitter Email Sign up for our newsletter Privacy Policy Terms of Use"
 
 
-def test_split_sentences_keeps_abbreviations_and_initials() -> None:
-    text = "Mr. Smith met Dr. Jones in the U.S. capital. It was J. Doe who called. They left at noon!"
-    assert split_sentences(text) == [
-        "Mr. Smith met Dr. Jones in the U.S. capital.",
-        "It was J. Doe who called.",
-        "They left at noon!",
-    ]
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        pytest.param(
+            "Mr. Smith met Dr. Jones in the U.S. capital. It was J. Doe who called. They left at noon!",
+            [
+                "Mr. Smith met Dr. Jones in the U.S. capital.",
+                "It was J. Doe who called.",
+                "They left at noon!",
+            ],
+            id="abbreviations and initials",
+        ),
+        pytest.param(
+            'He said "we will build it." Then he left (as planned.) Work starts soon.',
+            ['He said "we will build it."', "Then he left (as planned.)", "Work starts soon."],
+            id="closing quotes and brackets kept",
+        ),
+        pytest.param(
+            "Совет одобрил план во вторник. Работы начнутся весной.",
+            ["Совет одобрил план во вторник.", "Работы начнутся весной."],
+            id="Cyrillic capitals",
+        ),
+        pytest.param(
+            "시의회가 화요일에 계획을 승인했다. 공사는 봄에 시작된다.",
+            ["시의회가 화요일에 계획을 승인했다.", "공사는 봄에 시작된다."],
+            id="a script without case",
+        ),
+        pytest.param(
+            "市議会は火曜日に計画を承認した。工事は春に始まる予定だ。",
+            ["市議会は火曜日に計画を承認した。", "工事は春に始まる予定だ。"],
+            id="CJK full stop, no space",
+        ),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
 
 
 def test_split_sentences_joins_tiny_fragments_to_the_next() -> None:
@@ -118,30 +149,6 @@ TEASERS = [
     ("Storm Knocks Out Power To Thousands", "Crews expect to restore service by the end of the day."),
     ("Hospital Opens New Cancer Wing", "The wing doubles the number of treatment rooms available."),
 ]
-
-
-def test_split_sentences_in_scripts_without_latin_capitals() -> None:
-    assert split_sentences("Совет одобрил план во вторник. Работы начнутся весной.") == [
-        "Совет одобрил план во вторник.",
-        "Работы начнутся весной.",
-    ]
-    assert split_sentences("시의회가 화요일에 계획을 승인했다. 공사는 봄에 시작된다.") == [
-        "시의회가 화요일에 계획을 승인했다.",
-        "공사는 봄에 시작된다.",
-    ]
-    assert split_sentences("市議会は火曜日に計画を承認した。工事は春に始まる予定だ。") == [
-        "市議会は火曜日に計画を承認した。",
-        "工事は春に始まる予定だ。",
-    ]
-
-
-def test_split_sentences_keeps_closing_quotes_and_brackets() -> None:
-    text = 'He said "we will build it." Then he left (as planned.) Work starts soon.'
-    assert split_sentences(text) == [
-        'He said "we will build it."',
-        "Then he left (as planned.)",
-        "Work starts soon.",
-    ]
 
 
 def test_readers_comments_after_the_article_go() -> None:
