@@ -404,7 +404,11 @@ class Settings(BaseSettings):
         description="Wall seconds the HTML extractor may spend on one page (then: fallback).",
     )
     extract_max_html_chars: int = Field(
-        default=2_000_000, ge=1000, description="Pages longer than this skip the extractor (cheap fallback)."
+        default=2_000_000,
+        ge=1000,
+        description="Pages longer than this are shrunk first (scripts, styles, SVG, comments, JSON blobs and "
+        "`data:` URIs dropped); still longer, the extractor reads only their first this many characters "
+        "(flag `too_large`).",
     )
     extract_workers: int = Field(default=2, ge=1, description="HTML extractor processes per ingest process.")
     extract_worker_max_tasks: int = Field(

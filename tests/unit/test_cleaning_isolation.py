@@ -82,13 +82,46 @@ def test_page_past_the_time_limit_is_flagged_and_the_worker_replaced(make_pool) 
     assert SENTENCE in again.text
 
 
-def test_page_past_the_size_limit_never_reaches_a_worker(make_pool) -> None:  # type: ignore[no-untyped-def]
-    pool = make_pool(workers=1, max_html_chars=len(ARTICLE) - 1)
-    article = clean_html(ARTICLE, pool=pool)
-    assert article.flags[:2] == ["too_large", "fallback_extractor"]
+def _scripted(page: str, script_chars: int) -> str:
+    """``page`` with ``script_chars`` of inline script, style and SVG before its body (a modern news page)."""
+    blob = "<script>window.__STATE__ = " + '{"k": "' + "v" * (script_chars // 2) + '"};</script>'
+    junk = blob + "<style>" + "p{margin:0}" * (script_chars // 22) + "</style><svg><path d='M0'/></svg>"
+    return page.replace("<body>", "<body>" + junk, 1)
+
+
+def test_page_past_the_size_limit_is_shrunk_then_extracted_unflagged(make_pool) -> None:  # type: ignore[no-untyped-def]
+    pool = make_pool(workers=1, max_html_chars=len(ARTICLE) + 1000)
+    page = _scripted(ARTICLE, 50_000)
+    assert len(page) > 50_000
+    article = clean_html(page, pool=pool)
     assert SENTENCE in article.text
+    assert "__STATE__" not in article.text
+    assert article.flags == [], "the whole visible page was extracted"
+    assert article.published_at is not None
     assert article.title == "Talks continue"
+
+
+def test_page_too_large_even_shrunk_is_extracted_from_its_prefix_flagged(make_pool) -> None:  # type: ignore[no-untyped-def]
+    cut = ARTICLE.index("Paragraph 5")
+    pool = make_pool(workers=1, max_html_chars=cut)
+    article = clean_html(_scripted(ARTICLE, 10_000), pool=pool)
+    assert article.flags[0] == "too_large"
+    assert "fallback_extractor" not in article.flags, "the extractor read the page's first max_html_chars"
+    assert "Paragraph 0 adds a detail" in article.text
+    assert "Paragraph 6 adds a detail" not in article.text, "nothing past the bound is read"
+    assert article.confidence <= 0.5
     assert pool.replaced == 0
+
+
+def test_fallback_reads_past_megabytes_of_scripts() -> None:
+    pool = ExtractorPool(ExtractionLimits(workers=1))
+    pool.close()  # no extractor: the cheap fallback
+    page = _scripted(ARTICLE, 400_000)  # the body starts past the fallback's first 200,000 characters
+    assert page.index(SENTENCE) > 400_000
+    article = clean_html(page, pool=pool)
+    assert article.flags[:2] == ["extractor_busy", "fallback_extractor"]
+    assert SENTENCE in article.text
+    assert "__STATE__" not in article.text
 
 
 def test_deeply_nested_page_returns_flagged(make_pool) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,9 @@ REASONS: Final[frozenset[str]] = frozenset(
         "other",
         "html_boilerplate",
         "repeated_for_source",
+        "cookie_notice",  # a cookie or consent banner
+        "reader_comments",  # readers' comments below the article (flattened text)
+        "outside_main_text",  # body-like text outside the article's main block (flattened text)
     }
 )
 

@@ -10,11 +10,13 @@ from .html import HtmlExtraction, extract_html
 from .isolation import ExtractorPool, default_pool, quick_visible_text
 from .models import CleanedArticle, RemovedPiece
 from .quality import assess, confidence_of
+from .shrink import bounded_prefix, shrink_html
 from .text import clean_plain_text, line_hash, line_hashes
 
 __all__ = ["clean", "clean_html", "clean_text", "drop_known_lines", "with_feed_date"]
 
-#: Characters of a page read by the cheap fallback when the extractor cannot be used.
+#: Characters of a page (once shrunk: no scripts, styles, SVG...) read by the cheap fallback when the
+#: extractor cannot be used; the plain-text cleaner's cost grows faster than linearly with the text.
 FALLBACK_CHARS = 200_000
 #: A headline's body that cleaning empties entirely, of at most this many words and lines once page
 #: chrome is left out, is an alert's stock body ("More to follow.", "Details to follow.", "BREAKING
@@ -48,8 +50,9 @@ def _caller_title(title: str | None) -> str | None:
 
 
 def _fallback(html: str, *, title: str | None) -> HtmlExtraction:
-    """The page's visible text (first FALLBACK_CHARS characters, no tree built) through clean_text."""
-    text, page_title = quick_visible_text(html, max_chars=FALLBACK_CHARS)
+    """The page's visible text (first FALLBACK_CHARS characters of the shrunk page, no tree built) through
+    clean_text: megabytes of inline scripts before the body no longer leave it empty."""
+    text, page_title = quick_visible_text(shrink_html(html), max_chars=FALLBACK_CHARS)
     result = clean_plain_text(text, title=title or page_title)
     return HtmlExtraction(
         text=result.text,
@@ -74,15 +77,25 @@ def clean_html(
     """Clean an HTML page.  The caller's ``title`` (the feed's headline) wins over the page's.
 
     The extractor runs in a worker process with a time and size limit (``isolate=False``: in this
-    process, no limits); a page past a limit is cleaned by a cheap fallback and flagged.
+    process, no limits).  A page past the size limit is first shrunk (scripts, styles, SVG, comments, JSON
+    blobs, ``data:`` URIs dropped: the visible text is unchanged) and extracted unflagged if it then fits;
+    one still too large is extracted from its first ``max_html_chars`` (flag ``too_large``).  A page the
+    extractor cannot handle is cleaned by a cheap fallback and flagged.
     ``known_boilerplate``: see :func:`clean_text`."""
     given = _caller_title(title)
     flags: list[str] = []
     page: HtmlExtraction | None
     if isolate:
-        outcome = (pool or default_pool()).extract(html, url=url)
+        pool = pool or default_pool()
+        cap = pool.limits.max_html_chars
+        if len(html) > cap:
+            html = shrink_html(html)
+        if len(html) > cap:
+            flags.append("too_large")
+            html = bounded_prefix(html, cap)
+        outcome = pool.extract(html, url=url)
         page = outcome.extraction
-        if outcome.flag:
+        if outcome.flag and outcome.flag not in flags:
             flags.append(outcome.flag)
     else:
         page = extract_html(html, url=url)
@@ -92,7 +105,7 @@ def clean_html(
 
     paragraphs = [p for p in page.text.strip().split("\n\n") if p.strip()]
     if not paragraphs:  # a headline-only alert: its short stock body as sent
-        visible = quick_visible_text(html, max_chars=FALLBACK_CHARS)[0]
+        visible = quick_visible_text(shrink_html(html), max_chars=FALLBACK_CHARS)[0]
         stock = stock_body(clean_plain_text(visible, title=given).removed, title=given)
         if stock is not None:
             paragraphs = stock.split("\n\n")

@@ -6,7 +6,10 @@ input) becomes a *unit*; each unit is scored on its shape (length, terminal punc
 density, title case), on call-to-action and footer vocabulary, on photo-credit patterns and on
 repetition, then decided in context (a short line between two body paragraphs is a subhead; a run
 of short title-case lines is a teaser list; what follows an end-of-article marker is page furniture).
-Metadata lines at the top (title, date, byline) are lifted into fields.
+Metadata lines at the top (title, date, byline) are lifted into fields.  Text without line structure
+(:func:`is_flattened`) is cut into sentences, classified the same way; then a readers' comments section
+is cut at its comment signatures and only the article's main block of sentences is kept (teasers of other
+stories read like prose, but each comes after a headline).
 
 All functions are pure; nothing here touches the network, a database or the file system.
 """
@@ -278,6 +281,11 @@ _HAS_ALNUM_RE: Final = re.compile(r"\w")
 
 def _words(text: str) -> list[str]:
     return _WORD_RE.findall(text)
+
+
+def _word_count(words: list[str]) -> int:
+    """How many words ``words`` holds; scripts written without spaces: about two characters a word."""
+    return sum(max(1, len(w) // 2) if _CJK_RE.search(w) else 1 for w in words)
 
 
 def _stop_density(words: list[str]) -> float:
@@ -623,6 +631,14 @@ _CUES: Final[tuple[_Cue, ...]] = (
     _cue("footer", r"\bterms (?:of|and) (?:use|service|conditions)\b|\bterms & conditions\b", 3.0),
     _cue("footer", r"\bcontact us\b|\babout us\b|\bsite ?map\b|\bwork (?:with|for) us\b", 2.5),
     _cue("footer", r"\bcookies?\b(?: (?:policy|settings|preferences|notice))?", 1.5),
+    # cookie and consent banners
+    _cue(
+        "cookie_notice",
+        r"\b(?:we|this (?:web)?site|our (?:web)?site|it) uses? cookies\b"
+        r"|\b(?:accept|allow|reject|manage) (?:all )?cookies\b|\buse of cookies\b"
+        r"|\bby (?:continuing|using|clicking|browsing)\b[^.!?]{0,80}\b(?:agree|consent|accept)",
+        3.0,
+    ),
     _cue("footer", r"\bpowered by\b|\baccessibility statement\b|\bmanage (?:your )?preferences\b", 2.5),
     # navigation
     _cue(
@@ -720,8 +736,7 @@ class _Unit:
 
     @property
     def n_words(self) -> int:
-        # scripts written without spaces: about two characters a word
-        return sum(max(1, len(w) // 2) if _CJK_RE.search(w) else 1 for w in self.words)
+        return _word_count(self.words)
 
 
 def _is_hard_wrapped(blocks: list[list[str]]) -> tuple[bool, int]:
@@ -758,9 +773,12 @@ _FLAT_MIN_WORDS: Final = 80
 _FLAT_SHARE: Final = 0.5
 #: Lines of a flattened input longer than this many words are cut into sentences.
 _FLAT_SPLIT_WORDS: Final = 60
-#: A sentence ends at . ! ? … (closing quotes/brackets allowed) before a space and a capital, digit or quote;
-#: not after an initial, a one-letter word or a common abbreviation.
-_SENTENCE_END_RE: Final = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9À-Ý])")
+#: A sentence ends at . ! ? … (closing quotes/brackets allowed) before a space and a word that starts with a
+#: capital, a digit or a letter of a script without case (Hangul, CJK, Arabic, Thai...), or at 。！？ (no
+#: space needed); not after an initial, a one-letter word or a common abbreviation.
+_SENTENCE_END_RE: Final = re.compile(
+    r"(?:(?<=[.!?…])[\"'”’»)\]]*(?=\s)|(?<=[。！？])[」』）\"”’]*)\s*(?=[\"'“‘«(\[「『]?(?P<next>\w))"
+)
 _ABBREVIATION_RE: Final = re.compile(
     r"(?:\b(?:[A-Za-z]|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Gen|Gov|Sen|Rep|Rev|Col|Lt|Sgt|Capt|Cmdr|Adm|Maj|Pres|"
     r"Inc|Ltd|Co|Corp|vs|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|U\.N|"
@@ -777,8 +795,10 @@ def split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END_RE.finditer(text):
-        candidate = text[start : match.start()]
-        if _ABBREVIATION_RE.search(candidate):
+        if match.group("next").islower() or match.group("next") == "_":
+            continue
+        candidate = text[start : match.end()]
+        if _ABBREVIATION_RE.search(candidate.rstrip()):
             continue
         pieces.append(candidate.strip())
         start = match.end()
@@ -787,7 +807,7 @@ def split_sentences(text: str) -> list[str]:
     for piece in pieces:
         if not piece:
             continue
-        if sentences and len(_words(sentences[-1])) < _SENTENCE_MIN_WORDS:
+        if sentences and _word_count(_words(sentences[-1])) < _SENTENCE_MIN_WORDS:
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)
@@ -915,6 +935,10 @@ def _shape_score(unit: _Unit, english: bool = True) -> float:
     return round(score, 3)
 
 
+#: In flattened text, the first copy of a repeated sentence of prose of at least this many words is kept.
+_REPEATED_PROSE_WORDS: Final = 8
+
+
 def _damping(n_words: int) -> float:
     """Junk cues weigh less on long prose (a paragraph that mentions 'share' is still body)."""
     if n_words <= 12:
@@ -939,12 +963,15 @@ def _is_teaserish(unit: _Unit) -> bool:
     return unit.n_words <= 3 or _title_ratio(unit.words) >= 0.5
 
 
-def _classify(units: list[_Unit], english: bool, known: Collection[str] = ()) -> None:
+def _classify(
+    units: list[_Unit], english: bool, known: Collection[str] = (), flattened: bool = False
+) -> None:
     if known:
         for u in units:
             if u.label == "?" and line_hash(u.text) in known:
                 u.label, u.reason = "bad", "repeated_for_source"
     counts: dict[str, int] = {}
+    first_seen: set[str] = set()
     for u in units:
         k = _key(u.text)
         counts[k] = counts.get(k, 0) + 1
@@ -963,7 +990,13 @@ def _classify(units: list[_Unit], english: bool, known: Collection[str] = ()) ->
         penalty = max(hits.values(), default=0.0) * _damping(u.n_words)
         caption_level = _caption_signal(u.text) if u.n_words <= 60 else 0
         caption = caption_level > 0
-        repeated = counts[_key(u.text)] >= 2 and u.n_words <= 40
+        key = _key(u.text)
+        repeated = counts[key] >= 2 and u.n_words <= 40
+        prose = u.score >= _GOOD and u.n_words >= _REPEATED_PROSE_WORDS
+        if repeated and flattened and prose and key not in first_seen:
+            # a page that shows its text twice (a summary, a print copy): a sentence of prose is kept once
+            repeated = False
+        first_seen.add(key)
         if caption_level == 2:
             penalty += 6.0
         elif caption_level == 1:
@@ -1082,6 +1115,122 @@ def _resolve_short(units: list[_Unit]) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Flattened text: readers' comments and the main block
+# --------------------------------------------------------------------------------------------------
+
+_CLOCK: Final = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?"
+_AGO: Final = (
+    r"\d+\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?|y|yrs?|years?)"
+    r"\s+ago"
+)
+#: A reader's comment signature: a name's "says:" / "said:" / "wrote:" next to a date or time, a date and
+#: clock time followed by "said", a relative time with a clock time, a "• 3 days ago" or "Like · Reply"
+#: widget.  Prose quotes a speaker ("the minister said: ...") but never stamps the quote with a clock time.
+_COMMENT_SIGNATURE_RE: Final = re.compile(
+    rf"\b(?:says|said|wrote|writes|commented|replied)\s*:\s*(?:{_WEEKDAY}?{_DATE_CORE}|{_CLOCK}|{_AGO})"
+    rf"|{_DATE_CORE},?\s+(?:at\s+|-\s+|\|\s+)?{_CLOCK}\s*(?:said|says|wrote|writes|commented|replied)\b"
+    rf"|\b{_AGO}\s+at\s+{_CLOCK}"
+    rf"|[•·|]\s*{_AGO}\b"
+    r"|\b(?:Like|Reply)\s*[•·|]\s*(?:Reply|Like|Share|Report|\d+\s*[smhdwy]\b)",
+    re.I,
+)
+#: Comment signatures that open a readers' comments section (with at least this many body words before).
+_COMMENT_SECTION_SIGNATURES: Final = 2
+_COMMENT_SECTION_MIN_BODY_WORDS: Final = 40
+
+
+def _reader_comments(units: list[_Unit]) -> None:
+    """Cut a readers' comments section: from the first of several comment signatures after the body has
+    begun, every unit goes (reason ``reader_comments``); a lone signature goes alone."""
+    signed = [i for i, u in enumerate(units) if u.label != "meta" and _COMMENT_SIGNATURE_RE.search(u.text)]
+    if not signed:
+        return
+    start = signed[0]
+    body_before = sum(u.n_words for u in units[:start] if u.label in {"good", "keep"})
+    if len(signed) >= _COMMENT_SECTION_SIGNATURES and body_before >= _COMMENT_SECTION_MIN_BODY_WORDS:
+        cut = units[start:]
+    else:
+        cut = [units[i] for i in signed]
+    for u in cut:
+        if u.label != "meta":
+            u.label, u.reason = "bad", "reader_comments"
+
+
+#: What a unit weighs in the choice of the main block: its words (at most _BLOCK_MAX_WORDS: a "sentence"
+#: longer than that in flattened text is mostly a list glued together), counted against the block when the
+#: unit is junk or a headline-like fragment.
+_BLOCK_MAX_WORDS: Final = 40
+#: Dropped units whose own vocabulary names them as the page's furniture (a footer's copyright, a "related
+#: stories" or comments header, a newsletter box) weigh at least this many words against the block.
+_BARRIER_REASONS: Final = frozenset(
+    {"footer", "related_links", "comment_widget", "reader_comments", "newsletter_prompt", "share_widget"}
+)
+_BARRIER_WORDS: Final = 30.0
+#: Teasers of other stories read like prose, but every one comes after a headline: a body sentence counts
+#: for less the more headline-like fragments stand among the _DENSITY_WINDOW units on either side of it
+#: (its words times 1 - _DENSITY_WEIGHT x their share, at least minus its words).  Captions, share bars and
+#: ads inside an article are not headline-like and do not count.
+_DENSITY_WINDOW: Final = 2
+_DENSITY_WEIGHT: Final = 2.0
+
+
+def _block_value(u: _Unit) -> float:
+    if u.label == "meta":
+        return 0.0
+    n = min(max(u.n_words, 1), _BLOCK_MAX_WORDS)
+    if u.label in {"good", "keep"}:
+        return -float(n) if u.reason == "subhead" else float(n)
+    if u.reason in _BARRIER_REASONS:
+        return -max(_BARRIER_WORDS, n)
+    return -float(n)
+
+
+def _headline_like(u: _Unit) -> bool:
+    """A short title-case fragment without a full stop, dropped or kept as a subhead: a teaser's headline."""
+    if u.label in {"good", "keep"} and u.reason != "subhead":
+        return False
+    text = u.text
+    ends = not _TERMINAL_RE.search(text) or text.endswith(("?", "!"))
+    return u.n_words <= 25 and ends and _title_ratio(u.words) >= 0.5
+
+
+def _main_block(units: list[_Unit]) -> None:
+    """A flattened page holds one article: keep the run of sentences with the most body words net of the
+    junk and headlines inside it (the maximum-sum block, see :func:`_block_value`), a sentence among
+    teasers' headlines weighing less (see _DENSITY_WEIGHT); body-like sentences outside the block (teasers
+    of other stories, promos, comments) go with reason ``outside_main_text``."""
+    real = [i for i, u in enumerate(units) if u.label != "meta"]
+    seen: dict[str, int] = {}
+    for u in units:
+        seen[_key(u.text)] = seen.get(_key(u.text), 0) + 1
+    # teasers' headlines differ from one another; a fragment repeated down the page is a caption or a credit
+    headline = [_headline_like(units[i]) and seen[_key(units[i].text)] == 1 for i in real]
+    density = [0.0] * len(units)
+    for k, i in enumerate(real):
+        window = headline[max(0, k - _DENSITY_WINDOW) : k + _DENSITY_WINDOW + 1]
+        density[i] = sum(window) / len(window)
+    best = current = 0.0
+    best_span = (0, 0)
+    start = 0
+    for i, u in enumerate(units):
+        value = _block_value(u)
+        if value > 0:
+            value *= max(-1.0, 1.0 - _DENSITY_WEIGHT * density[i])
+        if current <= 0:
+            current, start = value, i
+        else:
+            current += value
+        if current > best:
+            best, best_span = current, (start, i + 1)
+    if best <= 0:
+        return
+    lo, hi = best_span
+    for i, u in enumerate(units):
+        if not lo <= i < hi and u.label in {"good", "keep"}:
+            u.label, u.reason = "bad", u.cue or "outside_main_text"
+
+
+# --------------------------------------------------------------------------------------------------
 # Metadata at the top
 # --------------------------------------------------------------------------------------------------
 
@@ -1186,6 +1335,8 @@ _RECOGNISED_JUNK: Final = frozenset(
         "repeated_for_source",
         "byline",
         "date_line",
+        "cookie_notice",
+        "reader_comments",
     }
 )
 
@@ -1198,10 +1349,13 @@ def _analyse(text: str, title: str | None, known: Collection[str] = ()) -> tuple
     all_words = [w for u in units for w in u.words if not _CJK_RE.search(w)]
     english = len(all_words) >= 0.5 * sum(u.n_words for u in units) and _stop_density(all_words) >= 0.15
     _lift_metadata(units, title.strip() if title and title.strip() else None, meta, english)
-    _classify(units, english, known)
+    _classify(units, english, known, flattened)
     _mark_runs(units)
     _tail_cut(units)
     _resolve_short(units)
+    if flattened:
+        _reader_comments(units)
+        _main_block(units)
     return units, meta, flattened
 
 
