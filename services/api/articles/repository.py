@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -473,41 +474,131 @@ def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per
     return out
 
 
-# --- exact facets from the counts the triggers keep (migration 0016) ----------------------------------
+# --- exact facets from the counts the triggers keep (migrations 0016, 0023) ------------------------
 
+# the planner settings of the exact facet statement: its aggregates hash tens of thousands of keys (in
+# memory, not on disk), in one process (a parallel plan hashed every key in each worker, then sorted and
+# merged them: twice the time), and its joins with per-key sums hash (the planner cannot estimate how many
+# keys a sum yields; a nested loop probed the entities index once per key)
+FACET_PLANNER = {"work_mem": "32MB", "max_parallel_workers_per_gather": "0", "enable_nestloop": "off"}
+MAX_LISTED_DAYS = 400  # a source filter over at most this many days reads each (day, source) directly
+FACET_HEAD_PER_TYPE = 100  # entities ranked first, per entity wanted per type (see _EXACT_FACETS)
+
+# ``{alls}``: the 'all' rows (columns source, language, n); ``{topics}``, ``{entities}``: the rows of that
+# dim (key, n)
 _EXACT_FACETS = """
-WITH picked AS (
-    SELECT dim, key, source, language, n FROM facet_counts WHERE {where}
-    UNION ALL
-    SELECT dim, key, source, language, n FROM facet_deltas WHERE {where}
+WITH alls AS ({alls}),
+topic_counts AS (
+    SELECT key, sum(n)::bigint AS n FROM ({topics}) t GROUP BY key HAVING sum(n) > 0
 ),
-per_key AS (
-    SELECT dim, key, sum(n) AS n FROM picked WHERE dim <> 'all' GROUP BY dim, key HAVING sum(n) > 0
+entity_counts AS MATERIALIZED (
+    SELECT key::bigint AS id, sum(n)::bigint AS n FROM ({entities}) e GROUP BY key HAVING sum(n) > 0
 ),
-per_source AS (
-    SELECT source, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY source HAVING sum(n) > 0
+-- the top per type without joining every counted entity to its type and sorting them all: the :head most
+-- counted (ties included) are joined first; a type with :per_type of them has its top among them (any
+-- other entity counts less); only the types with fewer are read in full
+floor AS (SELECT coalesce(min(n), 0) AS n FROM (SELECT n FROM entity_counts ORDER BY n DESC LIMIT :head) t),
+head AS (
+    SELECT e.id, e.name, e.type, k.n FROM entity_counts k JOIN entities e ON e.id = k.id
+     WHERE k.n >= (SELECT n FROM floor)
 ),
-per_language AS (
-    SELECT language, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY language HAVING sum(n) > 0
-),
+dense AS (SELECT type FROM head GROUP BY type HAVING count(*) >= :per_type),
 entity_ranked AS (
-    SELECT e.id, e.name, e.type, k.n,
-           row_number() OVER (PARTITION BY e.type ORDER BY k.n DESC, e.id) AS rank
-      FROM per_key k JOIN entities e ON e.id = k.key::bigint WHERE k.dim = 'entity'
+    SELECT id, name, type, n, row_number() OVER (PARTITION BY type ORDER BY n DESC, id) AS rank
+      FROM (
+        SELECT id, name, type, n FROM head
+        UNION ALL
+        SELECT e.id, e.name, e.type, k.n FROM entity_counts k JOIN entities e ON e.id = k.id
+         WHERE k.n < (SELECT n FROM floor) AND e.type NOT IN (SELECT type FROM dense)
+      ) c
 )
-SELECT 'matched', NULL, NULL, NULL::bigint, coalesce(sum(n), 0)::bigint FROM picked WHERE dim = 'all'
+SELECT 'matched', NULL, NULL, NULL::bigint, coalesce(sum(n), 0)::bigint FROM alls
 UNION ALL
-(SELECT 'source', nullif(source, ''), NULL, NULL, n::bigint FROM per_source
-  ORDER BY n DESC, source LIMIT :limit)
+(SELECT 'source', nullif(source, ''), NULL, NULL, sum(n)::bigint FROM alls GROUP BY source
+  HAVING sum(n) > 0 ORDER BY sum(n) DESC, source LIMIT :limit)
 UNION ALL
-(SELECT 'language', nullif(language, ''), NULL, NULL, n::bigint FROM per_language
-  ORDER BY n DESC, language LIMIT :limit)
+(SELECT 'language', nullif(language, ''), NULL, NULL, sum(n)::bigint FROM alls GROUP BY language
+  HAVING sum(n) > 0 ORDER BY sum(n) DESC, language LIMIT :limit)
 UNION ALL
-(SELECT 'topic', t.code, t.label, NULL, k.n::bigint FROM per_key k JOIN topics t ON t.code = k.key
-  WHERE k.dim = 'topic' ORDER BY k.n DESC, t.code LIMIT :limit)
+(SELECT 'topic', t.code, t.label, NULL, k.n FROM topic_counts k JOIN topics t ON t.code = k.key
+  ORDER BY k.n DESC, t.code LIMIT :limit)
 UNION ALL
-SELECT 'entity', name, type, id, n::bigint FROM entity_ranked WHERE rank <= :per_type
+SELECT 'entity', name, type, id, n FROM entity_ranked WHERE rank <= :per_type
 """
+
+
+@contextmanager
+def planner_settings(session: Session, values: dict[str, str]) -> Iterator[None]:
+    """The block's statements run with these settings (``SET LOCAL``); the previous values are put back
+    after it (one round trip each way)."""
+    names = {f"n{i}": name for i, name in enumerate(values)}
+    new = {f"v{i}": value for i, value in enumerate(values.values())}
+    set_all = ", ".join(f"current_setting(:n{i}), set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    row = session.execute(text(f"SELECT {set_all}"), {**names, **new}).one()
+    yield
+    restore = ", ".join(f"set_config(:n{i}, :p{i}, true)" for i in range(len(names)))
+    previous = {f"p{i}": row[2 * i] for i in range(len(names))}
+    session.execute(text(f"SELECT {restore}"), {**names, **previous})
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def rollup_periods(day_from: date, day_to: date) -> dict[str, list[date]]:
+    """[day_from, day_to) as the fewest rollup periods (migration 0023): the whole calendar months in
+    it, then the whole ISO weeks (Monday first) of what is left on either side, then single days."""
+    periods: dict[str, list[date]] = {"m": [], "w": [], "d": []}
+    first = day_from if day_from.day == 1 else _month_after(day_from)
+    month = first
+    while month < day_to and _month_after(month) <= day_to:
+        periods["m"].append(month)
+        month = _month_after(month)
+    edges = [(day_from, first), (month, day_to)] if periods["m"] else [(day_from, day_to)]
+    for start, end in edges:
+        day = start
+        while day < end:
+            if day.weekday() == 0 and day + timedelta(days=7) <= end:
+                periods["w"].append(day)
+                day += timedelta(days=7)
+            else:
+                periods["d"].append(day)
+                day += timedelta(days=1)
+    return periods
+
+
+def _counted(dim: str, where: str, delta_where: str) -> str:
+    """The rows of ``dim`` in facet_counts and the pending deltas: (source, language, n) for 'all', else
+    (key, n)."""
+    columns = "source, language, n" if dim == "all" else "key, n"
+    return (
+        f"SELECT {columns} FROM facet_counts WHERE dim = '{dim}' AND {where} UNION ALL "
+        f"SELECT {columns} FROM facet_deltas WHERE dim = '{dim}' AND {delta_where}"
+    )
+
+
+def _rolled(dim: str, lang: str, delta_where: str) -> str:
+    """The (key, n) rows of ``dim`` in the rollups of the periods ``:periods_m``, ``:periods_w`` and
+    ``:periods_d``, and the pending deltas."""
+    return " UNION ALL ".join(
+        [
+            f"SELECT key, n FROM facet_rollups WHERE grain = '{grain}' AND period = ANY(:periods_{grain}) "
+            f"AND dim = '{dim}'{lang}"
+            for grain in ("m", "w", "d")
+        ]
+        + [f"SELECT key, n FROM facet_deltas WHERE dim = '{dim}' AND {delta_where}"]
+    )
+
+
+def _day_bounds(session: Session) -> tuple[date, date] | None:
+    """The first and last publication day folded into the counts (None: no dated article)."""
+    row = session.execute(
+        text(
+            "SELECT min(day), max(day) FROM facet_counts "
+            "WHERE dim = 'all' AND day > '-infinity'::date AND day < 'infinity'::date"
+        )
+    ).one()
+    return None if row[0] is None else (row[0], row[1])
 
 
 def exact_facet_counts(
@@ -522,41 +613,74 @@ def exact_facet_counts(
 ) -> dict[str, Any]:
     """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
     all, undated ones too), of these sources and languages ("" stands for none), summed from the
-    counts, exact; the same shape as ``facet_counts``."""
-    params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
+    counts, exact; the same shape as ``facet_counts``.  Reads: the all-time totals without dates; the
+    day, week and month rollups of the topic and entity counts for a date range without a source filter;
+    the counts per day and source with one; and always the pending deltas."""
+    params: dict[str, Any] = {
+        "limit": limit, "per_type": entities_per_type, "head": entities_per_type * FACET_HEAD_PER_TYPE
+    }  # fmt: skip
     binds: list[BindParameter[Any]] = []
+    src = lang = ""
     if sources:
         params["sources"] = list(sources)
         binds.append(bindparam("sources", expanding=True))
+        src = " AND source IN :sources"
     if languages:
         params["languages"] = list(languages)
         binds.append(bindparam("languages", expanding=True))
+        lang = " AND language IN :languages"
+
     if day_from is None and day_to is None and not (sources and languages):
         # the all-time totals: 'all' per source and language, topics and entities per source or language
-        where = ["day = 'infinity'::date"]
+        inf = "day = 'infinity'::date"
         if sources:
-            where.append("source IN :sources AND (dim = 'all' OR language = '*')")
+            keyed = f"{inf}{src} AND language = '*'"
         elif languages:
-            where.append("language IN :languages AND (dim = 'all' OR source = '*')")
+            keyed = f"{inf}{lang} AND source = '*'"
         else:
-            where.append("(dim = 'all' OR (source = '*' AND language = '*'))")
+            keyed = f"{inf} AND source = '*' AND language = '*'"
+        every = f"{inf}{src}{lang}"
+        parts = {"all": _counted("all", every, every)}
+        parts.update({dim: _counted(dim, keyed, keyed) for dim in ("topic", "entity")})
     else:
-        where = ["day < 'infinity'::date"]
+        ranged = ["day < 'infinity'::date"]
         if day_from is not None or day_to is not None:
-            where.append("day > '-infinity'::date")
+            ranged.append("day > '-infinity'::date")
         if day_from is not None:
-            where.append("day >= :day_from")
+            ranged.append("day >= :day_from")
             params["day_from"] = day_from
         if day_to is not None:
-            where.append("day < :day_to")
+            ranged.append("day < :day_to")
             params["day_to"] = day_to
-        if sources:
-            where.append("source IN :sources")
-        if languages:
-            where.append("language IN :languages")
-    stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
+        in_range = " AND ".join(ranged) + src + lang
+        parts = {"all": _counted("all", in_range, in_range)}
+        if (
+            sources
+            and day_from is not None
+            and day_to is not None
+            and (day_to - day_from).days <= MAX_LISTED_DAYS
+        ):
+            # each (day, source) read directly from the index, not every source's rows of the range
+            params["days"] = [day_from + timedelta(days=i) for i in range((day_to - day_from).days)]
+            by_day = f"day = ANY(:days){src}{lang}"
+            parts.update({dim: _counted(dim, by_day, in_range) for dim in ("topic", "entity")})
+        elif sources:
+            parts.update({dim: _counted(dim, in_range, in_range) for dim in ("topic", "entity")})
+        else:
+            bounds = _day_bounds(session) if day_from is None or day_to is None else (day_from, day_to)
+            periods: dict[str, list[date]] = {"m": [], "w": [], "d": []}
+            if bounds is not None:
+                first = max(day_from or date.min, bounds[0])
+                periods = rollup_periods(first, min(day_to or date.max, bounds[1] + timedelta(days=1)))
+            params.update({f"periods_{grain}": values for grain, values in periods.items()})
+            parts.update({dim: _rolled(dim, lang, in_range) for dim in ("topic", "entity")})
+    stmt = text(
+        _EXACT_FACETS.format(alls=parts["all"], topics=parts["topic"], entities=parts["entity"])
+    ).bindparams(*binds)
     out: dict[str, Any] = {"matched": 0, "source": [], "language": [], "topic": [], "entity": []}
-    for facet, value, label, id_, count in session.execute(stmt, params):
+    with planner_settings(session, FACET_PLANNER):
+        rows = session.execute(stmt, params).all()
+    for facet, value, label, id_, count in rows:
         if facet == "matched":
             out["matched"] = int(count)
         else:
