@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     Double,
     Select,
     Text,
+    any_,
     bindparam,
     cast,
     exists,
@@ -187,12 +189,118 @@ def query_has_terms(session: Session, *, q: str) -> bool:
     return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
+# --- newest first under a filter whose share of the articles the planner cannot know --------------------
+# A word, a phrase, an entity or a topic may match half of the articles or none of them.  Asked for the
+# newest few, the planner walks the id (or published) index backwards checking each row, betting it stops
+# soon; when the filter matches (almost) nothing that walk reads the whole table: at a million articles a
+# name that no article holds, or a phrase of two common words, ran into the 5 s timeout.  Instead the order
+# is walked in windows, newest first, each window's matches computed whole (a MATERIALIZED CTE: no early
+# stop to bet on), so a window costs at most its size and a rare word is answered from the GIN index: the
+# same rows, in a bounded time.  The next window is sized by the matches found so far (twice what the rate
+# seen predicts for the rows still missing; WINDOW_GROWTH times the last when none was found), and after
+# WINDOWS of them the last one takes everything older.
+WINDOW_FIRST = 4  # the first id window holds this many ids per row wanted
+WINDOW_FIRST_DAYS = 1.0  # the first window of publication time, in days
+WINDOW_GROWTH = 16
+WINDOWS = 5
+
+Position = TypeVar("Position", int, datetime)
+Span = TypeVar("Span", int, timedelta)
+
+
+def walks_in_windows(f: ArticleFilter) -> bool:
+    """Whether the filter is one the planner cannot estimate (a search, an entity, a type or a topic)."""
+    return f.q is not None or bool(f.entity_groups or f.entity_types or f.topic_codes)
+
+
+@dataclass(frozen=True, slots=True)
+class Windows(Generic[Position, Span]):
+    """A walk of an order from ``top`` back: ``between(low, high)`` is a window's condition (low included,
+    high excluded), ``older(high)`` everything before ``high``; no window goes below ``floor``."""
+
+    top: Position
+    first: Span
+    between: Callable[[Position, Position], ColumnElement[bool]]
+    older: Callable[[Position], ColumnElement[bool]]
+    floor: Position | None = None
+
+
+def _next_size(size: Any, scanned: Any, found: int, missing: int) -> Any:
+    grown = size * WINDOW_GROWTH
+    if not found:
+        return grown
+    predicted = scanned * (2 * missing / found)
+    if isinstance(size, int):
+        predicted = math.ceil(predicted)
+    return min(
+        grown, max(predicted, size // WINDOW_GROWTH if isinstance(size, int) else size / WINDOW_GROWTH)
+    )
+
+
+def _windowed(
+    session: Session,
+    stmt: Select[Any],
+    walk: Windows[Any, Any],
+    *,
+    limit: int,
+    order: Callable[[Any], list[Any]],
+) -> list[Row[Any]]:
+    """The first ``limit`` rows of ``stmt`` in the order ``order`` (of its columns, newest first), read
+    window by window (see above)."""
+    rows: list[Row[Any]] = []
+    high, size = walk.top, walk.first
+    for n in range(WINDOWS + 1):
+        try:
+            low = high - size
+        except OverflowError:  # a window of time reaching before year 1
+            low = None
+        last = n == WINDOWS or low is None or (walk.floor is not None and low <= walk.floor)
+        window = walk.older(high) if last else walk.between(low, high)
+        matches = stmt.where(window).cte("window_matches").prefix_with("MATERIALIZED")
+        rows.extend(session.execute(select(matches).order_by(*order(matches.c)).limit(limit - len(rows))))
+        if last or len(rows) >= limit:
+            break
+        size = _next_size(size, walk.top - low, len(rows), limit - len(rows))
+        high = low
+    return rows
+
+
+def _by_id(top: int, limit: int) -> Windows[int, int]:
+    return Windows(
+        top=top + 1,
+        first=WINDOW_FIRST * limit,
+        between=lambda low, high: (Article.id >= low) & (Article.id < high),
+        older=lambda high: Article.id < high,
+        floor=1,
+    )
+
+
+def _top_id(f: ArticleFilter, before_id: int | None) -> int | None:
+    tops = [t for t in (f.max_id, None if before_id is None else before_id - 1) if t is not None]
+    return min(tops) if tops else None
+
+
+def _newest_id_first(c: Any) -> list[Any]:
+    return [c.id.desc()]
+
+
 def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Row[Any]]:
     """Newest ingested first: keyset on id (monotonic); summary rows (``SUMMARY``)."""
+    top = _top_id(f, before_id)
+    if walks_in_windows(f) and top is not None:
+        stmt = select(*SUMMARY).where(*conditions(f))
+        return _windowed(session, stmt, _by_id(top, limit), limit=limit, order=_newest_id_first)
     stmt = select(*SUMMARY).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
     return list(session.execute(stmt.order_by(Article.id.desc()).limit(limit)))
+
+
+def newest_match_ids(session: Session, *, f: ArticleFilter, limit: int) -> list[int]:
+    """The ids of the ``limit`` newest matches of the filter (up to ``f.max_id``), newest first."""
+    top = f.max_id if f.max_id is not None else max_article_id(session)
+    stmt = select(Article.id).where(*conditions(f))
+    return [r[0] for r in _windowed(session, stmt, _by_id(top, limit), limit=limit, order=_newest_id_first)]
 
 
 def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Row[Any]]:
@@ -236,6 +344,21 @@ def list_by_published(
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
+    if walks_in_windows(f):
+        top = after[0] if after is not None else session.scalar(select(func.max(Article.published_at)))
+        if top is None:
+            return []
+        walk: Windows[datetime, timedelta] = Windows(
+            top=top + timedelta(microseconds=1),
+            first=timedelta(days=WINDOW_FIRST_DAYS),
+            between=lambda low, high: (Article.published_at >= low) & (Article.published_at < high),
+            older=lambda high: Article.published_at < high,
+        )
+
+        def order(c: Any) -> list[Any]:
+            return [c.published_at.desc(), c.id.desc()]
+
+        return _windowed(session, stmt, walk, limit=limit, order=order)
     return list(session.execute(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
 
 
@@ -251,19 +374,19 @@ def list_by_relevance(
 ) -> list[Row[Any]]:
     """Best score first, ties by id, among the ``window`` newest matches: the ranking reads each
     candidate's vector, and the window bounds that work when a common word matches most of the corpus
-    (the newest matches come from a backward scan of the id index or the GIN bitmap, whichever the
-    planner finds cheaper; never a rank of every match).  Summary rows with ``rank`` (ts_rank_cd) and
-    ``score``, the sort key: ln(rank) plus a recency prior, ln 2 per ``half_life_days`` of publication
-    (or storage) time, counted from a fixed epoch so that it does not change between two pages."""
+    (the newest matches are found window by window, ``newest_match_ids``; never a rank of every match).
+    Summary rows with ``rank`` (ts_rank_cd) and ``score``, the sort key: ln(rank) plus a recency prior,
+    ln 2 per ``half_life_days`` of publication (or storage) time, counted from a fixed epoch so that it
+    does not change between two pages."""
     ts_rank = func.ts_rank_cd(Article.search_tsv, _tsquery(q))
     days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
     # as double precision the score survives the JSON of the cursor exactly
     score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
+    newest = newest_match_ids(session, f=f, limit=window)
     candidates = (
-        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
-        .where(*conditions(f))
-        .order_by(Article.id.desc())
-        .limit(window)
+        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score")).where(
+            Article.id == any_(bindparam("candidates", newest, type_=ARRAY(BigInteger)))
+        )
     ).subquery()
     stmt = select(*SUMMARY, candidates.c.rank, candidates.c.score).join(
         candidates, candidates.c.id == Article.id
