@@ -192,7 +192,7 @@ def test_every_filter_combines_with_every_other(client: NewswireClient, corpus: 
 def test_every_order_walks_every_match_across_pages(
     client: NewswireClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Lists under a search, entity, type or topic filter are read in windows of the order (issue 16);
+    """Lists under a search are read in windows of their order (issue 16), the others are not;
     paged in small pages, every order gives every match once, in order, as the filter alone says."""
     from shared.settings import get_settings
 

@@ -189,8 +189,8 @@ def query_has_terms(session: Session, *, q: str) -> bool:
     return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
-# --- newest first under a filter whose share of the articles the planner cannot know --------------------
-# A word, a phrase, an entity or a topic may match half of the articles or none of them.  Asked for the
+# --- newest first under a search: the planner cannot know how many articles it matches -----------------
+# A word or a phrase may match half of the articles or none of them.  Asked for the
 # newest few, the planner walks the id (or published) index backwards checking each row, betting it stops
 # soon; when the filter matches (almost) nothing that walk reads the whole table: at a million articles a
 # name that no article holds, or a phrase of two common words, ran into the 5 s timeout.  Instead the order
@@ -200,7 +200,7 @@ def query_has_terms(session: Session, *, q: str) -> bool:
 # seen predicts for the rows still missing; WINDOW_GROWTH times the last when none was found), and after
 # WINDOWS of them the last one takes everything older.
 WINDOW_FIRST = 4  # the first id window holds this many ids per row wanted
-WINDOW_FIRST_DAYS = 1.0  # the first window of publication time, in days
+WINDOW_FIRST_HOURS = 1.0  # the first window of publication time
 WINDOW_GROWTH = 16
 WINDOWS = 5
 
@@ -208,9 +208,17 @@ Position = TypeVar("Position", int, datetime)
 Span = TypeVar("Span", int, timedelta)
 
 
-def walks_in_windows(f: ArticleFilter) -> bool:
-    """Whether the filter is one the planner cannot estimate (a search, an entity, a type or a topic)."""
-    return f.q is not None or bool(f.entity_groups or f.entity_types or f.topic_codes)
+def walks_in_windows(f: ArticleFilter, *, order: Literal["id", "published"]) -> bool:
+    """Whether to walk the order in windows: a search (the planner knows how common an entity or a topic
+    is, not a word below the 1,000 most common, nor a phrase) and no range it can estimate (the range's
+    index finds where the matches are, a walk from the newest would cross every window before them): no
+    ingested range, and no published range in the id order (the published order starts its walk at the
+    range's end)."""
+    hard = f.q is not None
+    ranged = f.ingested_from is not None or f.ingested_to is not None
+    if order == "id":
+        ranged = ranged or f.published_from is not None or f.published_to is not None
+    return hard and not ranged
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +295,7 @@ def _newest_id_first(c: Any) -> list[Any]:
 def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Row[Any]]:
     """Newest ingested first: keyset on id (monotonic); summary rows (``SUMMARY``)."""
     top = _top_id(f, before_id)
-    if walks_in_windows(f) and top is not None:
+    if walks_in_windows(f, order="id") and top is not None:
         stmt = select(*SUMMARY).where(*conditions(f))
         return _windowed(session, stmt, _by_id(top, limit), limit=limit, order=_newest_id_first)
     stmt = select(*SUMMARY).where(*conditions(f))
@@ -344,13 +352,14 @@ def list_by_published(
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
-    if walks_in_windows(f):
-        top = after[0] if after is not None else session.scalar(select(func.max(Article.published_at)))
-        if top is None:
+    if walks_in_windows(f, order="published"):
+        newest = after[0] if after is not None else session.scalar(select(func.max(Article.published_at)))
+        if newest is None:
             return []
+        top = newest if f.published_to is None else min(newest, f.published_to)
         walk: Windows[datetime, timedelta] = Windows(
             top=top + timedelta(microseconds=1),
-            first=timedelta(days=WINDOW_FIRST_DAYS),
+            first=timedelta(hours=WINDOW_FIRST_HOURS),
             between=lambda low, high: (Article.published_at >= low) & (Article.published_at < high),
             older=lambda high: Article.published_at < high,
         )
@@ -382,12 +391,13 @@ def list_by_relevance(
     days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
     # as double precision the score survives the JSON of the cursor exactly
     score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
-    newest = newest_match_ids(session, f=f, limit=window)
-    candidates = (
-        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score")).where(
-            Article.id == any_(bindparam("candidates", newest, type_=ARRAY(BigInteger)))
-        )
-    ).subquery()
+    found = select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
+    if walks_in_windows(f, order="id"):
+        newest = newest_match_ids(session, f=f, limit=window)
+        found = found.where(Article.id == any_(bindparam("candidates", newest, type_=ARRAY(BigInteger))))
+    else:
+        found = found.where(*conditions(f)).order_by(Article.id.desc()).limit(window)
+    candidates = found.subquery()
     stmt = select(*SUMMARY, candidates.c.rank, candidates.c.score).join(
         candidates, candidates.c.id == Article.id
     )
