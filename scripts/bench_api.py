@@ -463,6 +463,11 @@ def main() -> int:
         "NEWSWIRE_LOG_LEVEL": "WARNING",
         "NEWSWIRE_DB_POOL_SIZE": str(max(10, args.concurrency // args.workers + 2)),
         "NEWSWIRE_REDIS_URL": args.redis_url,
+        # one key drives every class: the per-key limits (search 120/min, facets 60/min) would answer
+        # most requests with a quick 429 (counted as errors, and inflating requests per second)
+        "NEWSWIRE_RATE_LIMIT_PER_MINUTE": "0",
+        "NEWSWIRE_RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+        "NEWSWIRE_RATE_LIMIT_FACETS_PER_MINUTE": "0",
     }
     if args.cache_seconds is not None:
         env["NEWSWIRE_API_CACHE_SECONDS"] = str(args.cache_seconds)
