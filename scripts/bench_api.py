@@ -291,6 +291,97 @@ def explain_slowest(database_url: str, key: str, make: Url, *, samples: int) -> 
     engine.dispose()
 
 
+def _label(statement: str) -> str:
+    """A short name for a statement of the read API, to say where a request's time goes."""
+    flat = " ".join(statement.split())
+    for needle, name in (
+        ("api_keys", "auth key"),
+        ("pg_settings", "statement timeout"),
+        ("set_config", "statement timeout"),
+        ("numnode", "query has terms"),
+        ("ts_headline", "headlines"),
+        ("ts_rank_cd", "ranked search"),
+        ("facet_counts", "exact facets"),
+        ("WITH sample AS", "facets scan"),
+        ("FROM article_topics JOIN topics", "topics of the page"),
+        ("max(articles.id)", "snapshot id"),
+        ("lower(entities.name)", "entity names"),
+        ("FROM topics", "topic codes"),
+        ("entity_aliases", "entity aliases"),
+        ("WITH articles AS", "related entities"),
+        ("date(timezone", "entity timeline"),
+        ("articles.published_at DESC", "list by published"),
+        ("ORDER BY articles.id DESC", "list by id"),
+        ("FROM entities", "entity"),
+    ):
+        if needle in flat:
+            return name
+    return flat[:50]
+
+
+def profile_classes(database_url: str, key: str, classes: dict[str, Url], *, samples: int) -> None:
+    """Replay ``samples`` requests of each class in-process, one at a time, and print where a request's
+    time goes: wall time, SQL time (statement execution, fetch included) by statement, and the rest (Python:
+    routing, validation, auth, serialisation)."""
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+    from shared.db import connect_args
+
+    os.environ["NEWSWIRE_LOG_LEVEL"] = "WARNING"
+    get_settings.cache_clear()
+    engine = create_engine(database_url, connect_args=connect_args("api"))
+    sql: dict[str, list[float]] = {}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        sql.setdefault(_label(statement), []).append(time.perf_counter() - conn.info["started"])
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        started = context.connection.info.get("started") if context.connection is not None else None
+        if started is not None and context.statement is not None:
+            label = f"{_label(context.statement)} (failed)"
+            sql.setdefault(label, []).append(time.perf_counter() - started)
+
+    app = create_app()
+    app.state.session_factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    print(f"\nwhere the time goes: {samples} requests per class, one at a time, in-process")
+    print(
+        f"{'class':<12} {'wall ms':>8} {'sql ms':>7} {'other ms':>8} {'stmts':>6}  "
+        "heaviest statements (ms per request)"
+    )
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
+        for name, make in classes.items():
+            rng = random.Random(7)
+            for _ in range(3):  # warm the process (imports, first connections)
+                client.get(make(rng))
+            sql.clear()
+            statuses: dict[int, int] = {}
+            started = time.perf_counter()
+            for _ in range(samples):
+                url = make(rng)
+                status = client.get(url).status_code
+                statuses[status] = statuses.get(status, 0) + 1
+                if status != 200:
+                    print(f"    {status} {url}", file=sys.stderr)
+            wall = (time.perf_counter() - started) * 1000 / samples
+            total = sum(sum(v) for v in sql.values()) * 1000 / samples
+            count = sum(len(v) for v in sql.values()) / samples
+            top = sorted(sql.items(), key=lambda kv: -sum(kv[1]))[:4]
+            heavy = ", ".join(f"{label} {sum(v) * 1000 / samples:.1f}" for label, v in top)
+            errors = {k: v for k, v in statuses.items() if k != 200}
+            print(
+                f"{name:<12} {wall:>8.1f} {total:>7.1f} {wall - total:>8.1f} {count:>6.1f}  {heavy}"
+                + (f"  errors {errors}" if errors else "")
+            )
+    engine.dispose()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of the API process and its workers so far."""
     try:
@@ -337,11 +428,19 @@ def main() -> int:
     parser.add_argument("--cache-seconds", type=float, default=None, help="NEWSWIRE_API_CACHE_SECONDS.")
     parser.add_argument(
         "--redis-url",
-        default=get_settings().redis_url or get_settings().test_redis_url,
+        default=get_settings().redis_url or get_dev_settings().test_redis_url,
         help="Redis of the answer cache.",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Then replay N requests per class in-process and print where the time goes (SQL by statement).",
+    )
+    parser.add_argument("--profile-only", action="store_true", help="Only the profile (no load run).")
     args = parser.parse_args()
     url = make_url(args.admin_url).set(database=args.database).render_as_string(hide_password=False)
     os.environ["NEWSWIRE_DATABASE_URL"] = url
@@ -355,12 +454,20 @@ def main() -> int:
     pools = Pools(engine)
     engine.dispose()
     classes = {name: make for name, make in url_classes(pools).items() if name in args.classes.split(",")}
+    if args.profile_only:
+        profile_classes(url, key, classes, samples=args.profile or 50)
+        return 0
     port = _free_port()
     env = {
         **os.environ,
         "NEWSWIRE_LOG_LEVEL": "WARNING",
         "NEWSWIRE_DB_POOL_SIZE": str(max(10, args.concurrency // args.workers + 2)),
         "NEWSWIRE_REDIS_URL": args.redis_url,
+        # one key drives every class: the per-key limits (search 120/min, facets 60/min) would answer
+        # most requests with a quick 429 (counted as errors, and inflating requests per second)
+        "NEWSWIRE_RATE_LIMIT_PER_MINUTE": "0",
+        "NEWSWIRE_RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+        "NEWSWIRE_RATE_LIMIT_FACETS_PER_MINUTE": "0",
     }
     if args.cache_seconds is not None:
         env["NEWSWIRE_API_CACHE_SECONDS"] = str(args.cache_seconds)
@@ -430,6 +537,8 @@ def main() -> int:
     if not args.no_explain:
         slowest = max((r for r in rows if r["clients"] == 1), key=lambda r: r["p95_ms"])["class"]
         explain_slowest(url, key, classes[slowest], samples=30)
+    if args.profile:
+        profile_classes(url, key, classes, samples=args.profile)
     return 1 if any(r["errors"] for r in rows) else 0
 
 

@@ -72,11 +72,18 @@ def session_options(role: Role, settings: Settings | None = None) -> dict[str, i
     }
 
 
+# The read API's statements are index walks and sums over a few hundred thousand rows at most: a JIT
+# compile (50-300 ms on the 2-CPU machine, for any plan the planner costs above jit_above_cost, which the
+# facet and search statements are at a million articles) costs more than it saves.
+API_SETTINGS = {"jit": "off"}
+
+
 def connect_args(role: Role, settings: Settings | None = None) -> dict[str, Any]:
-    """libpq arguments: the connect timeout and the role's timeouts as `options` (`-c name=value`)."""
+    """libpq arguments: the connect timeout and the role's timeouts as `options` (`-c name=value`), and
+    for the read API, ``API_SETTINGS``."""
     settings = settings or get_settings()
     args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout}
-    options = session_options(role, settings)
+    options: dict[str, Any] = {**session_options(role, settings), **(API_SETTINGS if role == "api" else {})}
     if options:
         args["options"] = " ".join(f"-c {name}={value}" for name, value in options.items())
     return args

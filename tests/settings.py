@@ -13,4 +13,3 @@ class SuiteSettings(DevSettings):
     require_services: bool = Field(
         default=False, description="Tests fail (instead of skip) when PostgreSQL or Redis is unreachable."
     )
-    test_redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis used by the tests.")

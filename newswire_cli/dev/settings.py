@@ -20,6 +20,9 @@ class DevSettings(BaseSettings):
         default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
         description="Server the tests and benchmarks create their throw-away databases on.",
     )
+    test_redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis used by the tests and `make bench-api`."
+    )
     eval_dir: Path = Field(default=Path("../shared/eval"), description="Evaluation data for `make eval`.")
 
 

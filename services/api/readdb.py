@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.db import API_SETTINGS
 from shared.errors import NotFound
 from shared.http import SessionDep, app_session_factory
 from shared.settings import get_settings
@@ -67,7 +68,10 @@ class ReadPool:
                 max_overflow=settings.db_max_overflow,
                 pool_pre_ping=True,
                 pool_recycle=1800,
-                connect_args={"connect_timeout": 2},
+                connect_args={
+                    "connect_timeout": 2,
+                    "options": " ".join(f"-c {k}={v}" for k, v in API_SETTINGS.items()),
+                },
             )
             factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
             self.replicas.append(Replica(url=url, factory=factory, engine=engine))

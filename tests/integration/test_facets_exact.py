@@ -5,6 +5,7 @@ matches, under a statement timeout that answers 504 `query_timeout`."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 from services.enrich.articles import service as enrich_service
 from services.enrich.nlp import Enricher
 from shared.models import Article
-from tests.integration.test_query_api import SOURCES, T0, _corpus
+from tests.factories import stored_article
+from tests.integration.test_query_api import SOURCES, T0, TOPICS, _corpus
 from tests.support.timeouts import assert_query_timeout_answers_504
 
 DAY = timedelta(days=1)
@@ -89,19 +91,41 @@ def _answer(api_client: httpx.Client, params: dict[str, Any]) -> tuple[str, dict
     }
 
 
+_ROLLUPS_KEPT = "SELECT grain, period::text, dim, key, language, n FROM facet_rollups WHERE n <> 0"
+# what the rollups must hold: the folded counts summed over sources per day, ISO week and month
+_ROLLUPS_OF_COUNTS = """
+    SELECT g.grain, g.period::text, c.dim, c.key, c.language, sum(c.n)
+      FROM facet_counts c, LATERAL (VALUES ('d', c.day), ('w', c.day - (extract(isodow FROM c.day)::int - 1)),
+                                    ('m', make_date(extract(year FROM c.day)::int,
+                                                    extract(month FROM c.day)::int, 1))) g(grain, period)
+     WHERE c.dim <> 'all' AND c.day > '-infinity' AND c.day < 'infinity'
+     GROUP BY 1, 2, 3, 4, 5 HAVING sum(c.n) <> 0
+"""
+
+
+def _rows(session: Session, sql: str) -> Counter[tuple[Any, ...]]:
+    return Counter({tuple(r[:-1]): r[-1] for r in session.execute(text(sql))})
+
+
 def _rebuilt_equals_kept(session: Session) -> None:
-    """The kept counts (folded plus pending deltas) equal a rebuild from the articles."""
+    """The kept counts (folded plus pending deltas) equal a rebuild from the articles; the rollups are
+    the rollups of the folded counts, before and after the rebuild."""
     kept_sql = (
         "SELECT day::text, dim, key, source, language, sum(n) FROM (SELECT * FROM facet_counts UNION ALL "
         "SELECT * FROM facet_deltas) c GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0"
     )
-    kept = Counter({tuple(r[:5]): r[5] for r in session.execute(text(kept_sql))})
+    kept = _rows(session, kept_sql)
+    assert _rows(session, _ROLLUPS_KEPT) == _rows(session, _ROLLUPS_OF_COUNTS)
     session.execute(text("SAVEPOINT rebuild"))
     session.execute(text("SELECT facet_rebuild()"))
-    rebuilt = Counter({tuple(r[:5]): r[5] for r in session.execute(text(kept_sql))})
+    rebuilt = _rows(session, kept_sql)
+    rolled = _rows(session, _ROLLUPS_KEPT)
+    assert rolled == _rows(session, _ROLLUPS_OF_COUNTS)
     session.execute(text("ROLLBACK TO SAVEPOINT rebuild"))
     assert kept == rebuilt
     assert all(n > 0 for n in kept.values())
+    assert rolled
+    assert all(n > 0 for n in rolled.values())
 
 
 FILTERS: list[dict[str, Any]] = [
@@ -123,6 +147,78 @@ def test_facets_equal_a_count_over_the_same_filter(api_client: httpx.Client, db_
         method, answer = _answer(api_client, params)
         assert method == ("scan" if params.get("published_from", "").endswith("06:00:00+00:00") else "counts")
         assert answer == _oracle(db_session, params), params
+    _rebuilt_equals_kept(db_session)
+
+
+def _spread_over_months(session: Session, entities: list[Any]) -> None:
+    """Articles published from November 2025 to March 2026, for ranges over months, weeks and days."""
+    rng = random.Random(16)
+    for _ in range(150):
+        stored_article(
+            session,
+            entities=[(e, 1) for e in rng.sample(entities, rng.randint(0, 3))],
+            topics=[(code, round(rng.random(), 2)) for code in rng.sample(TOPICS, rng.randint(0, 2))],
+            source=rng.choice(SOURCES),
+            language=rng.choice(["en", "en", "de", None]),
+            status=rng.choice(["enriched"] * 6 + ["duplicate", "queued"]),
+            published_at=None
+            if rng.random() < 0.1
+            else MONTHS_T0 + timedelta(hours=rng.randint(0, 150 * 24)),
+        )
+    session.commit()
+
+
+MONTHS_T0 = datetime(2025, 11, 3, tzinfo=UTC)
+
+
+def _days(start: str, end: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"published_from": f"{start}T00:00:00Z"} if start else {}
+    if end:
+        params["published_to"] = f"{end}T00:00:00Z"
+    return params
+
+
+RANGES: list[dict[str, Any]] = [
+    _days("2025-11-20", "2026-02-10"),  # months, then weeks and days on either side
+    _days("2025-12-01", "2026-02-01"),  # whole months
+    _days("2026-01-05", "2026-01-26"),  # whole weeks
+    _days("2026-01-07", "2026-01-09"),  # days inside a week
+    _days("2026-01-15"),  # open ends
+    _days("", "2026-01-15"),
+    {**_days("2025-11-20", "2026-03-10"), "language": ["de"]},
+    {**_days("2025-11-20", "2026-03-10"), "language": ["en", "de"]},
+    {**_days("2025-11-20", "2026-03-10"), "source": SOURCES[:2]},
+    {**_days("2025-12-29", "2026-01-12"), "source": [SOURCES[2]], "language": ["en"]},
+    _days("2027-01-01", "2027-02-01"),  # no article
+]
+
+
+def test_ranges_over_months_weeks_and_days_equal_a_count(
+    api_client: httpx.Client, db_session: Session
+) -> None:
+    """Before a fold (pending deltas), after it (month, week and day rollups) and after a deletion."""
+    corpus = _corpus(db_session)
+    _spread_over_months(db_session, corpus.entities)
+    for params in RANGES:
+        assert _answer(api_client, params) == ("counts", _oracle(db_session, params)), params
+    db_session.execute(text("SELECT facet_fold()"))
+    db_session.commit()
+    assert db_session.execute(text("SELECT count(*) FROM facet_deltas")).scalar_one() == 0
+    assert db_session.execute(text("SELECT count(DISTINCT grain) FROM facet_rollups")).scalar_one() == 3
+    for params in RANGES:
+        assert _answer(api_client, params) == ("counts", _oracle(db_session, params)), params
+    # a change after the fold: pending deltas on top of the rollups
+    victim = db_session.execute(
+        text(
+            "SELECT a.id FROM articles a JOIN article_entities e ON e.article_id = a.id "
+            "WHERE a.status = 'enriched' AND a.published_at >= '2025-12-01' "
+            "AND a.published_at < '2026-01-01' LIMIT 1"
+        )
+    ).scalar_one()
+    db_session.execute(text("DELETE FROM articles WHERE id = :id"), {"id": victim})
+    db_session.commit()
+    for params in RANGES:
+        assert _answer(api_client, params) == ("counts", _oracle(db_session, params)), params
     _rebuilt_equals_kept(db_session)
 
 

@@ -42,7 +42,7 @@ def test_each_role_gets_its_own_timeouts_as_libpq_options() -> None:
     args = connect_args("api", settings)
     assert args["connect_timeout"] == 3
     assert args["options"] == (
-        "-c statement_timeout=2500 -c lock_timeout=0 -c idle_in_transaction_session_timeout=30000"
+        "-c statement_timeout=2500 -c lock_timeout=0 -c idle_in_transaction_session_timeout=30000 -c jit=off"
     )
     assert session_options("worker", settings)["statement_timeout"] == 120_000
     assert connect_args("default", settings) == {"connect_timeout": 3}  # the CLI, migrations
@@ -52,6 +52,20 @@ def test_each_role_gets_its_own_timeouts_as_libpq_options() -> None:
 def timeouts_database(fresh_database: Any) -> str:
     url: str = fresh_database("timeouts")
     return url
+
+
+def test_an_api_connection_starts_with_its_limits_and_without_jit(timeouts_database: str) -> None:
+    engine = create_engine(
+        timeouts_database,
+        poolclass=pool.NullPool,
+        connect_args=connect_args("api", Settings(db_statement_timeout_api=0.5)),
+    )
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "500ms"
+            assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager

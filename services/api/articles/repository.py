@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     Double,
     Select,
     Text,
+    any_,
     bindparam,
     cast,
     exists,
@@ -243,12 +246,126 @@ def query_has_terms(session: Session, *, q: str) -> bool:
     return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
+# --- newest first under a search: the planner cannot know how many articles it matches -----------------
+# A word or a phrase may match half of the articles or none of them.  Asked for the
+# newest few, the planner walks the id (or published) index backwards checking each row, betting it stops
+# soon; when the filter matches (almost) nothing that walk reads the whole table: at a million articles a
+# name that no article holds, or a phrase of two common words, ran into the 5 s timeout.  Instead the order
+# is walked in windows, newest first, each window's matches computed whole (a MATERIALIZED CTE: no early
+# stop to bet on), so a window costs at most its size and a rare word is answered from the GIN index: the
+# same rows, in a bounded time.  The next window is sized by the matches found so far (twice what the rate
+# seen predicts for the rows still missing; WINDOW_GROWTH times the last when none was found), and after
+# WINDOWS of them the last one takes everything older.
+WINDOW_FIRST = 4  # the first id window holds this many ids per row wanted
+WINDOW_FIRST_HOURS = 1.0  # the first window of publication time
+WINDOW_GROWTH = 16
+WINDOWS = 5
+
+Position = TypeVar("Position", int, datetime)
+Span = TypeVar("Span", int, timedelta)
+
+
+def walks_in_windows(f: ArticleFilter, *, order: Literal["id", "published"]) -> bool:
+    """Whether to walk the order in windows: a search (the planner knows how common an entity or a topic
+    is, not a word below the 1,000 most common, nor a phrase) and no range it can estimate (the range's
+    index finds where the matches are, a walk from the newest would cross every window before them): no
+    ingested range, and no published range in the id order (the published order starts its walk at the
+    range's end)."""
+    hard = f.q is not None
+    ranged = f.ingested_from is not None or f.ingested_to is not None
+    if order == "id":
+        ranged = ranged or f.published_from is not None or f.published_to is not None
+    return hard and not ranged
+
+
+@dataclass(frozen=True, slots=True)
+class Windows(Generic[Position, Span]):
+    """A walk of an order from ``top`` back: ``between(low, high)`` is a window's condition (low included,
+    high excluded), ``older(high)`` everything before ``high``; no window goes below ``floor``."""
+
+    top: Position
+    first: Span
+    between: Callable[[Position, Position], ColumnElement[bool]]
+    older: Callable[[Position], ColumnElement[bool]]
+    floor: Position | None = None
+
+
+def _next_size(size: Any, scanned: Any, found: int, missing: int) -> Any:
+    grown = size * WINDOW_GROWTH
+    if not found:
+        return grown
+    predicted = scanned * (2 * missing / found)
+    if isinstance(size, int):
+        predicted = math.ceil(predicted)
+    return min(
+        grown, max(predicted, size // WINDOW_GROWTH if isinstance(size, int) else size / WINDOW_GROWTH)
+    )
+
+
+def _windowed(
+    session: Session,
+    stmt: Select[Any],
+    walk: Windows[Any, Any],
+    *,
+    limit: int,
+    order: Callable[[Any], list[Any]],
+) -> list[Row[Any]]:
+    """The first ``limit`` rows of ``stmt`` in the order ``order`` (of its columns, newest first), read
+    window by window (see above)."""
+    rows: list[Row[Any]] = []
+    high, size = walk.top, walk.first
+    for n in range(WINDOWS + 1):
+        try:
+            low = high - size
+        except OverflowError:  # a window of time reaching before year 1
+            low = None
+        last = n == WINDOWS or low is None or (walk.floor is not None and low <= walk.floor)
+        window = walk.older(high) if last else walk.between(low, high)
+        matches = stmt.where(window).cte("window_matches").prefix_with("MATERIALIZED")
+        rows.extend(session.execute(select(matches).order_by(*order(matches.c)).limit(limit - len(rows))))
+        if last or len(rows) >= limit:
+            break
+        size = _next_size(size, walk.top - low, len(rows), limit - len(rows))
+        high = low
+    return rows
+
+
+def _by_id(top: int, limit: int) -> Windows[int, int]:
+    return Windows(
+        top=top + 1,
+        first=WINDOW_FIRST * limit,
+        between=lambda low, high: (Article.id >= low) & (Article.id < high),
+        older=lambda high: Article.id < high,
+        floor=1,
+    )
+
+
+def _top_id(f: ArticleFilter, before_id: int | None) -> int | None:
+    tops = [t for t in (f.max_id, None if before_id is None else before_id - 1) if t is not None]
+    return min(tops) if tops else None
+
+
+def _newest_id_first(c: Any) -> list[Any]:
+    return [c.id.desc()]
+
+
 def list_by_id(session: Session, *, f: ArticleFilter, limit: int, before_id: int | None) -> list[Row[Any]]:
     """Newest ingested first: keyset on id (monotonic); summary rows (``SUMMARY``)."""
+    top = _top_id(f, before_id)
+    if walks_in_windows(f, order="id") and top is not None:
+        stmt = select(*SUMMARY).where(*conditions(f))
+        return _windowed(session, stmt, _by_id(top, limit), limit=limit, order=_newest_id_first)
     stmt = select(*SUMMARY).where(*conditions(f))
     if before_id is not None:
         stmt = stmt.where(Article.id < before_id)
     return list(session.execute(stmt.order_by(Article.id.desc()).limit(limit)))
+
+
+def newest_match_ids(session: Session, *, f: ArticleFilter, limit: int) -> list[int]:
+    """The ids of the ``limit`` newest matches of the filter (up to ``f.max_id``), newest first."""
+    top = f.max_id if f.max_id is not None else max_article_id(session)
+    stmt = select(Article.id).where(*conditions(f))
+    return [r[0] for r in _windowed(session, stmt, _by_id(top, limit), limit=limit, order=_newest_id_first)]
 
 
 def list_after_id(session: Session, *, f: ArticleFilter, limit: int, after_id: int) -> list[Row[Any]]:
@@ -292,6 +409,22 @@ def list_by_published(
         stmt = stmt.where(
             tuple_(Article.published_at, Article.id) < tuple_(literal(after[0]), literal(after[1]))
         )
+    if walks_in_windows(f, order="published"):
+        newest = after[0] if after is not None else session.scalar(select(func.max(Article.published_at)))
+        if newest is None:
+            return []
+        top = newest if f.published_to is None else min(newest, f.published_to)
+        walk: Windows[datetime, timedelta] = Windows(
+            top=top + timedelta(microseconds=1),
+            first=timedelta(hours=WINDOW_FIRST_HOURS),
+            between=lambda low, high: (Article.published_at >= low) & (Article.published_at < high),
+            older=lambda high: Article.published_at < high,
+        )
+
+        def order(c: Any) -> list[Any]:
+            return [c.published_at.desc(), c.id.desc()]
+
+        return _windowed(session, stmt, walk, limit=limit, order=order)
     return list(session.execute(stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
 
 
@@ -307,20 +440,21 @@ def list_by_relevance(
 ) -> list[Row[Any]]:
     """Best score first, ties by id, among the ``window`` newest matches: the ranking reads each
     candidate's vector, and the window bounds that work when a common word matches most of the corpus
-    (the newest matches come from a backward scan of the id index or the GIN bitmap, whichever the
-    planner finds cheaper; never a rank of every match).  Summary rows with ``rank`` (ts_rank_cd) and
-    ``score``, the sort key: ln(rank) plus a recency prior, ln 2 per ``half_life_days`` of publication
-    (or storage) time, counted from a fixed epoch so that it does not change between two pages."""
+    (the newest matches are found window by window, ``newest_match_ids``; never a rank of every match).
+    Summary rows with ``rank`` (ts_rank_cd) and ``score``, the sort key: ln(rank) plus a recency prior,
+    ln 2 per ``half_life_days`` of publication (or storage) time, counted from a fixed epoch so that it
+    does not change between two pages."""
     ts_rank = func.ts_rank_cd(Article.search_tsv, _tsquery(q))
     days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
     # as double precision the score survives the JSON of the cursor exactly
     score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
-    candidates = (
-        select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
-        .where(*conditions(f))
-        .order_by(Article.id.desc())
-        .limit(window)
-    ).subquery()
+    found = select(Article.id.label("id"), cast(ts_rank, Double).label("rank"), score.label("score"))
+    if walks_in_windows(f, order="id"):
+        newest = newest_match_ids(session, f=f, limit=window)
+        found = found.where(Article.id == any_(bindparam("candidates", newest, type_=ARRAY(BigInteger))))
+    else:
+        found = found.where(*conditions(f)).order_by(Article.id.desc()).limit(window)
+    candidates = found.subquery()
     stmt = select(*SUMMARY, candidates.c.rank, candidates.c.score).join(
         candidates, candidates.c.id == Article.id
     )
@@ -529,42 +663,132 @@ def facet_counts(session: Session, *, f: ArticleFilter, limit: int, entities_per
     return counts
 
 
-# --- exact facets from the counts the triggers keep (migration 0016) ----------------------------------
+# --- exact facets from the counts the triggers keep (migrations 0016, 0023) ------------------------
 
+# the planner settings of the exact facet statement: its aggregates hash tens of thousands of keys (in
+# memory, not on disk), in one process (a parallel plan hashed every key in each worker, then sorted and
+# merged them: twice the time), and its joins with per-key sums hash (the planner cannot estimate how many
+# keys a sum yields; a nested loop probed the entities index once per key)
+FACET_PLANNER = {"work_mem": "32MB", "max_parallel_workers_per_gather": "0", "enable_nestloop": "off"}
+MAX_LISTED_DAYS = 400  # a source filter over at most this many days reads each (day, source) directly
+FACET_HEAD_PER_TYPE = 100  # entities ranked first, per entity wanted per type (see _EXACT_FACETS)
+
+# ``{alls}``: the 'all' rows (columns source, language, n); ``{topics}``, ``{entities}``: the rows of that
+# dim (key, n)
 _EXACT_FACETS = """
-WITH picked AS (
-    SELECT dim, key, source, language, n FROM facet_counts WHERE {where}
-    UNION ALL
-    SELECT dim, key, source, language, n FROM facet_deltas WHERE {where}
+WITH alls AS ({alls}),
+topic_counts AS (
+    SELECT key, sum(n)::bigint AS n FROM ({topics}) t GROUP BY key HAVING sum(n) > 0
 ),
-per_key AS (
-    SELECT dim, key, sum(n) AS n FROM picked WHERE dim <> 'all' GROUP BY dim, key HAVING sum(n) > 0
+entity_counts AS MATERIALIZED (
+    SELECT key::bigint AS id, sum(n)::bigint AS n FROM ({entities}) e GROUP BY key HAVING sum(n) > 0
 ),
-per_source AS (
-    SELECT source, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY source HAVING sum(n) > 0
+-- the top per type without joining every counted entity to its type and sorting them all: the :head most
+-- counted (ties included) are joined first; a type with :per_type of them has its top among them (any
+-- other entity counts less); only the types with fewer are read in full
+floor AS (SELECT coalesce(min(n), 0) AS n FROM (SELECT n FROM entity_counts ORDER BY n DESC LIMIT :head) t),
+head AS (
+    SELECT e.id, e.name, e.type, k.n FROM entity_counts k JOIN entities e ON e.id = k.id
+     WHERE k.n >= (SELECT n FROM floor)
 ),
-per_language AS (
-    SELECT language, sum(n) AS n FROM picked WHERE dim = 'all' GROUP BY language HAVING sum(n) > 0
-),
+dense AS (SELECT type FROM head GROUP BY type HAVING count(*) >= :per_type),
 entity_ranked AS (
-    SELECT e.id, e.name, e.type, k.n,
-           row_number() OVER (PARTITION BY e.type ORDER BY k.n DESC, e.id) AS rank
-      FROM per_key k JOIN entities e ON e.id = k.key::bigint WHERE k.dim = 'entity'
+    SELECT id, name, type, n, row_number() OVER (PARTITION BY type ORDER BY n DESC, id) AS rank
+      FROM (
+        SELECT id, name, type, n FROM head
+        UNION ALL
+        SELECT e.id, e.name, e.type, k.n FROM entity_counts k JOIN entities e ON e.id = k.id
+         WHERE k.n < (SELECT n FROM floor) AND e.type NOT IN (SELECT type FROM dense)
+      ) c
 )
 SELECT 'matched' AS facet, NULL AS value, NULL AS label, NULL::bigint AS id, coalesce(sum(n), 0)::bigint AS n
-  FROM picked WHERE dim = 'all'
+  FROM alls
 UNION ALL
-(SELECT 'source', nullif(source, ''), NULL, NULL, n::bigint FROM per_source
-  ORDER BY n DESC, source LIMIT :limit)
+(SELECT 'source', nullif(source, ''), NULL, NULL, sum(n)::bigint FROM alls GROUP BY source
+  HAVING sum(n) > 0 ORDER BY sum(n) DESC, source LIMIT :limit)
 UNION ALL
-(SELECT 'language', nullif(language, ''), NULL, NULL, n::bigint FROM per_language
-  ORDER BY n DESC, language LIMIT :limit)
+(SELECT 'language', nullif(language, ''), NULL, NULL, sum(n)::bigint FROM alls GROUP BY language
+  HAVING sum(n) > 0 ORDER BY sum(n) DESC, language LIMIT :limit)
 UNION ALL
-(SELECT 'topic', t.code, t.label, NULL, k.n::bigint FROM per_key k JOIN topics t ON t.code = k.key
-  WHERE k.dim = 'topic' ORDER BY k.n DESC, t.code LIMIT :limit)
+(SELECT 'topic', t.code, t.label, NULL, k.n FROM topic_counts k JOIN topics t ON t.code = k.key
+  ORDER BY k.n DESC, t.code LIMIT :limit)
 UNION ALL
-SELECT 'entity', name, type, id, n::bigint FROM entity_ranked WHERE rank <= :per_type
+SELECT 'entity', name, type, id, n FROM entity_ranked WHERE rank <= :per_type
 """
+
+
+@contextmanager
+def planner_settings(session: Session, values: dict[str, str]) -> Iterator[None]:
+    """The block's statements run with these settings (``SET LOCAL``); the previous values are put back
+    after it (one round trip each way)."""
+    names = {f"n{i}": name for i, name in enumerate(values)}
+    new = {f"v{i}": value for i, value in enumerate(values.values())}
+    set_all = ", ".join(f"current_setting(:n{i}), set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    row = session.execute(text(f"SELECT {set_all}"), {**names, **new}).one()
+    yield
+    restore = ", ".join(f"set_config(:n{i}, :p{i}, true)" for i in range(len(names)))
+    previous = {f"p{i}": row[2 * i] for i in range(len(names))}
+    session.execute(text(f"SELECT {restore}"), {**names, **previous})
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def rollup_periods(day_from: date, day_to: date) -> dict[str, list[date]]:
+    """[day_from, day_to) as the fewest rollup periods (migration 0023): the whole calendar months in
+    it, then the whole ISO weeks (Monday first) of what is left on either side, then single days."""
+    periods: dict[str, list[date]] = {"m": [], "w": [], "d": []}
+    first = day_from if day_from.day == 1 else _month_after(day_from)
+    month = first
+    while month < day_to and _month_after(month) <= day_to:
+        periods["m"].append(month)
+        month = _month_after(month)
+    edges = [(day_from, first), (month, day_to)] if periods["m"] else [(day_from, day_to)]
+    for start, end in edges:
+        day = start
+        while day < end:
+            if day.weekday() == 0 and day + timedelta(days=7) <= end:
+                periods["w"].append(day)
+                day += timedelta(days=7)
+            else:
+                periods["d"].append(day)
+                day += timedelta(days=1)
+    return periods
+
+
+def _counted(dim: str, where: str, delta_where: str) -> str:
+    """The rows of ``dim`` in facet_counts and the pending deltas: (source, language, n) for 'all', else
+    (key, n)."""
+    columns = "source, language, n" if dim == "all" else "key, n"
+    return (
+        f"SELECT {columns} FROM facet_counts WHERE dim = '{dim}' AND {where} UNION ALL "
+        f"SELECT {columns} FROM facet_deltas WHERE dim = '{dim}' AND {delta_where}"
+    )
+
+
+def _rolled(dim: str, lang: str, delta_where: str) -> str:
+    """The (key, n) rows of ``dim`` in the rollups of the periods ``:periods_m``, ``:periods_w`` and
+    ``:periods_d``, and the pending deltas."""
+    return " UNION ALL ".join(
+        [
+            f"SELECT key, n FROM facet_rollups WHERE grain = '{grain}' AND period = ANY(:periods_{grain}) "
+            f"AND dim = '{dim}'{lang}"
+            for grain in ("m", "w", "d")
+        ]
+        + [f"SELECT key, n FROM facet_deltas WHERE dim = '{dim}' AND {delta_where}"]
+    )
+
+
+def _day_bounds(session: Session) -> tuple[date, date] | None:
+    """The first and last publication day folded into the counts (None: no dated article)."""
+    row = session.execute(
+        text(
+            "SELECT min(day), max(day) FROM facet_counts "
+            "WHERE dim = 'all' AND day > '-infinity'::date AND day < 'infinity'::date"
+        )
+    ).one()
+    return None if row[0] is None else (row[0], row[1])
 
 
 def exact_facet_counts(
@@ -579,39 +803,71 @@ def exact_facet_counts(
 ) -> FacetCounts:
     """The facets of every non-duplicate article published in [day_from, day_to) (UTC days; no bound:
     all, undated ones too), of these sources and languages ("" stands for none), summed from the
-    counts, exact; what ``facet_counts`` answers."""
-    params: dict[str, Any] = {"limit": limit, "per_type": entities_per_type}
+    counts, exact; the same shape as ``facet_counts``.  Reads: the all-time totals without dates; the
+    day, week and month rollups of the topic and entity counts for a date range without a source filter;
+    the counts per day and source with one; and always the pending deltas."""
+    params: dict[str, Any] = {
+        "limit": limit, "per_type": entities_per_type, "head": entities_per_type * FACET_HEAD_PER_TYPE
+    }  # fmt: skip
     binds: list[BindParameter[Any]] = []
+    src = lang = ""
     if sources:
         params["sources"] = list(sources)
         binds.append(bindparam("sources", expanding=True))
+        src = " AND source IN :sources"
     if languages:
         params["languages"] = list(languages)
         binds.append(bindparam("languages", expanding=True))
+        lang = " AND language IN :languages"
+
     if day_from is None and day_to is None and not (sources and languages):
         # the all-time totals: 'all' per source and language, topics and entities per source or language
-        where = ["day = 'infinity'::date"]
+        inf = "day = 'infinity'::date"
         if sources:
-            where.append("source IN :sources AND (dim = 'all' OR language = '*')")
+            keyed = f"{inf}{src} AND language = '*'"
         elif languages:
-            where.append("language IN :languages AND (dim = 'all' OR source = '*')")
+            keyed = f"{inf}{lang} AND source = '*'"
         else:
-            where.append("(dim = 'all' OR (source = '*' AND language = '*'))")
+            keyed = f"{inf} AND source = '*' AND language = '*'"
+        every = f"{inf}{src}{lang}"
+        parts = {"all": _counted("all", every, every)}
+        parts.update({dim: _counted(dim, keyed, keyed) for dim in ("topic", "entity")})
     else:
-        where = ["day < 'infinity'::date"]
+        ranged = ["day < 'infinity'::date"]
         if day_from is not None or day_to is not None:
-            where.append("day > '-infinity'::date")
+            ranged.append("day > '-infinity'::date")
         if day_from is not None:
-            where.append("day >= :day_from")
+            ranged.append("day >= :day_from")
             params["day_from"] = day_from
         if day_to is not None:
-            where.append("day < :day_to")
+            ranged.append("day < :day_to")
             params["day_to"] = day_to
-        if sources:
-            where.append("source IN :sources")
-        if languages:
-            where.append("language IN :languages")
-    stmt = text(_EXACT_FACETS.format(where=" AND ".join(where))).bindparams(*binds)
-    counts = FacetCounts.from_rows(session.execute(stmt, params))
+        in_range = " AND ".join(ranged) + src + lang
+        parts = {"all": _counted("all", in_range, in_range)}
+        if (
+            sources
+            and day_from is not None
+            and day_to is not None
+            and (day_to - day_from).days <= MAX_LISTED_DAYS
+        ):
+            # each (day, source) read directly from the index, not every source's rows of the range
+            params["days"] = [day_from + timedelta(days=i) for i in range((day_to - day_from).days)]
+            by_day = f"day = ANY(:days){src}{lang}"
+            parts.update({dim: _counted(dim, by_day, in_range) for dim in ("topic", "entity")})
+        elif sources:
+            parts.update({dim: _counted(dim, in_range, in_range) for dim in ("topic", "entity")})
+        else:
+            bounds = _day_bounds(session) if day_from is None or day_to is None else (day_from, day_to)
+            periods: dict[str, list[date]] = {"m": [], "w": [], "d": []}
+            if bounds is not None:
+                first = max(day_from or date.min, bounds[0])
+                periods = rollup_periods(first, min(day_to or date.max, bounds[1] + timedelta(days=1)))
+            params.update({f"periods_{grain}": values for grain, values in periods.items()})
+            parts.update({dim: _rolled(dim, lang, in_range) for dim in ("topic", "entity")})
+    stmt = text(
+        _EXACT_FACETS.format(alls=parts["all"], topics=parts["topic"], entities=parts["entity"])
+    ).bindparams(*binds)
+    with planner_settings(session, FACET_PLANNER):
+        counts = FacetCounts.from_rows(session.execute(stmt, params).all())
     counts.entities.sort(key=lambda c: (-c.count, c.type, c.id))
     return counts

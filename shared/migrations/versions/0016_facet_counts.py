@@ -102,6 +102,36 @@ def _child(table: str, key_sql: str, dim: str) -> str:
     """
 
 
+FOLD = """
+CREATE OR REPLACE FUNCTION facet_fold() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_try_advisory_xact_lock(7316001600) THEN
+        WITH moved AS (DELETE FROM facet_deltas RETURNING *)
+        INSERT INTO facet_counts AS c (day, dim, key, source, language, n)
+        SELECT day, dim, key, source, language, sum(n) FROM moved
+         GROUP BY dim, day, key, source, language ORDER BY dim, day, key, source, language
+        ON CONFLICT (dim, day, key, source, language) DO UPDATE SET n = c.n + EXCLUDED.n;
+    END IF;
+END $$
+"""
+
+
+def rebuild(*, tables: str = "facet_counts, facet_deltas", then: str = "") -> str:
+    """facet_rebuild(): the counts from the articles' contributions (``tables`` locked and emptied first,
+    ``then`` run after; migration 0023 adds the rollups)."""
+    return f"""
+CREATE OR REPLACE FUNCTION facet_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE {tables} IN EXCLUSIVE MODE;
+    TRUNCATE {tables};
+    INSERT INTO facet_counts (day, dim, key, source, language, n)
+    SELECT day, dim, key, source, language, n
+      FROM ({_rolled(_CONTRIBUTIONS.format(s="1", a="articles a"))}) r WHERE n <> 0;
+    {then}
+END $$
+"""
+
+
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
     # both indexes cover the reads (index-only scans): a date range by dim and day, the all-time totals by
@@ -120,33 +150,8 @@ def upgrade() -> None:
         $$
         """
     )
-    op.execute(
-        """
-        CREATE FUNCTION facet_fold() RETURNS void LANGUAGE plpgsql AS $$
-        BEGIN
-            IF pg_try_advisory_xact_lock(7316001600) THEN
-                WITH moved AS (DELETE FROM facet_deltas RETURNING *)
-                INSERT INTO facet_counts AS c (day, dim, key, source, language, n)
-                SELECT day, dim, key, source, language, sum(n) FROM moved
-                 GROUP BY dim, day, key, source, language ORDER BY dim, day, key, source, language
-                ON CONFLICT (dim, day, key, source, language) DO UPDATE SET n = c.n + EXCLUDED.n;
-            END IF;
-        END $$
-        """
-    )
-    op.execute(
-        """
-        CREATE FUNCTION facet_rebuild() RETURNS void LANGUAGE plpgsql AS $$
-        BEGIN
-            LOCK TABLE facet_counts, facet_deltas IN EXCLUSIVE MODE;
-            TRUNCATE facet_counts, facet_deltas;
-            INSERT INTO facet_counts (day, dim, key, source, language, n)
-            SELECT day, dim, key, source, language, n FROM ("""
-        + _rolled(_CONTRIBUTIONS.format(s="1", a="articles a"))
-        + """) r WHERE n <> 0;
-        END $$
-        """
-    )
+    op.execute(FOLD)
+    op.execute(rebuild())
     # articles: a change of what an article counts under (counted or not, day, source, language) moves
     # all its contributions; a deleted article takes them with it (before the cascade removes its rows)
     changed = """(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
