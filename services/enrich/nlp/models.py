@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from services.enrich.entities.models import ExtractedEntity, Mention, MentionField, Salience
 
@@ -56,3 +59,6 @@ class Enrichment:
     topics: tuple[TopicScore, ...]
     keyphrases: tuple[Keyphrase, ...]
     versions: dict[str, str]
+    #: The multilingual embedding of the title and lead (unit length, or zeros for an empty article):
+    #: what story matching across languages and the topics of languages other than English read.
+    embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)

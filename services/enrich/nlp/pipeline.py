@@ -6,6 +6,8 @@ import gzip
 import importlib
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -14,6 +16,7 @@ from .entities import extract_entities
 from .keyphrases import extract_keyphrases
 from .language import detect_language
 from .models import Enrichment, LanguageGuess, TopicScore
+from .multilingual import MultilingualEmbedder, shared_embedder
 from .ner_weights import NER_WEIGHTS_PATH, fine_tuned_applies
 from .topics import DEFAULT_THRESHOLD, TopicClassifier
 from .versions import ENRICH_CODE_VERSION, current_versions
@@ -71,10 +74,12 @@ class Enricher:
         *,
         topic_threshold: float = DEFAULT_THRESHOLD,
         fine_tuned_ner: bool = True,
+        embedder: MultilingualEmbedder | None = None,
     ) -> None:
         self._nlp = load_ner_model(model, fine_tuned=fine_tuned_ner)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
         self._topics = TopicClassifier(threshold=topic_threshold)
+        self._embedder = embedder if embedder is not None else shared_embedder()
         # the same dict `newswire reprocess` compares stored enrichments with
         self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
         if not fine_tuned_ner:
@@ -84,6 +89,11 @@ class Enricher:
     def topics(self) -> TopicClassifier:
         """The loaded topic classifier (read-only use, e.g. by evaluation scripts)."""
         return self._topics
+
+    @property
+    def embedder(self) -> MultilingualEmbedder:
+        """The multilingual embedder (read-only use, e.g. by evaluation scripts)."""
+        return self._embedder
 
     @property
     def nlp(self) -> Language:
@@ -112,10 +122,16 @@ class Enricher:
         text_doc: Doc | None,
         ner: bool,
         topics: tuple[TopicScore, ...],
+        embedding: npt.NDArray[np.float32],
     ) -> Enrichment:
         if language.code != "en":
             return Enrichment(
-                language=language, entities=(), topics=(), keyphrases=(), versions=dict(self.versions)
+                language=language,
+                entities=(),
+                topics=(),
+                keyphrases=(),
+                versions=dict(self.versions),
+                embedding=embedding,
             )
         entities = extract_entities(title_doc, text_doc) if ner and text_doc is not None else ()
         return Enrichment(
@@ -124,6 +140,7 @@ class Enricher:
             topics=topics,
             keyphrases=extract_keyphrases(title, text),
             versions=dict(self.versions),
+            embedding=embedding,
         )
 
     # --- public -------------------------------------------------------------------------------------
@@ -134,7 +151,8 @@ class Enricher:
         text_doc = self._nlp(text) if parse_text else None
         ner = self._wants_ner(language, title, text)
         topics = self._topics.score(title, text) if language.code == "en" else ()
-        return self._finish(language, title, text, title_doc, text_doc, ner, topics)
+        embedding = self._embedder.embed_articles([(title, text)])[0]
+        return self._finish(language, title, text, title_doc, text_doc, ner, topics, embedding)
 
     def enrich_many(
         self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 16
@@ -157,8 +175,11 @@ class Enricher:
         # the topics of every English article in one ONNX run per ``batch_size`` articles
         english = [item for item, (language, _, _) in zip(items, plans, strict=True) if language.code == "en"]
         scored = iter(self._topics.score_many(english, batch_size=batch_size))
+        embeddings = self._embedder.embed_articles(items)
         results: list[Enrichment] = []
-        for (title, text), (language, _, _), (title_slot, text_slot) in zip(items, plans, slots, strict=True):
+        for index, ((title, text), (language, _, _), (title_slot, text_slot)) in enumerate(
+            zip(items, plans, slots, strict=True)
+        ):
             results.append(
                 self._finish(
                     language,
@@ -168,6 +189,7 @@ class Enricher:
                     docs[text_slot] if text_slot is not None else None,
                     self._wants_ner(language, title, text),
                     next(scored) if language.code == "en" else (),
+                    embeddings[index],
                 )
             )
         return results

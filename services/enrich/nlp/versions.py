@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .language import LANGID_VERSION
+from .multilingual import multilingual_version
 from .ner_weights import ner_weights_suffix
 from .topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
@@ -35,5 +36,6 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
         "langid": LANGID_VERSION,
         "topics": TOPICS_VERSION,
         "topic_embedder": TOPIC_EMBEDDER_VERSION,
+        "multilingual_embedder": multilingual_version(),
         "code": ENRICH_CODE_VERSION,
     }
