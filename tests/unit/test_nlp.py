@@ -105,7 +105,8 @@ def test_every_article_gets_a_multilingual_embedding(enricher: Enricher) -> None
             ),
         ]
     )
-    assert en.embedding is not None and de.embedding is not None
+    assert en.embedding is not None
+    assert de.embedding is not None
     assert de.language.code == "de"
     single = enricher.enrich(
         title="Erdbeben erschüttert Japan",
