@@ -153,6 +153,11 @@ def alias_of(name: str, label: str, language: str = "en") -> tuple[str, str] | N
     return entry[0], entry[1]
 
 
+def is_variant(name: str, language: str) -> bool:
+    """``name`` is written as a variant of the language's table, determiner included ("La Haye")."""
+    return fold(name, language) in _FOLDED.get(base_language(language), {})
+
+
 def is_alias_acronym(name: str) -> bool:
     """Written like an acronym of the tables (capitals, dots ignored)."""
     return _ACRONYM_RE.match(compact(name)) is not None

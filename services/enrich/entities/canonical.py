@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from . import languages
-from .aliases import alias_of
+from .aliases import alias_of, is_variant
 from .languages import base_language
 from .models import ExtractedEntity, Mention, MentionField
 from .salience import ranked_entities
@@ -397,19 +397,20 @@ def _second_look(raws: list[_Raw], *, language: str) -> None:
     """Forms the article itself shows to be another mention's name (non-English articles only):
 
     * a capitalised determiner ("Die Bundesregierung" opening a sentence, "L'Allemagne") goes when the name
-      without it is in the alias table or is another mention's name (so "Den Haag", "La Paz", "Die Zeit"
-      stay whole unless the article writes them without it);
+      without it is in the alias table or is another mention's name, and the name with it is not itself
+      a variant of the table (so "Den Haag", "La Haye" stay whole, and "La Paz", "Die Zeit" too unless
+      the article writes them without it);
     * a German genitive ("Deutschlands", "Merkels") is read as its base form when the base is in the
       alias table or is another mention's name."""
     names = Counter(raw.name.casefold() for raw in raws)
     for raw in raws:
-        if raw.alias is not None or raw.label == "PERSON":
+        if raw.label == "PERSON" or is_variant(raw.surface, language):
             continue
         cut = _capital_determiner(raw.surface, language)
         if cut:
             rest = raw.surface[cut:]
             alias = alias_of(rest, raw.label, language)
-            if alias is not None or names[rest.casefold()] > 0:
+            if alias is not None or (raw.alias is None and names[rest.casefold()] > 0):
                 raw.start, raw.order, raw.surface, raw.name, raw.alias = (
                     raw.start + cut,
                     raw.order + cut,
