@@ -294,6 +294,8 @@ def test_english_names_are_unchanged_by_the_multilingual_tables() -> None:
     assert alias_of("Germany", "GPE") is None  # already its own canonical name: no table, no type forced
     assert alias_of("Türkiye", "GPE") == ("Turkey", "GPE")  # an English variant that renames
     assert alias_of("Kiev", "GPE") == ("Kyiv", "GPE")
+    assert alias_of("BRITAIN", "GPE") == ("United Kingdom", "GPE")  # a headline in capitals, as before
+    assert alias_of("DEUTSCHLAND", "LOC", "de") == ("Germany", "GPE")
     text = "The Kremlin said Moscow and Washington would talk. Herr Schmidt in Moskau disagreed."
     labelled = [("Kremlin", "ORG"), ("Moscow", "GPE"), ("Washington", "GPE"), ("Herr Schmidt", "PERSON"),
                 ("Moskau", "GPE")]  # fmt: skip

@@ -141,7 +141,7 @@ def alias_of(name: str, label: str, language: str = "en") -> tuple[str, str] | N
         entry = _EXACT.get(language, {}).get(squeezed)
         if entry is None and language not in _EXACT:  # a language without a table: the English acronyms
             entry = _EXACT["en"].get(squeezed)
-    else:
+    if entry is None:  # also a name in capitals ("BRITAIN" in a headline)
         own = _FOLDED.get(language, {})
         key = fold(name, language)
         entry = own.get(key) or own.get(_strip_determiner(key, language))
