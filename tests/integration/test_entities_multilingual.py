@@ -109,3 +109,26 @@ def test_entity_filter_finds_the_german_and_the_english_article(
     assert german in moscow  # "Moskau" is Moscow
     assert english not in moscow  # the English text names no Moscow
     assert german in _ids(api_client, "Moskau")
+
+
+def test_an_operator_override_applies_to_a_german_surface(
+    db_session: Session, ingest_client: httpx.Client, api_client: httpx.Client, enricher: Enricher
+) -> None:
+    german = _push(ingest_client, title=GERMAN_TITLE, text=GERMAN_TEXT)
+    _enrich_german(db_session, article_id=german, enricher=enricher)
+    db_session.commit()
+    assert german in _ids(api_client, "Bundesregierung")
+    response = api_client.post(
+        "/v1/ops/entity-overrides",
+        json={"kind": "alias", "surface": "Bundesregierung", "canonical": "German government"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["requeued"] == 1  # the German article: its entity has that name
+
+    _enrich_german(db_session, article_id=german, enricher=enricher)  # the worker re-enriches it
+    db_session.commit()
+    assert german in _ids(api_client, "German government")
+    name = db_session.scalar(
+        select(Entity.name).where(Entity.name == "Bundesregierung", Entity.article_count > 0)
+    )
+    assert name is None

@@ -75,7 +75,7 @@ def fold(name: str, language: str = "en") -> str:
     return " ".join(words)
 
 
-def _multilingual_rows() -> Iterable[tuple[str, str, str, str, tuple[str, ...]]]:
+def multilingual_rows() -> Iterable[tuple[str, str, str, str, tuple[str, ...]]]:
     """Every (language, variant, canonical, type, labels) of the curated table and the country names."""
     for canonical, kind, labels, per_language in MULTILINGUAL_TABLE:
         for language, variants in per_language.items():
@@ -113,7 +113,7 @@ def _build() -> None:
     for canonical, kind, variants, labels in ALIAS_TABLE:  # English only ("America" is no Spanish América)
         for variant in variants:
             _add("en", variant, (canonical, kind, frozenset(labels)), shared=False)
-    for language, variant, canonical, kind, labels in _multilingual_rows():
+    for language, variant, canonical, kind, labels in multilingual_rows():
         if language == "en" and variant == canonical and kind != "PERSON":
             _add(None, variant, (canonical, kind, frozenset(labels)), shared=True)
             continue  # English names stay as they were: only English variants that rename are indexed
