@@ -56,13 +56,22 @@ ENGLISH_EXTRA: dict[str, tuple[str, ...]] = {
 }
 
 
-def _forms(name: str) -> list[str]:
-    """Usable forms of a CLDR name: "X (Y)" gives X and Y; "Kongo - Kinshasa" style names are kept whole
-    (harmless: no text writes them) and "’" also as "'"."""
+#: Codes whose "X (Y)" names give two names of the country ("Myanmar (Burma)"); elsewhere the bracket
+#: is a qualifier ("RAE de Hong Kong (China)", "Isole Cocos (Keeling)") and only X is kept.
+BRACKETED_ALTERNATIVES = frozenset({"MM"})
+#: Names left out: (code, language) -> name, with the reason.
+EXCLUDED: dict[tuple[str, str], str] = {
+    ("GD", "es"): "Granada",  # Grenada in Spanish, but far more often the Spanish city
+}
+
+
+def _forms(name: str, code: str) -> list[str]:
+    """Usable forms of a CLDR name: "X (Y)" gives X (and Y for ``BRACKETED_ALTERNATIVES``); "Kongo -
+    Kinshasa" style names are kept whole (harmless: no text writes them); "’" also as "'"."""
     forms = [name]
     if name.endswith(")") and " (" in name:
         head, tail = name[:-1].split(" (", 1)
-        forms = [head, tail]
+        forms = [head, tail] if code in BRACKETED_ALTERNATIVES else [head]
     out: list[str] = []
     for form in forms:
         out.append(form)
@@ -82,9 +91,10 @@ def build() -> dict[str, tuple[str, dict[str, tuple[str, ...]]]]:
         canonical = CANONICAL.get(code, english[code])
         per_language: dict[str, tuple[str, ...]] = {}
         for language in LANGUAGES:
-            names = _forms(str(Locale(language).territories[code]))
+            names = _forms(str(Locale(language).territories[code]), code)
             if language == "en":
                 names = [*names, *ENGLISH_EXTRA.get(code, ())]
+            names = [n for n in names if n != EXCLUDED.get((code, language))]
             per_language[language] = tuple(dict.fromkeys(n for n in names if n))
         table[code] = (canonical, per_language)
     # a name naming two countries in one language is dropped from that language

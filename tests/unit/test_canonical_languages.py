@@ -249,6 +249,16 @@ def test_one_canonical_entity_across_languages(language: str, surface: str) -> N
         ("de", "Jordan", "PERSON", None),
         ("fr", "Florence", "PERSON", None),
         ("de", "Francisco", "PERSON", None),  # a first name alone is nobody in particular
+        # names of one other language only are not looked up elsewhere; capitals under four letters neither
+        ("de", "Island", "LOC", ("Iceland", "GPE")),  # German for Iceland
+        ("fr", "Island", "LOC", None),
+        ("de", "Moskau", "LOC", ("Moscow", "GPE")),
+        ("fr", "Moskau", "LOC", None),
+        ("de", "IRA", "ORG", None),  # not the Portuguese "Irã"
+        ("de", "IRAN", "LOC", ("Iran", "GPE")),
+        ("es", "Granada", "LOC", None),  # the Spanish city, though CLDR's Spanish name of Grenada
+        ("it", "Keeling", "LOC", None),  # "Isole Cocos (Keeling)": the bracket is no name of its own
+        ("es", "China", "LOC", ("China", "GPE")),  # not "RAE de Hong Kong (China)"
     ],
 )
 def test_alias_table_per_language(

@@ -15,8 +15,10 @@ Dutch "VN" (United Nations) is not Vietnam's code elsewhere.  Other variants mat
 hyphen-insensitively ("Etats-Unis" is "États-Unis"), with a leading determiner of the language ignored
 ("the", "la", "die" ...); in German, the adjective endings of every word but the last are ignored
 ("Vereinigten Staaten", "Europäischen Union").  A name is looked up in the article's language first, then,
-for any language but English, among the full names of every language (a German article writing
-"Etats-Unis"), where a name two rows claim is left out.  ``labels``, when not empty, are the NER labels a
+for any language but English, among the names that English or two languages use (a German article
+writing "Estados Unidos"), where a name two rows claim is left out.  A name in capitals that is not an
+acronym of the language ("BRITAIN" in a headline) is looked up as a name in the language's own table
+only, and only from four letters ("IRA" is not the Portuguese "Irã").  ``labels``, when not empty, are the NER labels a
 mention must carry to match ("America" is the United States only as a GPE; a city is never a PERSON).
 
 English is what it was before the multilingual tables: an English name is looked up in ``ALIAS_TABLE``
@@ -90,6 +92,7 @@ def multilingual_rows() -> Iterable[tuple[str, str, str, str, tuple[str, ...]]]:
 _EXACT: dict[str, dict[str, Entry]] = {}  # language -> acronym -> entry
 _FOLDED: dict[str, dict[str, Entry]] = {}  # language -> folded name -> entry
 _ANY: dict[str, Entry | None] = {}  # folded name (language-neutral fold) -> entry; None: claimed twice
+_ANY_LANGUAGES: dict[str, set[str]] = {}  # folded name -> the languages (None: English canonical) using it
 
 
 def _add(language: str | None, variant: str, entry: Entry, *, shared: bool) -> None:
@@ -103,6 +106,7 @@ def _add(language: str | None, variant: str, entry: Entry, *, shared: bool) -> N
         _FOLDED.setdefault(language, {}).setdefault(fold(variant, language), entry)
     if shared:
         key = fold(variant)
+        _ANY_LANGUAGES.setdefault(key, set()).add(language or "en")
         if key not in _ANY:
             _ANY[key] = entry
         elif (claimed := _ANY[key]) is not None and claimed[0] != entry[0]:
@@ -118,6 +122,11 @@ def _build() -> None:
             _add(None, variant, (canonical, kind, frozenset(labels)), shared=True)
             continue  # English names stay as they were: only English variants that rename are indexed
         _add(language, variant, (canonical, kind, frozenset(labels)), shared=True)
+    # among every language's names, only those two languages share, or English: a name of one other
+    # language alone may be a word or another place here ("Island" is Iceland in German only)
+    for key, used_by in _ANY_LANGUAGES.items():
+        if len(used_by) < 2 and "en" not in used_by:
+            _ANY[key] = None
 
 
 _build()
@@ -141,11 +150,12 @@ def alias_of(name: str, label: str, language: str = "en") -> tuple[str, str] | N
         entry = _EXACT.get(language, {}).get(squeezed)
         if entry is None and language not in _EXACT:  # a language without a table: the English acronyms
             entry = _EXACT["en"].get(squeezed)
-    if entry is None:  # also a name in capitals ("BRITAIN" in a headline)
+    capitals = entry is None and _ACRONYM_RE.match(squeezed) is not None
+    if entry is None and (not capitals or len(squeezed) > 3):  # "BRITAIN" in a headline, not "IRA"
         own = _FOLDED.get(language, {})
         key = fold(name, language)
         entry = own.get(key) or own.get(_strip_determiner(key, language))
-        if entry is None and language != "en":
+        if entry is None and language != "en" and not capitals:
             neutral = fold(name)
             entry = _ANY.get(neutral) or _ANY.get(_strip_determiner(neutral, language))
     if entry is None or (entry[2] and label not in entry[2]):

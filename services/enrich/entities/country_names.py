@@ -473,8 +473,8 @@ COUNTRY_NAMES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
             "es": ("Islas Cocos",),
             "nl": ("Cocoseilanden",),
             "de": ("Kokosinseln",),
-            "it": ("Isole Cocos", "Keeling"),
-            "pt": ("Ilhas Cocos", "Keeling"),
+            "it": ("Isole Cocos",),
+            "pt": ("Ilhas Cocos",),
         },
     ),
     "CD": (
@@ -578,7 +578,7 @@ COUNTRY_NAMES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         {
             "en": ("China",),
             "fr": ("Chine",),
-            "es": (),
+            "es": ("China",),
             "nl": ("China",),
             "de": ("China",),
             "it": ("Cina",),
@@ -950,7 +950,7 @@ COUNTRY_NAMES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         {
             "en": ("Grenada",),
             "fr": ("Grenade",),
-            "es": ("Granada",),
+            "es": (),
             "nl": ("Grenada",),
             "de": ("Grenada",),
             "it": ("Grenada",),
@@ -2545,7 +2545,7 @@ COUNTRY_NAMES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "Sint Maarten",
         {
             "en": ("Sint Maarten",),
-            "fr": ("partie néerlandaise",),
+            "fr": (),
             "es": ("Sint Maarten",),
             "nl": ("Sint-Maarten",),
             "de": ("Sint Maarten",),
