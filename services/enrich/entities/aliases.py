@@ -18,8 +18,9 @@ hyphen-insensitively ("Etats-Unis" is "États-Unis"), with a leading determiner 
 for any language but English, among the names that English or two languages use (a German article
 writing "Estados Unidos"), where a name two rows claim is left out.  A name in capitals that is not an
 acronym of the language ("BRITAIN" in a headline) is looked up as a name in the language's own table
-only, and only from four letters ("IRA" is not the Portuguese "Irã").  ``labels``, when not empty, are the NER labels a
-mention must carry to match ("America" is the United States only as a GPE; a city is never a PERSON).
+only, and only from four letters ("IRA" is not the Portuguese "Irã").  ``labels``, when not empty, are
+the NER labels a mention must carry to match ("America" is the United States only as a GPE; a city is
+never a PERSON).
 
 English is what it was before the multilingual tables: an English name is looked up in ``ALIAS_TABLE``
 and among the English variants of the other tables that differ from their canonical name ("Türkiye" ->
