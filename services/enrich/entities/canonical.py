@@ -14,9 +14,16 @@ Rules, in order:
    no such word is dropped when one of its words is a common word of the body (used there in lower case),
    and kept otherwise (a name the body does not repeat); a trimmed span left with common words only is
    dropped too.  (Skipped when there is no body.)
-3. **Names.**  Courtesy titles and ranks ("Mrs.", "Dr.", "Sen.") are stripped for matching.
-4. **Alias table** (:mod:`.aliases`): "U.S.", "US", "the United States", "America" (as a GPE) -> "United
-   States"; "UK", "Britain" -> "United Kingdom"; "U.N." -> "United Nations" ...; the table sets the type.
+3. **Names.**  Courtesy titles and ranks ("Mrs.", "Dr.", "Sen.") are stripped for matching; in another
+   language its own too ("Frau", "Mme", "dhr.", "de heer", "Bundeskanzler": :mod:`.languages`).  In another
+   language a lower-case leading determiner is no part of a non-PERSON name ("la France", "die
+   Bundesregierung"); a capitalised one and a German genitive ("Deutschlands") go only when the alias table
+   or another mention of the article shows the name without them.
+4. **Alias tables** (:mod:`.aliases`): "U.S.", "US", "the United States", "America" (as a GPE) -> "United
+   States"; "UK", "Britain" -> "United Kingdom"; "U.N." -> "United Nations" ...; in other languages
+   "Vereinigte Staaten", "États-Unis", "ONU", "Moskau" ... -> the English canonical name (countries from
+   CLDR, a curated table of organisations, cities and people); the table sets the type.  A person of the
+   table takes its bare name too ("Papst Franziskus" ... "Franziskus").
 5. **Full-name variants.**  Two PERSON names with the same surname whose first names are equal up to a
    doubled letter ("Hilary"/"Hillary"), and whose words are a subsequence of each other ("Asif Zardari" /
    "Asif Ali Zardari"), are one person (the longer, then more frequent, name wins).
