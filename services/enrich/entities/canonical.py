@@ -14,9 +14,16 @@ Rules, in order:
    no such word is dropped when one of its words is a common word of the body (used there in lower case),
    and kept otherwise (a name the body does not repeat); a trimmed span left with common words only is
    dropped too.  (Skipped when there is no body.)
-3. **Names.**  Courtesy titles and ranks ("Mrs.", "Dr.", "Sen.") are stripped for matching.
-4. **Alias table** (:mod:`.aliases`): "U.S.", "US", "the United States", "America" (as a GPE) -> "United
-   States"; "UK", "Britain" -> "United Kingdom"; "U.N." -> "United Nations" ...; the table sets the type.
+3. **Names.**  Courtesy titles and ranks ("Mrs.", "Dr.", "Sen.") are stripped for matching; in another
+   language its own too ("Frau", "Mme", "dhr.", "de heer", "Bundeskanzler": :mod:`.languages`).  In another
+   language a lower-case leading determiner is no part of a non-PERSON name ("la France", "die
+   Bundesregierung"); a capitalised one and a German genitive ("Deutschlands") go only when the alias table
+   or another mention of the article shows the name without them.
+4. **Alias tables** (:mod:`.aliases`): "U.S.", "US", "the United States", "America" (as a GPE) -> "United
+   States"; "UK", "Britain" -> "United Kingdom"; "U.N." -> "United Nations" ...; in other languages
+   "Vereinigte Staaten", "États-Unis", "ONU", "Moskau" ... -> the English canonical name (countries from
+   CLDR, a curated table of organisations, cities and people); the table sets the type.  A person of the
+   table takes its bare name too ("Papst Franziskus" ... "Franziskus").
 5. **Full-name variants.**  Two PERSON names with the same surname whose first names are equal up to a
    doubled letter ("Hilary"/"Hillary"), and whose words are a subsequence of each other ("Asif Zardari" /
    "Asif Ali Zardari"), are one person (the longer, then more frequent, name wins).
@@ -36,7 +43,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .aliases import ALIAS_TABLE
+from . import languages
+from .aliases import alias_of, is_variant
+from .languages import base_language
 from .models import ExtractedEntity, Mention, MentionField
 from .salience import ranked_entities
 
@@ -146,46 +155,73 @@ def _words(name: str) -> list[str]:
     return name.replace("’", "'").split()
 
 
-def strip_honorific(name: str, *, person: bool = True) -> str:
-    """``"Mrs. Clinton"`` -> ``"Clinton"`` (ranks such as "Sen." only for a person); keeps the last word."""
-    titles = COURTESY_TITLES | RANKS if person else COURTESY_TITLES
+def titles_of(language: str = "en", *, person: bool = True) -> frozenset[str]:
+    """Titles stripped from the front of a name in ``language``: the English ones and the language's own
+    (:mod:`.languages`); ranks and offices only for a person."""
+    language = base_language(language)
+    titles = COURTESY_TITLES | languages.COURTESY.get(language, frozenset())
+    if person:
+        titles |= RANKS | languages.RANKS.get(language, frozenset())
+    return titles
+
+
+def _is_title(word: str, titles: frozenset[str], language: str) -> bool:
+    key = word.rstrip(".").casefold()
+    if key in titles:
+        return True
+    # German compounds ending in an office: "US-Präsident", "Ex-Kanzlerin", "EU-Kommissionspräsidentin"
+    return language == "de" and "-" in key and key.rsplit("-", 1)[1] in titles
+
+
+def strip_honorific(name: str, *, person: bool = True, language: str = "en") -> str:
+    """``"Mrs. Clinton"`` -> ``"Clinton"`` (ranks such as "Sen." only for a person); keeps the last word.
+
+    In another language its own titles go too ("Frau Merkel", "Mme Lagarde", "dhr. Rutte"), with a
+    determiner directly before one ("de heer Rutte", "le pape François")."""
+    language = base_language(language)
+    titles = titles_of(language, person=person)
+    determiners = languages.DETERMINERS.get(language, frozenset())
     words = _words(name)
-    while len(words) > 1 and words[0].rstrip(".").casefold() in titles:
-        words = words[1:]
+    while len(words) > 1:
+        if _is_title(words[0], titles, language):
+            words = words[1:]
+        elif len(words) > 2 and words[0].casefold() in determiners and _is_title(words[1], titles, language):
+            words = words[2:]
+        else:
+            break
     return " ".join(words)
+
+
+def strip_determiner(text: str, start: int, end: int, *, language: str) -> int:
+    """The start of ``text[start:end]`` past a leading lower-case determiner of ``language`` ("la France",
+    "die Bundesregierung", "de Verenigde Staten", "l'Allemagne"); ``start`` when there is none.
+
+    A capitalised determiner is kept here: it may be part of the name ("Den Haag", "La Paz", "Die Zeit")
+    or only start a sentence; :func:`canonicalise` drops it when the article shows the name without it."""
+    span = text[start:end]
+    for elided in languages.ELIDED.get(language, ()):
+        if span.startswith(elided) and len(span) > len(elided) and span[len(elided)].isupper():
+            return start + len(elided)
+    first, sep, rest = span.partition(" ")
+    if sep and rest and first in languages.DETERMINERS.get(language, ()) and rest[0].isupper():
+        return start + len(first) + 1
+    return start
+
+
+def _capital_determiner(surface: str, language: str) -> int:
+    """Length of a capitalised leading determiner of ``language`` ("Die ", "L'"), else 0."""
+    for elided in languages.ELIDED.get(language, ()):
+        upper = elided.capitalize()
+        if surface.startswith(upper) and len(surface) > len(upper) and surface[len(upper)].isupper():
+            return len(upper)
+    first, sep, rest = surface.partition(" ")
+    if sep and rest and first.casefold() in languages.DETERMINERS.get(language, ()) and first[0].isupper():
+        return len(first) + 1
+    return 0
 
 
 def _word_key(word: str) -> str:
     return word.strip(".,;:'\"“”‘’()").casefold()
-
-
-# --- alias table --------------------------------------------------------------------------------------
-def _compact(name: str) -> str:
-    return " ".join(name.replace(".", "").split())
-
-
-_ALIASES_EXACT: dict[str, tuple[str, str, frozenset[str]]] = {}
-_ALIASES_FOLDED: dict[str, tuple[str, str, frozenset[str]]] = {}
-for _canonical, _type, _variants, _labels in ALIAS_TABLE:
-    for _variant in _variants:
-        _entry = (_canonical, _type, frozenset(_labels))
-        _compacted = _compact(_variant)
-        if _ACRONYM_RE.match(_compacted):
-            _ALIASES_EXACT[_compacted] = _entry
-        else:
-            _ALIASES_FOLDED[_compacted.casefold()] = _entry
-
-
-def alias_of(name: str, label: str) -> tuple[str, str] | None:
-    """``(canonical name, type)`` of a variant in the alias table, or None."""
-    compact = _compact(name)
-    entry = _ALIASES_EXACT.get(compact)
-    if entry is None:
-        folded = compact.casefold()
-        entry = _ALIASES_FOLDED.get(folded[4:] if folded.startswith("the ") else folded)
-    if entry is None or (entry[2] and label not in entry[2]):
-        return None
-    return entry[0], entry[1]
 
 
 # --- acronyms -----------------------------------------------------------------------------------------
@@ -219,6 +255,10 @@ def same_person_names(short: Sequence[str], full: Sequence[str]) -> bool:
         return False
     it = iter(b)
     return all(word in it for word in a)
+
+
+def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
+    return [_squeeze(w) for w in a] == [_squeeze(w) for w in b]
 
 
 def ends_with(full: Sequence[str], short: Sequence[str]) -> bool:
@@ -313,11 +353,14 @@ def _collect(
     *,
     name_words: set[str] | None = None,
     body: str | None = None,
+    language: str = "en",
 ) -> Iterable[_Raw]:
     for span in spans:
         if span.label not in KEPT_LABELS:
             continue
         start, end = clean_span(text, span.start, span.end)
+        if language != "en" and span.label != "PERSON" and start < end:  # "de Jong" keeps its "de"
+            start = strip_determiner(text, start, end, language=language)
         # "North Atlantic Treaty Organization (NATO)" tagged as one span: keep the long form.
         paren = text.find(" (", start, end)
         if paren > start and text[end - 1 : end] == ")":
@@ -327,12 +370,15 @@ def _collect(
         if start >= end:
             continue
         surface = text[start:end]
-        name = strip_honorific(surface, person=span.label == "PERSON")
+        person = span.label == "PERSON"
+        name = strip_honorific(surface, person=person, language=language)
         if not is_valid_name(name):
             continue
-        yield _Raw(
-            field, start, end, surface, name, span.label, order_base + start, alias_of(name, span.label)
+        # a person's variant may carry its title ("Papst Franziskus"): the mention as written first
+        alias = (alias_of(surface, span.label, language) if person else None) or alias_of(
+            name, span.label, language
         )
+        yield _Raw(field, start, end, surface, name, span.label, order_base + start, alias)
 
 
 def _explicit_acronyms(mentions: Sequence[_Raw], texts: dict[MentionField, str]) -> dict[str, str]:
@@ -354,20 +400,68 @@ def _key(name: str, alias: tuple[str, str] | None) -> str:
     return (alias[0] if alias is not None else " ".join(_words(name))).casefold()
 
 
-def canonicalise(*, title: str | None, text: str, spans: Sequence[RawSpan]) -> tuple[ExtractedEntity, ...]:
-    """The entities of one article, most salient first (see the module docstring for the rules)."""
+def _second_look(raws: list[_Raw], *, language: str) -> None:
+    """Forms the article itself shows to be another mention's name (non-English articles only):
+
+    * a capitalised determiner ("Die Bundesregierung" opening a sentence, "L'Allemagne") goes when the name
+      without it is in the alias table or is another mention's name, and the name with it is not itself
+      a variant of the table (so "Den Haag", "La Haye" stay whole, and "La Paz", "Die Zeit" too unless
+      the article writes them without it);
+    * a German genitive ("Deutschlands", "Merkels") is read as its base form when the base is in the
+      alias table or is another mention's name."""
+    names = Counter(raw.name.casefold() for raw in raws)
+    for raw in raws:
+        if raw.label == "PERSON" or is_variant(raw.surface, language):
+            continue
+        cut = _capital_determiner(raw.surface, language)
+        if cut:
+            rest = raw.surface[cut:]
+            alias = alias_of(rest, raw.label, language)
+            if alias is not None or (raw.alias is None and names[rest.casefold()] > 0):
+                raw.start, raw.order, raw.surface, raw.name, raw.alias = (
+                    raw.start + cut,
+                    raw.order + cut,
+                    rest,
+                    rest,
+                    alias,
+                )
+    if language != "de":
+        return
+    for raw in raws:
+        last = raw.name.split()[-1]
+        if raw.alias is not None or len(last) < 4 or not last.endswith("s") or last.endswith("ss"):
+            continue
+        base = raw.name[:-1]
+        alias = alias_of(base, raw.label, language)
+        if alias is not None or names[base.casefold()] > 0:
+            raw.name, raw.alias = base, alias
+
+
+def canonicalise(
+    *, title: str | None, text: str, spans: Sequence[RawSpan], language: str = "en"
+) -> tuple[ExtractedEntity, ...]:
+    """The entities of one article, most salient first (see the module docstring for the rules).
+
+    ``language`` (ISO 639-1, e.g. the detected language) selects the titles, determiners and alias-table
+    names of that language; English is the default and its rules are the same as before languages."""
+    language = base_language(language) or "en"
     title = title or ""
     body_spans = [s for s in spans if s.field == "text"]
-    raws = list(_collect("text", text, body_spans, len(title) + 1 if title else 0))
+    raws = list(_collect("text", text, body_spans, len(title) + 1 if title else 0, language=language))
     if title:
         title_spans = [s for s in spans if s.field == "title"]
         if text.strip():
             known = body_name_words(text, [(r.start, r.end) for r in raws])
-            raws = [*_collect("title", title, title_spans, 0, name_words=known, body=text), *raws]
+            raws = [
+                *_collect("title", title, title_spans, 0, name_words=known, body=text, language=language),
+                *raws,
+            ]
         else:
-            raws = [*_collect("title", title, title_spans, 0), *raws]
+            raws = [*_collect("title", title, title_spans, 0, language=language), *raws]
     if not raws:
         return ()
+    if language != "en":
+        _second_look(raws, language=language)
     texts: dict[MentionField, str] = {"title": title, "text": text}
 
     groups: dict[str, _Group] = {}
@@ -402,6 +496,11 @@ def canonicalise(*, title: str | None, text: str, spans: Sequence[RawSpan]) -> t
                 break
 
     # 6. Short forms join the one full name that ends with them; with two candidates, neither.
+    alias_people = [g for g in groups.values() if g.alias is not None and g.alias[1] == "PERSON"]
+
+    def person_forms(group: _Group) -> set[tuple[str, ...]]:
+        return {tuple(_words(m.name)) for m in group.mentions} | {tuple(group.words())}
+
     for group in groups.values():
         if group.alias is not None or find(group.key) != group.key:
             continue
@@ -409,6 +508,12 @@ def canonicalise(*, title: str | None, text: str, spans: Sequence[RawSpan]) -> t
             continue
         words = group.words()
         roots = {find(full.key) for full in full_names if ends_with(full.words(), words)}
+        # a person of the alias table ("Papst Franziskus", "Wladimir Putin") takes its bare name too
+        roots.update(
+            find(person.key)
+            for person in alias_people
+            if any(ends_with(form, words) or _same_words(form, words) for form in person_forms(person))
+        )
         roots.discard(find(group.key))
         if len(roots) == 1:
             (root,) = roots
