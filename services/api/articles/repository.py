@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     text,
@@ -286,7 +287,7 @@ def _own_query(search: SearchQuery) -> ColumnElement[Any]:
             (config == configs[0] if len(configs) == 1 else config.in_(configs), _tsquery(query))
             for configs, query in search.groups
         ],
-        else_=literal(None, TSQUERY),
+        else_=null(),
     )
 
 
