@@ -22,13 +22,14 @@ while readers and writers go on: English articles are searched right throughout,
 batch.
 
 Cost (measured, docs/operations.md): 20,000 articles with real bodies (median ~5,000 characters), 6,002
-of them not English (de, fr, undetected), on a shared 2-core machine: 14-16 s, about 2.5 ms per rewritten
+of them not English (de, fr, undetected), on a shared 2-core machine: 13-16 s, about 2.5 ms per rewritten
 row (the vector, the row's new version and its index entries), the table 184 -> 214 MB until VACUUM
 reclaims the old versions.  At 1M articles: every id scanned once (the whole heap read), plus 2.5 ms per
 non-English article: about 5 minutes if 10% are not English, 15 if 30%, with no blocking.
 
-Downgrade: the trigger builds every vector with ``english`` again (what the generated column did; the
-column stays a plain one) and the non-English rows are rewritten back, batched the same way.
+Downgrade: back to 0023's schema, the generated ``english`` column (0011's expression) and its GIN
+index, which rewrites the table under an ACCESS EXCLUSIVE lock, as 0011 did (20,000 articles: 39 s; 1M:
+about half an hour with ingest and the API blocked: plan a window).
 """
 
 from __future__ import annotations
@@ -80,7 +81,11 @@ _BY_LANGUAGE = _TRIGGER.format(
     config="article_search_config(NEW.language, NEW.language_hint)",
     old_config="article_search_config(OLD.language, OLD.language_hint)",
 )
-_ENGLISH = _TRIGGER.format(config="'english'::regconfig", old_config="'english'::regconfig")
+# migration 0011's generated column
+_SEARCH_TSV_0011 = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, left(coalesce(text, ''), 200000)), 'B')"
+)
 
 
 def _config_function(present: set[str]) -> str:
@@ -99,17 +104,16 @@ $$
 """
 
 
-def _backfill(*, config: str) -> None:
-    """Rewrite, batch by batch, the vector of every article whose configuration is not english, with
-    ``config``, each batch its own transaction (outside the migration's), then refresh the statistics."""
+def _backfill() -> None:
+    """Rewrite, batch by batch, the vector of every article whose configuration is not english, each
+    batch its own transaction (outside the migration's), then refresh the statistics."""
     with op.get_context().autocommit_block():
         op.execute("SET lock_timeout = '0'")  # a batch waits for the row locks of running writers
-        _batches(config=config)
+        _batches()
         op.execute("ANALYZE articles (search_tsv)")
-    op.execute("SET LOCAL lock_timeout = '10s'")
 
 
-def _batches(*, config: str) -> None:
+def _batches() -> None:
     bind = op.get_bind()
     after = 0
     while True:
@@ -121,7 +125,8 @@ def _batches(*, config: str) -> None:
             return
         bind.execute(
             text(
-                f"UPDATE articles SET search_tsv = article_search_vector({config}, title, text) "
+                "UPDATE articles "
+                "SET search_tsv = article_search_vector(article_search_config(language, language_hint), title, text) "
                 "WHERE id > :after AND id <= :upto "
                 "AND article_search_config(language, language_hint) <> 'english'::regconfig"
             ),
@@ -130,28 +135,31 @@ def _batches(*, config: str) -> None:
         after = upto
 
 
-def _install_trigger(function: str) -> None:
-    op.execute(function)
-    op.execute("DROP TRIGGER IF EXISTS articles_search_tsv ON articles")
-    op.execute(
-        "CREATE TRIGGER articles_search_tsv BEFORE INSERT OR UPDATE OF title, text, language, language_hint "
-        "ON articles FOR EACH ROW EXECUTE FUNCTION articles_search_tsv()"
-    )
-    op.execute("ALTER TABLE articles ENABLE ALWAYS TRIGGER articles_search_tsv")
-
-
 def upgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
     present = {str(r[0]) for r in op.get_bind().execute(text("SELECT cfgname FROM pg_ts_config"))}
     op.execute(_config_function(present))
     op.execute(_VECTOR)
     op.execute("ALTER TABLE articles ALTER COLUMN search_tsv DROP EXPRESSION IF EXISTS")
-    _install_trigger(_BY_LANGUAGE)
-    _backfill(config="article_search_config(language, language_hint)")
+    op.execute(_BY_LANGUAGE)
+    op.execute("DROP TRIGGER IF EXISTS articles_search_tsv ON articles")
+    op.execute(
+        "CREATE TRIGGER articles_search_tsv BEFORE INSERT OR UPDATE OF title, text, language, language_hint "
+        "ON articles FOR EACH ROW EXECUTE FUNCTION articles_search_tsv()"
+    )
+    op.execute("ALTER TABLE articles ENABLE ALWAYS TRIGGER articles_search_tsv")
+    _backfill()
 
 
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '10s'")
-    _install_trigger(_ENGLISH)
-    _backfill(config="'english'::regconfig")
+    op.execute("DROP TRIGGER IF EXISTS articles_search_tsv ON articles")
+    op.execute("DROP FUNCTION IF EXISTS articles_search_tsv()")
+    op.execute("DROP INDEX IF EXISTS ix_articles_search_tsv")
+    op.execute("ALTER TABLE articles DROP COLUMN search_tsv")
+    op.execute(
+        f"ALTER TABLE articles ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({_SEARCH_TSV_0011}) STORED"
+    )
+    op.create_index("ix_articles_search_tsv", "articles", ["search_tsv"], postgresql_using="gin")
+    op.execute("DROP FUNCTION IF EXISTS article_search_vector(regconfig, text, text)")
     op.execute("DROP FUNCTION IF EXISTS article_search_config(text, text)")
