@@ -11,7 +11,6 @@ import httpx
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.orm import Session
 
-from services.api.articles.repository import split_negations
 from services.enrich.articles.repository import replace_enrichment
 from shared.textsearch import CONFIGS, search_config, search_configs
 from tests.factories import stored_article
@@ -48,11 +47,6 @@ def test_the_database_maps_languages_as_the_python_table_does(db_session: Sessio
             text("SELECT article_search_config(:l, :h)::text"), {"l": language, "h": hint}
         )
         assert in_db == search_config(language, hint), (language, hint)
-    assert search_config("de") == "german"
-    assert search_config("und", "fr-CA") == "french"
-    assert search_config("xx", "de") == "simple"  # a detected language wins over the hint
-    assert search_configs(["de", "pl"]) == ["german", "simple"]
-    assert {"english", "german", "french", "simple"} <= set(search_configs())
 
 
 def test_each_article_is_found_by_the_words_of_its_own_language(
@@ -103,10 +97,6 @@ def test_the_language_filter_restricts_the_search_and_its_configuration(
 def test_an_exclusion_excludes_the_word_in_every_configuration(
     api_client: httpx.Client, db_session: Session
 ) -> None:
-    assert split_negations('bank -"central bank" -crypto "a -b"') == (
-        'bank "a -b"',
-        ['"central bank"', "crypto"],
-    )
     voting = stored_article(db_session, title="Bank", text="The bank is voting on rates.", language="en")
     plain = stored_article(db_session, title="Bank", text="The bank kept its rates.", language="en")
     db_session.commit()
