@@ -10,7 +10,7 @@ none; only the configurations this server has are mapped).  ``search_tsv`` stops
 are) and a ``BEFORE INSERT OR UPDATE OF title, text, language, language_hint`` trigger keeps it: on insert
 (with the hint: the language is detected later) and whenever the title, the body or the configuration
 changes, so an article the worker finds to be German is re-indexed in German in the enrichment's own
-transaction, and a re-enrichment that keeps the language costs nothing.  The trigger is ``ENABLE ALWAYS``
+transaction, and a re-enrichment that keeps the language builds no new vector.  The trigger is ``ENABLE ALWAYS``
 (it fires under ``session_replication_role = replica`` too, as the generated column did).
 
 Why not a new generated column: changing a generated column's expression (or adding one) rewrites the
