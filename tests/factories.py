@@ -185,6 +185,8 @@ def stored_article(session: Any, **fields: Any) -> Any:
     }
     values.update(fields)
     values.setdefault("canonical_url", values["url"])
+    if values["status"] == "enriched":  # the worker detected its language (English text above)
+        values.setdefault("language", "en")
     article = Article(**values)
     session.add(article)
     session.flush()

@@ -19,17 +19,19 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    case,
     cast,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     text,
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import BindParameter
@@ -46,7 +48,6 @@ from shared.models import (
     Topic,
 )
 
-SEARCH_CONFIG = "english"  # the configuration of articles.search_tsv (migration 0011)
 # what a list item shows (not the body, the raw input or the cleaning report), in the answer's order
 SUMMARY = (
     Article.id, Article.url, Article.canonical_url, Article.source, Article.external_id, Article.title,
@@ -131,6 +132,7 @@ class ArticleFilter:
     per requested entity (a name may name several entities, e.g. "Georgia" the GPE and the PERSON)."""
 
     q: str | None = None
+    search: SearchQuery | None = None  # q parsed with each configuration searched (parse_search)
     entity_groups: Sequence[Sequence[int]] = ()
     entity_mode: EntityMode = "all"
     entity_types: Sequence[str] = ()
@@ -162,26 +164,147 @@ def split_prefixes(q: str) -> tuple[str, list[tuple[bool, str]]]:
     return '"'.join(parts).strip(), prefixes
 
 
-def _tsquery(q: str) -> ColumnElement[Any]:
-    """Web-search syntax (words, "phrases", OR, -word) plus prefix terms (word*), English configuration."""
-    config = literal(SEARCH_CONFIG, REGCONFIG)
+_NEGATION = re.compile(r'(?<!\S)-("[^"]*"|[^\s"]+)')
+
+
+def split_negations(q: str) -> tuple[str, list[str]]:
+    """The web-search part of ``q`` without its exclusions, and the excluded words and "phrases" (``-word``,
+    ``-"a phrase"``, outside quotes): ``'bank -"central bank" -crypto'`` -> ``('bank', ['"central bank"',
+    'crypto'])``."""
+    kept: list[str] = []
+    negated: list[str] = []
+    last = 0
+    for m in _NEGATION.finditer(q):
+        if q.count('"', 0, m.start()) % 2:  # inside a phrase
+            continue
+        kept.append(q[last : m.start()])
+        negated.append(m.group(1))
+        last = m.end()
+    kept.append(q[last:])
+    return " ".join(part.strip() for part in kept if part.strip()), negated
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search parsed with each configuration searched: ``groups`` pairs the configurations (names) that
+    parse it alike with that tsquery (text); an article matches the query of its own configuration."""
+
+    groups: tuple[tuple[tuple[str, ...], str], ...]
+    configs: tuple[str, ...]  # every configuration searched
+
+    @property
+    def any(self) -> str:
+        """Matched by every article that matches its own configuration's query (and by a few more): the
+        condition the GIN index answers."""
+        queries = sorted({query for _, query in self.groups})
+        return queries[0] if len(queries) == 1 else " | ".join(f"( {query} )" for query in queries)
+
+    @property
+    def uniform(self) -> bool:
+        """One query for every configuration searched: ``any`` is exact."""
+        return len(self.groups) == 1 and set(self.groups[0][0]) == set(self.configs)
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else " & ".join(f"( {part} )" for part in parts)
+
+
+def parse_search(session: Session, *, q: str, configs: Sequence[str]) -> SearchQuery | None:
+    """The search ``q`` (web-search syntax: words, "phrases", OR, -word, and prefix terms word*) parsed
+    with each of ``configs`` (those this server has), in one statement; None when no configuration finds
+    a searchable word in it (stop words or punctuation only).  Exclusions (``-word``, ``-"a phrase"``,
+    ``-word*``) apply to the whole search; within a configuration, a part of stop words drops out, as
+    ``websearch_to_tsquery`` drops them."""
     rest, prefixes = split_prefixes(q)
-    query: ColumnElement[Any] | None = (
-        func.websearch_to_tsquery(config, rest) if rest or not prefixes else None
+    positive, negated = split_negations(rest)
+    parts: list[tuple[str, str, str]] = []  # (positive or not, function, text)
+    if positive:
+        parts.append(("yes", "web", positive))
+    wanted = [word for excluded, word in prefixes if not excluded]
+    if wanted:
+        parts.append(("yes", "plain", " & ".join(f"{word}:*" for word in wanted)))
+    parts.extend(("not", "web", phrase) for phrase in negated)
+    parts.extend(("not", "plain", f"{word}:*") for excluded, word in prefixes if excluded)
+    if not parts:
+        return None
+    rows = session.execute(
+        text(
+            "SELECT c.cfgname::text, k.part, (CASE WHEN k.fn = 'web' "
+            "THEN websearch_to_tsquery(c.oid::regconfig, k.txt) "
+            "ELSE to_tsquery(c.oid::regconfig, k.txt) END)::text "
+            "FROM pg_ts_config c CROSS JOIN unnest(CAST(:parts AS text[]), CAST(:fns AS text[]), "
+            "CAST(:txts AS text[])) WITH ORDINALITY AS k(part, fn, txt, n) "
+            "WHERE c.cfgname = ANY(CAST(:configs AS text[])) ORDER BY 1, k.n"
+        ),
+        {
+            "parts": [p[0] for p in parts],
+            "fns": [p[1] for p in parts],
+            "txts": [p[2] for p in parts],
+            "configs": list(configs),
+        },
+    ).all()
+    yes: dict[str, list[str]] = {}
+    no: dict[str, list[str]] = {}
+    for config, part, query in rows:
+        yes.setdefault(config, [])
+        no.setdefault(config, [])
+        if query:
+            (yes if part == "yes" else no)[config].append(query)
+    by_query: dict[str, list[str]] = {}
+    for config in yes:
+        if yes[config] and no[config]:
+            query = f"{_and(yes[config])} & !( {' | '.join(f'( {n} )' for n in no[config])} )"
+        elif yes[config]:
+            query = _and(yes[config])
+        elif no[config] and not wanted and not positive:  # only exclusions: every other article
+            query = "!( " + " | ".join(f"( {n} )" for n in no[config]) + " )"
+        else:
+            continue  # stop words only in this configuration: none of its articles matches
+        by_query.setdefault(query, []).append(config)
+    if not by_query:
+        return None
+    groups = tuple(sorted((tuple(sorted(cs)), query) for query, cs in by_query.items()))
+    return SearchQuery(groups=groups, configs=tuple(sorted(yes)))
+
+
+def _tsquery(tsquery: str) -> ColumnElement[Any]:
+    """A tsquery text as a tsquery: one constant the planner sees (GIN, estimates)."""
+    return cast(literal(tsquery, Text), TSQUERY)
+
+
+def _article_config() -> ColumnElement[Any]:
+    """The configuration an article is indexed with (migration 0024)."""
+    return func.article_search_config(Article.language, Article.language_hint)
+
+
+def _own_query(search: SearchQuery) -> ColumnElement[Any]:
+    """Each article's query: the one of its own configuration (NULL: none, it cannot match)."""
+    if search.uniform:
+        return _tsquery(search.any)
+    config = cast(_article_config(), Text)
+    return case(
+        *[
+            (config == configs[0] if len(configs) == 1 else config.in_(configs), _tsquery(query))
+            for configs, query in search.groups
+        ],
+        else_=null(),
     )
-    if prefixes:
-        terms = " & ".join(f"{'!' if negated else ''}{word}:*" for negated, word in prefixes)
-        prefix_query = func.to_tsquery(config, terms)
-        query = prefix_query if query is None else query.op("&&")(prefix_query)
-    assert query is not None
-    return query
+
+
+def search_matches(search: SearchQuery) -> list[ColumnElement[bool]]:
+    """The article matches the search in its own configuration: the OR of every configuration's query
+    (what the GIN index answers), then, when they differ, its own one (a row filter)."""
+    where: list[ColumnElement[bool]] = [Article.search_tsv.bool_op("@@")(_tsquery(search.any))]
+    if not search.uniform:
+        where.append(Article.search_tsv.bool_op("@@")(_own_query(search)))
+    return where
 
 
 def conditions(f: ArticleFilter) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter, each one independent of the others (they AND together)."""
     where: list[ColumnElement[bool]] = []
-    if f.q is not None:
-        where.append(Article.search_tsv.bool_op("@@")(_tsquery(f.q)))
+    if f.search is not None:
+        where.extend(search_matches(f.search))
     if f.entity_groups:
         if f.entity_mode == "all":
             where.extend(
@@ -239,11 +362,6 @@ def _row(values: tuple[Any, int]) -> ColumnElement[Any]:
 
 def max_article_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(Article.id), 0))) or 0)
-
-
-def query_has_terms(session: Session, *, q: str) -> bool:
-    """False when the search text has no searchable word (only stop words or punctuation)."""
-    return bool(session.scalar(select(func.numnode(_tsquery(q)) > 0)))
 
 
 # --- newest first under a search: the planner cannot know how many articles it matches -----------------
@@ -432,7 +550,7 @@ def list_by_relevance(
     session: Session,
     *,
     f: ArticleFilter,
-    q: str,
+    search: SearchQuery,
     window: int,
     limit: int,
     after: tuple[float, int] | None,
@@ -444,7 +562,7 @@ def list_by_relevance(
     Summary rows with ``rank`` (ts_rank_cd) and ``score``, the sort key: ln(rank) plus a recency prior,
     ln 2 per ``half_life_days`` of publication (or storage) time, counted from a fixed epoch so that it
     does not change between two pages."""
-    ts_rank = func.ts_rank_cd(Article.search_tsv, _tsquery(q))
+    ts_rank = func.ts_rank_cd(Article.search_tsv, _own_query(search))
     days = func.extract("epoch", func.coalesce(Article.published_at, Article.created_at)) / 86400.0
     # as double precision the score survives the JSON of the cursor exactly
     score = cast(func.ln(ts_rank + 1e-6) + days * (math.log(2) / half_life_days), Double)
@@ -467,12 +585,14 @@ def list_by_relevance(
     )
 
 
-def headlines(session: Session, *, article_ids: Sequence[int], q: str) -> dict[int, tuple[str, str]]:
+def headlines(
+    session: Session, *, article_ids: Sequence[int], search: SearchQuery
+) -> dict[int, tuple[str, str]]:
     """(title, body) snippets with the matches in <b>…</b>, for the page's rows only."""
     if not article_ids:
         return {}
-    query = _tsquery(q)
-    config = literal(SEARCH_CONFIG, REGCONFIG)
+    query = _own_query(search)
+    config = _article_config()  # the article's own: its words stemmed as in its vector
     rows = session.execute(
         select(
             Article.id,

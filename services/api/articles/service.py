@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from services.api.articles import repository
-from services.api.articles.repository import ArticleFilter
+from services.api.articles.repository import ArticleFilter, SearchQuery
 from services.api.articles.schemas import (
     ARTICLE_FIELDS,
     MAX_QUERY_CHARS,
@@ -40,6 +40,7 @@ from shared.http import MAX_ROW_ID
 from shared.models import Article, ArticleStatus
 from shared.schemas import CleaningReport
 from shared.settings import get_settings
+from shared.textsearch import search_configs
 
 
 def _check_range(name: str, start: datetime | None, end: datetime | None) -> None:
@@ -62,10 +63,13 @@ def build_filter(*, session: Session, query: ArticleQuery) -> ArticleFilter:
     if bad:
         raise ValidationFailed(f"unknown status {bad[0]!r}; one of {sorted(valid_status)}")
     q = query.q.strip() if query.q is not None else None
+    search: SearchQuery | None = None
     if q is not None:
         if not q or len(q) > MAX_QUERY_CHARS:
             raise ValidationFailed(f"q must have 1 to {MAX_QUERY_CHARS} characters")
-        if not repository.query_has_terms(session, q=q):
+        languages = sorted({lang.lower() for lang in query.language})
+        search = repository.parse_search(session, q=q, configs=search_configs(languages))
+        if search is None:
             raise ValidationFailed(f"q {q!r} has no searchable word (only stop words or punctuation)")
     topic_codes: list[str] = []
     if query.topic:
@@ -85,6 +89,7 @@ def build_filter(*, session: Session, query: ArticleQuery) -> ArticleFilter:
         groups = [g for g in groups if g] or groups[:1]  # an unknown name adds nothing; all unknown: none
     return ArticleFilter(
         q=q,
+        search=search,
         entity_groups=groups,
         entity_mode=query.entity_mode,
         entity_types=sorted({t.upper() for t in query.entity_type}),
@@ -160,7 +165,7 @@ def _rows(
         found = repository.list_by_published(session, f=pinned, limit=limit + 1, after=after)
         rows = [(a, None) for a in found]
     else:
-        if f.q is None:
+        if f.search is None:
             raise ValidationFailed("sort=relevance needs a search (q)")
         ranked_after = None
         if values:
@@ -171,7 +176,7 @@ def _rows(
         found_ranked = repository.list_by_relevance(
             session,
             f=pinned,
-            q=f.q,
+            search=f.search,
             window=settings.search_rank_window,
             limit=limit + 1,
             after=ranked_after,
@@ -229,7 +234,11 @@ def list_articles(
             page, next_cursor = _rows(session=session, f=f, sort=sort, limit=limit, cursor=cursor)
     ids = [a.id for a, _ in page]
     topics = repository.topics_for(session, article_ids=ids) if "topics" in wanted else {}
-    snippets = repository.headlines(session, article_ids=ids, q=f.q) if f.q and "highlight" in wanted else {}
+    snippets = (
+        repository.headlines(session, article_ids=ids, search=f.search)
+        if f.search is not None and "highlight" in wanted
+        else {}
+    )
     items = []
     for row, rank in page:
         item = summary_json(row, topics.get(row.id, []))
