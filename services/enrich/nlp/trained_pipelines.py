@@ -5,7 +5,6 @@ of a ``spacy.blank(lang)`` + ``ner`` pipeline (its own small CNN tok2vec, no sta
 from __future__ import annotations
 
 import gzip
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,9 @@ from spacy.language import Language
 from spacy.util import load_model_from_config
 from thinc.api import Config
 
-DATA_DIR = Path(__file__).with_name("data")
+from .ner_weights import trained_pipeline_path
 
-
-def trained_pipeline_path(lang: str) -> Path:
-    """Where the shipped pipeline of ``lang`` lives (may not exist)."""
-    return DATA_DIR / f"ner_{lang}.bin.gz"
+__all__ = ["load_pipeline", "save_pipeline", "trained_pipeline_path"]
 
 
 def save_pipeline(nlp: Language, path: Path) -> None:
@@ -40,8 +36,3 @@ def load_pipeline(path: Path) -> Language:
     nlp: Language = load_model_from_config(config, auto_fill=True, validate=True)
     nlp.from_bytes(payload["bytes"], exclude=["vocab"])
     return nlp
-
-
-def pipeline_digest(path: Path) -> str:
-    """The first 8 hex digits of the file's SHA-256 (part of the model's version)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
