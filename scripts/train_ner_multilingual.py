@@ -2,8 +2,9 @@
 
     OMP_NUM_THREADS=1 python scripts/train_ner_multilingual.py --lang es|nl|de [--minutes 18] [--out PATH]
 
-The pipeline is ``spacy.blank(lang)`` + ``ner`` with its own small CNN tok2vec (HashEmbedCNN width 96, depth
-4, ``--embed-rows`` hash rows, no static vectors), trained from scratch on a public training split in
+The pipeline is ``spacy.blank(lang)`` + ``ner`` with its own small CNN tok2vec (hash embeddings of NORM,
+PREFIX, SUFFIX and SHAPE with ``--rows`` rows, ``--depth`` 4 maxout window layers of ``--width`` 96; no
+static vectors), trained from scratch on a public training split in
 ``../shared/eval/multilingual/ner/`` (see its README): ``esp_train.conllu`` (CoNLL-2002 Spanish train),
 ``ned_train.conllu`` (CoNLL-2002 Dutch train), ``deu_wikiann_train.conllu`` (WikiANN German, silver,
 PER/ORG/LOC).  The development splits scored by ``scripts/eval_ner_multilingual.py`` are never read.
@@ -101,7 +102,9 @@ def biluo(tags: list[str], labels: set[str]) -> list[str]:
     return out
 
 
-def blank_ner(lang: str, *, embed_rows: int, width: int = 96, depth: int = 4) -> Language:
+def blank_ner(lang: str, *, rows: tuple[int, int, int, int], width: int, depth: int) -> Language:
+    """``spacy.blank(lang)`` + ``ner`` with its own CNN tok2vec: hash embeddings of NORM, PREFIX, SUFFIX and
+    SHAPE with ``rows`` rows each, ``depth`` maxout window layers of ``width``."""
     nlp = spacy.blank(lang)
     nlp.add_pipe(
         "ner",
@@ -115,14 +118,21 @@ def blank_ner(lang: str, *, embed_rows: int, width: int = 96, depth: int = 4) ->
                 "use_upper": True,
                 "nO": None,
                 "tok2vec": {
-                    "@architectures": "spacy.HashEmbedCNN.v2",
-                    "pretrained_vectors": None,
-                    "width": width,
-                    "depth": depth,
-                    "embed_size": embed_rows,
-                    "window_size": 1,
-                    "maxout_pieces": 3,
-                    "subword_features": True,
+                    "@architectures": "spacy.Tok2Vec.v2",
+                    "embed": {
+                        "@architectures": "spacy.MultiHashEmbed.v2",
+                        "width": width,
+                        "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                        "rows": list(rows),
+                        "include_static_vectors": False,
+                    },
+                    "encode": {
+                        "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                        "width": width,
+                        "depth": depth,
+                        "window_size": 1,
+                        "maxout_pieces": 3,
+                    },
                 },
             }
         },
@@ -157,7 +167,11 @@ def main() -> int:
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=4)
     parser.add_argument("--held-out", type=int, default=1000)
-    parser.add_argument("--embed-rows", type=int, default=5000)
+    parser.add_argument(
+        "--rows", default="5000,2500,2500,2500", help="hash rows of NORM,PREFIX,SUFFIX,SHAPE"
+    )
+    parser.add_argument("--width", type=int, default=96)
+    parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=8, help="documents per update")
     parser.add_argument("--drop", type=float, default=0.2)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (smoke test)")
@@ -170,7 +184,9 @@ def main() -> int:
         return 2
 
     spacy.util.fix_random_seed(0)
-    nlp = blank_ner(args.lang, embed_rows=args.embed_rows)
+    rows = tuple(int(n) for n in args.rows.split(","))
+    assert len(rows) == 4, "--rows takes four numbers"
+    nlp = blank_ner(args.lang, rows=rows, width=args.width, depth=args.depth)  # type: ignore[arg-type]
     sentences = read_conll(path)
     if args.limit:
         sentences = sentences[: args.limit]

