@@ -167,9 +167,7 @@ def main() -> int:
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--patience", type=int, default=4)
     parser.add_argument("--held-out", type=int, default=1000)
-    parser.add_argument(
-        "--rows", default="5000,2500,2500,2500", help="hash rows of NORM,PREFIX,SUFFIX,SHAPE"
-    )
+    parser.add_argument("--rows", default="5000,2500,2500,2500", help="hash rows of NORM,PREFIX,SUFFIX,SHAPE")
     parser.add_argument("--width", type=int, default=96)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=8, help="documents per update")
