@@ -76,6 +76,8 @@ eval: $(STAMP)
 	$(BIN)/python scripts/eval_extraction.py
 	$(BIN)/python scripts/eval_ner.py
 	-$(BIN)/python scripts/eval_ner.py --split eng.testb  # the CoNLL test split, when present
+	$(BIN)/python scripts/eval_ner_multilingual.py --per-type
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/eval_cost.py
 	$(BIN)/python scripts/eval_entity_merges.py
 	$(BIN)/python scripts/eval_topics.py
 	$(BIN)/python scripts/eval_dedup.py

@@ -31,5 +31,6 @@ def enrichment_dict(result: Enrichment) -> dict[str, Any]:
         ],
         "topics": [{"code": t.code, "label": t.label, "score": round(t.score, 4)} for t in result.topics],
         "keyphrases": [{"phrase": k.phrase, "score": k.score} for k in result.keyphrases],
+        "ner_model": result.ner_model,
         "model_versions": result.versions,
     }

@@ -243,3 +243,19 @@ def test_entities_override_add_list_remove(database_url: str) -> None:
     assert removed.returncode == 0, removed.stderr
     assert f"override {override_id} removed; 0 articles" in removed.stdout
     assert _newswire("entities", "override", "remove", str(override_id)).returncode == 1
+
+
+def test_enrich_german_file_runs_the_german_model_and_names_it(tmp_path: Path) -> None:
+    article = tmp_path / "scholz.txt"
+    article.write_text(
+        "Scholz trifft Gewerkschaften in Berlin\n\n"
+        "Bundeskanzler Olaf Scholz hat am Mittwoch in Berlin mit Vertretern der Gewerkschaften über die "
+        "Zukunft der Industrie gesprochen. Die Regierung will die Energiepreise für Unternehmen senken, "
+        "sagte der Kanzler nach dem Treffen im Kanzleramt. Auch die Chefin der IG Metall nahm teil.\n",
+        encoding="utf-8",
+    )
+    (out,) = _json_lines(_newswire("enrich", "--raw", str(article)))
+    assert out["detected_language"]["code"] == "de"
+    assert out["ner_model"].startswith("newswire_ner_de-")
+    assert out["ner_model"] == out["model_versions"]["ner_model_de"]
+    assert any("Olaf Scholz" in e["name"] and e["type"] == "PERSON" for e in out["entities"])

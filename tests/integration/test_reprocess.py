@@ -88,6 +88,10 @@ def test_version_key_is_stable_and_matches_the_worker_and_the_migration(db_sessi
     assert set(versions) == {
         "spacy",
         "ner_model",
+        "ner_model_fr",
+        "ner_model_es",
+        "ner_model_nl",
+        "ner_model_de",
         "langid",
         "topics",
         "topic_embedder",

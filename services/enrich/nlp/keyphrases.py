@@ -7,13 +7,19 @@ often it occurs times the sum of its words' weights over the square root of its 
 :data:`TITLE_BONUS` when it is in the title and :data:`LEAD_BONUS` when it first appears in the lead.
 Phrases that repeat, join frequent words or are in the title win.  A phrase overlapping a better one (same
 words, or one inside the other) is dropped.  Scores are relative: the best phrase scores 1.
+
+Languages: English uses the stop words and news verbs below (and folds plurals and possessives); French,
+Spanish, Dutch and German use spaCy's stop-word list of the language (``spacy.lang.<lang>.stop_words``),
+words only lower-cased.  Other languages get no keyphrases.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .models import Keyphrase
 
@@ -67,13 +73,30 @@ STOP_WORDS = frozenset(
     + [form for base in _NEWS_VERBS.split() for form in _inflections(base)]
 )
 
+#: Languages with keyphrases besides English (spaCy's stop words of each).
+OTHER_LANGUAGES = ("fr", "es", "nl", "de")
+
+
+@cache
+def stop_words(language: str) -> frozenset[str] | None:
+    """The stop words of ``language`` (``None``: no keyphrases in that language)."""
+    if language == "en":
+        return STOP_WORDS
+    if language not in OTHER_LANGUAGES:
+        return None
+    module = importlib.import_module(f"spacy.lang.{language}.stop_words")
+    return frozenset(word.lower() for word in module.STOP_WORDS)
+
+
 #: An abbreviation with its dots ("U.S."), or a word (inner hyphens, apostrophes and dots allowed).
 _WORD_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_][\w'’.-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _BREAK_RE = re.compile(r"[\n\r\t,;:!?()\[\]{}\"“”«»|/]|(?<![.\s][^\W\d_])[.](?:\s|$)|\s[-–—]\s")
 
 
-def _normal(word: str) -> str:
+def _normal(word: str, *, english: bool = True) -> str:
     word = word.lower().replace("’", "'")
+    if not english:
+        return word
     if word.endswith("'s"):
         word = word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -90,7 +113,9 @@ class _Candidate:
     first_offset: int | None = None
 
 
-def _runs(text: str) -> list[tuple[int, list[tuple[str, int, int]]]]:
+def _runs(
+    text: str, *, stops: frozenset[str] = STOP_WORDS, english: bool = True
+) -> list[tuple[int, list[tuple[str, int, int]]]]:
     """``(offset, [(normalised word, start, end), ...])`` of every run of content words in ``text``."""
     runs: list[tuple[int, list[tuple[str, int, int]]]] = []
     starts = [0, *(m.end() for m in _BREAK_RE.finditer(text))]
@@ -100,27 +125,39 @@ def _runs(text: str) -> list[tuple[int, list[tuple[str, int, int]]]]:
         run: list[tuple[str, int, int]] = []
         for match in [*_WORD_RE.finditer(segment), None]:
             word = match.group().lower() if match else ""
-            content = match is not None and word not in STOP_WORDS and len(word) > 1
+            content = match is not None and word not in stops and len(word) > 1
             if content and match is not None and len(run) < MAX_WORDS:
-                run.append((_normal(match.group()), position + match.start(), position + match.end()))
+                run.append(
+                    (
+                        _normal(match.group(), english=english),
+                        position + match.start(),
+                        position + match.end(),
+                    )
+                )
                 continue
             if run and any(len(w) > 2 for w, _, _ in run):
                 runs.append((run[0][1], run))
             run = (
-                [(_normal(match.group()), position + match.start(), position + match.end())]
+                [(_normal(match.group(), english=english), position + match.start(), position + match.end())]
                 if content and match
                 else []
             )
     return runs
 
 
-def extract_keyphrases(title: str | None, text: str, *, limit: int = MAX_KEYPHRASES) -> tuple[Keyphrase, ...]:
-    """The ``limit`` most salient phrases of ``title`` + ``text``, best first (empty when there is none)."""
+def extract_keyphrases(
+    title: str | None, text: str, *, limit: int = MAX_KEYPHRASES, language: str = "en"
+) -> tuple[Keyphrase, ...]:
+    """The ``limit`` most salient phrases of ``title`` + ``text`` in ``language``, best first (empty when
+    there is none, or when the language has no stop-word list)."""
+    stops = stop_words(language)
+    if stops is None:
+        return ()
     candidates: dict[tuple[str, ...], _Candidate] = {}
     word_weight: dict[str, float] = {}
     body = text[:MAX_CHARS]
     for source, weight, in_title in ((title or "", TITLE_WEIGHT, True), (body, 1.0, False)):
-        for _, run in _runs(source):
+        for _, run in _runs(source, stops=stops, english=language == "en"):
             for word, _, _ in run:
                 word_weight[word] = word_weight.get(word, 0.0) + weight
             # every contiguous part of the run is a candidate: "trade deficit" out of "trade deficit widens"

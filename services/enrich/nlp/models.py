@@ -62,3 +62,5 @@ class Enrichment:
     #: The multilingual embedding of the title and lead (unit length, or zeros for an empty article):
     #: what story matching across languages and the topics of languages other than English read.
     embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    #: The name-version of the NER model that ran on this article (``None``: none did).
+    ner_model: str | None = None

@@ -4,6 +4,9 @@
 with the original model's other OntoNotes labels kept (``scripts/train_ner.py``).  The enricher loads the
 packaged pipeline and replaces its ``ner`` weights with these; they apply to ``en_core_web_sm`` only (another
 ``NEWSWIRE_SPACY_MODEL`` runs as packaged).
+
+``data/ner_<lang>.bin.gz`` (es, nl, de) are the small NER pipelines trained here for other languages
+(``scripts/train_ner_multilingual.py``, loaded by :mod:`.trained_pipelines`).
 """
 
 from __future__ import annotations
@@ -27,3 +30,20 @@ def ner_weights_suffix(model: str) -> str:
     if not fine_tuned_applies(model):
         return ""
     return "+conll-" + hashlib.sha256(NER_WEIGHTS_PATH.read_bytes()).hexdigest()[:8]
+
+
+#: Languages with a NER pipeline trained here and shipped in ``data/``.
+TRAINED_LANGUAGES = ("es", "nl", "de")
+
+
+def trained_pipeline_path(lang: str) -> Path:
+    """Where the shipped NER pipeline of ``lang`` lives (may not exist)."""
+    return NER_WEIGHTS_PATH.with_name(f"ner_{lang}.bin.gz")
+
+
+def trained_pipeline_version(lang: str) -> str | None:
+    """``newswire_ner_<lang>-<digest of the file>``, or ``None`` when the file is missing."""
+    path = trained_pipeline_path(lang)
+    if not path.is_file():
+        return None
+    return f"newswire_ner_{lang}-" + hashlib.sha256(path.read_bytes()).hexdigest()[:8]

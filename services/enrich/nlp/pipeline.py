@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import importlib
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -17,15 +18,18 @@ from .keyphrases import extract_keyphrases
 from .language import detect_language
 from .models import Enrichment, LanguageGuess, TopicScore
 from .multilingual import MultilingualEmbedder, shared_embedder
+from .ner_registry import NerPipeline, default_registry, version_name
 from .ner_weights import NER_WEIGHTS_PATH, fine_tuned_applies
 from .topics import DEFAULT_THRESHOLD, TopicClassifier
 from .versions import ENRICH_CODE_VERSION, current_versions
 
 __all__ = ["ENRICH_CODE_VERSION", "Enricher"]
 
-#: Below this confidence an English guess on a long text does not get NER (mixed or garbled text).
-EN_MIN_CONFIDENCE = 0.5
-#: Texts shorter than this (title + body) get NER whatever the English confidence (short texts score low).
+#: Below this confidence a language guess on a long text does not get NER (mixed or garbled text).
+MIN_CONFIDENCE = 0.5
+EN_MIN_CONFIDENCE = MIN_CONFIDENCE  # the former, English-only name
+#: Texts shorter than this (title + body) get NER whatever the confidence of their guess (short texts score
+#: low).
 LONG_TEXT_CHARS = 200
 #: NER needs none of these (the ``ner`` pipe of en_core_web_sm has its own tok2vec); topics and keyphrases
 #: read the text itself.
@@ -66,7 +70,11 @@ def _joined(title: str | None, text: str) -> str:
 
 class Enricher:
     """Loads spaCy and the topic model once; :meth:`enrich` / :meth:`enrich_many` are deterministic for a
-    given ``versions``.  ``topic_threshold``: the lowest probability of a topic kept besides the best one."""
+    given ``versions``.  ``topic_threshold``: the lowest probability of a topic kept besides the best one.
+
+    Entities: the detected language's NER pipeline (:mod:`.ner_registry`: en, fr, es, nl, de; the English one
+    is ``model``, loaded here, the others on first use); a language with no pipeline gets no entities.
+    ``ner_languages`` limits the languages served besides English (default: every installed pipeline)."""
 
     def __init__(
         self,
@@ -75,6 +83,7 @@ class Enricher:
         topic_threshold: float = DEFAULT_THRESHOLD,
         fine_tuned_ner: bool = True,
         embedder: MultilingualEmbedder | None = None,
+        ner_languages: Sequence[str] | None = None,
     ) -> None:
         self._nlp = load_ner_model(model, fine_tuned=fine_tuned_ner)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
@@ -84,6 +93,23 @@ class Enricher:
         self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
         if not fine_tuned_ner:
             self.versions["ner_model"] = self.versions["ner_model"].split("+conll-")[0]
+        english = NerPipeline("en", self.versions["ner_model"], lambda: self._nlp)
+        self._ner: dict[str, NerPipeline] = {}
+        for language, pipeline in default_registry(english).items():
+            if language == "en" or ner_languages is None or language in ner_languages:
+                self._ner[language] = pipeline
+            else:
+                self.versions.pop(version_name(language), None)
+
+    @property
+    def ner_pipelines(self) -> Mapping[str, NerPipeline]:
+        """The NER pipeline of each language served (read-only use)."""
+        return self._ner
+
+    def ner_model(self, language: str) -> str | None:
+        """The name-version of the NER model that runs for ``language`` (``None``: no entities)."""
+        pipeline = self._ner.get(language)
+        return pipeline.version if pipeline is not None else None
 
     @property
     def topics(self) -> TopicClassifier:
@@ -101,11 +127,10 @@ class Enricher:
         return self._nlp
 
     # --- decisions ----------------------------------------------------------------------------------
-    @staticmethod
-    def _wants_ner(language: LanguageGuess, title: str | None, text: str) -> bool:
-        if language.code != "en":
+    def _wants_ner(self, language: LanguageGuess, title: str | None, text: str) -> bool:
+        if language.code not in self._ner:
             return False
-        return language.confidence >= EN_MIN_CONFIDENCE or len(_joined(title, text)) < LONG_TEXT_CHARS
+        return language.confidence >= MIN_CONFIDENCE or len(_joined(title, text)) < LONG_TEXT_CHARS
 
     def _plan(self, title: str | None, text: str) -> tuple[LanguageGuess, bool, bool]:
         """``(language, parse title, parse text)``."""
@@ -124,31 +149,29 @@ class Enricher:
         topics: tuple[TopicScore, ...],
         embedding: npt.NDArray[np.float32],
     ) -> Enrichment:
-        if language.code != "en":
-            return Enrichment(
-                language=language,
-                entities=(),
-                topics=(),
-                keyphrases=(),
-                versions=dict(self.versions),
-                embedding=embedding,
-            )
-        entities = extract_entities(title_doc, text_doc) if ner and text_doc is not None else ()
+        pipeline = self._ner.get(language.code)
+        entities = (
+            extract_entities(title_doc, text_doc, labels=pipeline.labels, language=language.code)
+            if ner and text_doc is not None and pipeline is not None
+            else ()
+        )
         return Enrichment(
             language=language,
             entities=entities,
             topics=topics,
-            keyphrases=extract_keyphrases(title, text),
+            keyphrases=extract_keyphrases(title, text, language=language.code),
             versions=dict(self.versions),
             embedding=embedding,
+            ner_model=pipeline.version if ner and pipeline is not None else None,
         )
 
     # --- public -------------------------------------------------------------------------------------
     def enrich(self, *, title: str | None, text: str) -> Enrichment:
-        """Language, entities (English only) and topics (English only) of one article."""
+        """Language, entities (languages with a NER pipeline) and topics (English only) of one article."""
         language, parse_title, parse_text = self._plan(title, text)
-        title_doc = self._nlp(title) if parse_title and title else None
-        text_doc = self._nlp(text) if parse_text else None
+        nlp = self._ner[language.code].nlp if parse_text else None
+        title_doc = nlp(title) if nlp is not None and parse_title and title else None
+        text_doc = nlp(text) if nlp is not None else None
         ner = self._wants_ner(language, title, text)
         topics = self._topics.score(title, text) if language.code == "en" else ()
         embedding = self._embedder.embed_articles([(title, text)])[0]
@@ -157,21 +180,27 @@ class Enricher:
     def enrich_many(
         self, items: Sequence[tuple[str | None, str]], *, batch_size: int = 16
     ) -> list[Enrichment]:
-        """Same as ``[enrich(title=t, text=x) for t, x in items]``, with one ``nlp.pipe`` over all texts and
-        the topic embeddings of ``batch_size`` articles per ONNX run (padding is masked out: same scores)."""
+        """Same as ``[enrich(title=t, text=x) for t, x in items]``, with one ``nlp.pipe`` per language over
+        all its texts and the topic embeddings of ``batch_size`` articles per ONNX run (padding is masked
+        out: same scores)."""
         plans = [self._plan(title, text) for title, text in items]
-        strings: list[str] = []
+        strings: dict[str, list[str]] = defaultdict(list)
         slots: list[tuple[int | None, int | None]] = []
-        for (title, text), (_, parse_title, parse_text) in zip(items, plans, strict=True):
+        for (title, text), (language, parse_title, parse_text) in zip(items, plans, strict=True):
             title_slot = text_slot = None
+            batch = strings[language.code]
             if parse_title and title:
-                title_slot = len(strings)
-                strings.append(title)
+                title_slot = len(batch)
+                batch.append(title)
             if parse_text:
-                text_slot = len(strings)
-                strings.append(text)
+                text_slot = len(batch)
+                batch.append(text)
             slots.append((title_slot, text_slot))
-        docs = list(self._nlp.pipe(strings, batch_size=batch_size))
+        parsed: dict[str, list[Doc]] = {
+            code: list(self._ner[code].nlp.pipe(batch, batch_size=batch_size))
+            for code, batch in strings.items()
+            if batch
+        }
         # the topics of every English article in one ONNX run per ``batch_size`` articles
         english = [item for item, (language, _, _) in zip(items, plans, strict=True) if language.code == "en"]
         scored = iter(self._topics.score_many(english, batch_size=batch_size))
@@ -180,6 +209,7 @@ class Enricher:
         for index, ((title, text), (language, _, _), (title_slot, text_slot)) in enumerate(
             zip(items, plans, slots, strict=True)
         ):
+            docs = parsed.get(language.code, [])
             results.append(
                 self._finish(
                     language,

