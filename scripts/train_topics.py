@@ -280,7 +280,7 @@ def main() -> int:
 E5_CAP = 60
 E5_C_GRID = (0.03, 0.1, 0.3)
 E5_BALANCE_POWERS = (0.5, 1.0)
-E5_CORPUS_WEIGHTS = (0.25, 0.5, 1.0)
+E5_CORPUS_WEIGHTS = (0.1, 0.25, 0.5, 1.0)
 E5_ITERATIONS = 400
 
 
