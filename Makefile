@@ -78,6 +78,7 @@ eval: $(STAMP)
 	-$(BIN)/python scripts/eval_ner.py --split eng.testb  # the CoNLL test split, when present
 	$(BIN)/python scripts/eval_entity_merges.py
 	$(BIN)/python scripts/eval_topics.py
+	$(BIN)/python scripts/eval_topics_multilingual.py
 	$(BIN)/python scripts/eval_dedup.py
 	$(BIN)/python scripts/eval_stories.py
 

@@ -179,7 +179,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
-    parser.add_argument("--ag-limit", type=int, default=1000, help="AG News rows (of 7,600) for English")
+    parser.add_argument("--ag-limit", type=int, default=2000, help="AG News rows (of 7,600) for English")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/newswire-topic-cache"))
     parser.add_argument("--no-minilm", action="store_true", help="skip the English MiniLM classifier")
     args = parser.parse_args()
