@@ -2,6 +2,11 @@
 
     python scripts/train_topics.py [--eval-dir ../shared/eval] [--cap 2000] [--c-grid 1,4,16]
                                    [--iterations 300] [--cache-dir /tmp/newswire-topic-cache] [--check]
+    python scripts/train_topics.py --embedder e5 [--check]   # the classifier of non-English articles
+
+``--embedder e5`` trains ``topic_model_e5.npz``, the classifier over the multilingual embedding, on the
+hand-written examples and a stratified AllSides sample (see :func:`train_e5`, docs/enrichment.md "Topics in
+any language").  The rest of this docstring is about the English MiniLM model.
 
 Training items:
 

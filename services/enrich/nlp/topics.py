@@ -7,6 +7,9 @@ multinomial logistic regression over the 17 subjects turns the embedding into lo
 data): the L2 strength is chosen by 5-fold cross-validated log-loss on those examples, ``T`` is fitted on
 the same cross-validated logits (temperature scaling), and the weights are kept in ``data/topic_model.npz``.
 
+Articles in other languages: :class:`EmbeddingTopicClassifier`, the same regression over the multilingual
+embedding every article already has (weights ``data/topic_model_e5.npz``, ``train_topics.py --embedder e5``).
+
 The topics of an article are all subjects whose probability reaches the threshold (a setting), best first,
 at most :data:`MAX_TOPICS`, and always at least the best one.
 """
