@@ -80,6 +80,7 @@ eval: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python scripts/eval_cost.py
 	$(BIN)/python scripts/eval_entity_merges.py
 	$(BIN)/python scripts/eval_topics.py
+	$(BIN)/python scripts/eval_topics_multilingual.py
 	$(BIN)/python scripts/eval_dedup.py
 	$(BIN)/python scripts/eval_stories.py
 

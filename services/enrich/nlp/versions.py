@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from .language import LANGID_VERSION
 from .multilingual import multilingual_version
 from .ner_weights import TRAINED_LANGUAGES, ner_weights_suffix, trained_pipeline_version
-from .topics import TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
+from .topics import MULTILINGUAL_TOPICS_VERSION, TOPIC_EMBEDDER_VERSION, TOPICS_VERSION
 
 #: Raised when a change of our enrichment code changes its results (articles enriched before are stale).
 ENRICH_CODE_VERSION = "4"
@@ -52,6 +52,16 @@ def ner_version_name(language: str) -> str:
     return "ner_model" if language == "en" else f"ner_model_{language}"
 
 
+def topics_version() -> str:
+    """English topics come from the MiniLM classifier, every other language's from the classifier over the
+    multilingual embedding (docs/enrichment.md, "Topics in any language"): both weights files are named."""
+    return f"en {TOPICS_VERSION}, other {MULTILINGUAL_TOPICS_VERSION}"
+
+
+def topic_embedder_version() -> str:
+    return f"en {TOPIC_EMBEDDER_VERSION}, other {multilingual_version()}"
+
+
 def current_versions(model: str, *, model_version: str | None = None) -> dict[str, str]:
     """The versions of everything that shapes an enrichment with the spaCy pipeline `model` (English) and the
     NER pipelines of the other languages."""
@@ -59,8 +69,8 @@ def current_versions(model: str, *, model_version: str | None = None) -> dict[st
         "spacy": _package_version("spacy") or "unknown",
         "ner_model": f"{model}-{model_version or model_package_version(model)}{ner_weights_suffix(model)}",
         "langid": LANGID_VERSION,
-        "topics": TOPICS_VERSION,
-        "topic_embedder": TOPIC_EMBEDDER_VERSION,
+        "topics": topics_version(),
+        "topic_embedder": topic_embedder_version(),
         "multilingual_embedder": multilingual_version(),
         "code": ENRICH_CODE_VERSION,
     }
