@@ -571,6 +571,27 @@ class Settings(BaseSettings):
         description="Stories: a member whose lead-term cosine with the article it matched reaches this is "
         "a syndicated copy (its source is not counted as independent).",
     )
+    story_weight_embedding: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Stories: share of the text part taken from the multilingual embedding cosine (mapped "
+        "onto the term scale) for two articles in one language; articles in different languages always "
+        "use the embedding alone (their terms cannot overlap).  See `make eval`.",
+    )
+    story_embedding_floor: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="Stories: embedding cosine (centred on the mean article embedding) mapped to text "
+        "similarity 0 (fitted on English pairs against the lead-term cosine, `scripts/eval_stories.py`).",
+    )
+    story_embedding_ceiling: float = Field(
+        default=0.6,
+        ge=-1,
+        le=1,
+        description="Stories: embedding cosine mapped to text similarity 1 (above the floor).",
+    )
 
 
 PLATFORM_FILE = "platform.json"
