@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import pickle
 import statistics
 import sys
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -97,7 +99,9 @@ def group(signatures: dict[str, StorySignature], rules: StoryRules) -> dict[str,
     for article in order:
         signature = signatures[article]
         seen = {c for key in signature.keys for c in index[key]}
-        candidates = [Candidate(numbers[c], story[c], signatures[c]) for c in sorted(seen, key=numbers.get)]
+        candidates = [
+            Candidate(numbers[c], story[c], signatures[c]) for c in sorted(seen, key=numbers.__getitem__)
+        ]
         match = best_match(signature, candidates, rules=rules)
         story[article] = match.candidate.story_id if match is not None else numbers[article]
         for key in signature.keys:
@@ -125,21 +129,39 @@ def pairwise(pairs: list[Pair], story: dict[str, int]) -> Scores:
     return precision, recall, f1, positives, sum(p.overall != 2.5 for p in pairs)
 
 
-def signatures_of(enricher: Enricher, items: dict[str, tuple[str, str]]) -> dict[str, StorySignature]:
+Enriched = tuple[list[tuple[str, str, float]], Any, str]  # entities, embedding, language
+
+
+def signatures_of(
+    enricher: Enricher, items: dict[str, tuple[str, str]], *, cache: Path | None = None
+) -> dict[str, StorySignature]:
     """The worker's signature of each ``(title, body)``: entities, language and embedding from the
-    ``Enricher``, no time."""
+    ``Enricher``, no time.  ``cache``: a pickle of the enrichments, read when it holds every item (the
+    models are the slow part; signatures and scores are always recomputed)."""
     ids = sorted(items, key=article_order)
-    enrichments = enricher.enrich_many([items[i] for i in ids])
+    stored: dict[str, Enriched] = {}
+    if cache is not None and cache.is_file():
+        stored = pickle.loads(cache.read_bytes())
+    if not all(i in stored for i in ids):
+        enrichments = enricher.enrich_many([items[i] for i in ids])
+        for i, en in zip(ids, enrichments, strict=True):
+            stored[i] = (
+                [(e.type, e.name, e.salience.score) for e in en.entities],
+                en.embedding,
+                en.language.code,
+            )
+        if cache is not None:
+            cache.write_bytes(pickle.dumps(stored))
     return {
         i: build_signature(
             title=items[i][0],
             text=items[i][1],
-            entities=[(e.type, e.name, e.salience.score) for e in en.entities],
+            entities=stored[i][0],
             at=None,
-            embedding=en.embedding,
-            language=en.language.code,
+            embedding=stored[i][1],
+            language=stored[i][2],
         )
-        for i, en in zip(ids, enrichments, strict=True)
+        for i in ids
     }
 
 
@@ -212,7 +234,15 @@ def main() -> int:
     parser.add_argument(
         "--min-precision", type=float, default=0.8, help="precision the chosen threshold reaches"
     )
+    parser.add_argument(
+        "--cache", type=Path, help="folder for pickles of the enrichments (a second run skips the models)"
+    )
     args = parser.parse_args()
+    if args.cache is not None:
+        args.cache.mkdir(parents=True, exist_ok=True)
+
+    def cached(name: str) -> Path | None:
+        return None if args.cache is None else args.cache / f"{name}.pickle"
 
     folder = args.eval_dir / "similarity" / "data"
     if not (folder / "training_set.csv").is_file():
@@ -225,7 +255,9 @@ def main() -> int:
     data: dict[str, tuple[dict[str, StorySignature], list[Pair]]] = {}
     for split in SPLITS:
         texts, pairs = read_split(folder / f"{split}_set.csv")
-        signatures = signatures_of(enricher, {i: split_title(t) for i, t in texts.items()})
+        signatures = signatures_of(
+            enricher, {i: split_title(t) for i, t in texts.items()}, cache=cached(split)
+        )
         data[split] = (signatures, pairs)
         print(f"{split}: {len(texts)} English articles, {len(pairs)} labelled pairs")
     before = {split: (without_embeddings(sigs), pairs) for split, (sigs, pairs) in data.items()}
@@ -294,19 +326,19 @@ def main() -> int:
         )
         print(f"{name:<30} {t:>9.2f}  {row}")
 
-    crosslingual(args.eval_dir, enricher, base)
+    crosslingual(args.eval_dir, enricher, base, cache=cached("pairs_dev_x_en"))
     print(f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 
-def crosslingual(eval_dir: Path, enricher: Enricher, rules: StoryRules) -> None:
+def crosslingual(eval_dir: Path, enricher: Enricher, rules: StoryRules, *, cache: Path | None) -> None:
     """Story grouping of non-English and English articles (pairs_dev.jsonl), with the settings."""
     path = eval_dir / "multilingual" / "similarity" / "pairs_dev.jsonl"
     if not path.is_file():
         print(f"\n{path} not found: no cross-lingual figures.", file=sys.stderr)
         return
     texts, labelled = read_crosslingual(path)
-    signatures = signatures_of(enricher, texts)
+    signatures = signatures_of(enricher, texts, cache=cache)
     print(
         f"\ncross-lingual stories: {len(labelled)} non-English/English pairs of {path.name}, "
         f"{len(texts)} articles placed together in id order; threshold {rules.threshold} (settings)"

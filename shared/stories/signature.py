@@ -136,7 +136,7 @@ def unit(vector: Vector | None) -> Vector | None:
 
 
 @cache
-def _centre(dimensions: int) -> Vector:
+def embedding_centre(dimensions: int) -> Vector:
     """The mean news-article embedding (``EMBEDDING_CENTRE``, made by ``scripts/story_centre.py``);
     zeros for another embedding size."""
     if EMBEDDING_CENTRE.is_file():
@@ -152,7 +152,7 @@ def centred(vector: Vector | None) -> Vector | None:
     if vector is None:
         return None
     v = np.asarray(vector, dtype=np.float32)
-    return unit(v - _centre(v.size))
+    return unit(v - embedding_centre(v.size))
 
 
 @cache
@@ -164,7 +164,7 @@ def _hyperplanes(dimensions: int) -> Vector:
 def embedding_keys(vector: Vector) -> list[int]:
     """One lookup key per band: the band number and its sign bits of the centred vector, hashed."""
     v = np.asarray(vector, dtype=np.float32)
-    bits = ((v - _centre(v.size)) @ _hyperplanes(v.size)) > 0  # the sign does not need the length
+    bits = ((v - embedding_centre(v.size)) @ _hyperplanes(v.size)) > 0  # the sign does not need the length
     keys = []
     for band in range(EMBEDDING_BANDS):
         chunk = bits[band * EMBEDDING_BITS : (band + 1) * EMBEDDING_BITS]
