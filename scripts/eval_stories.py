@@ -14,6 +14,18 @@ both articles end up in one story.  The threshold is chosen on one split and rep
 lowest threshold whose precision reaches ``--min-precision`` (0.8), because a wrong merge costs more than a
 missed one (assignment is single link, so in a large store one wrong link chains two events together);
 every threshold of the sweep is printed for both splits.
+
+The multilingual embedding (#18): the straight line that puts the embedding cosine on the term cosine's
+scale (``NEWSWIRE_STORY_EMBEDDING_FLOOR`` / ``_CEILING``) is fitted on the chosen split and printed; the
+variants table shows the figures without any embedding (as before #18) and with each share of the
+embedding in the text part of same-language pairs (``NEWSWIRE_STORY_WEIGHT_EMBEDDING``).
+
+Across languages: the non-English/English pairs of ``multilingual/similarity/pairs_dev.jsonl`` (de-en
+native; zh-, es-, pl-en machine-translated copies of native pairs), all their articles placed together
+in article-id order by the same functions, with the settings (nothing is chosen on these pairs).  The
+table gives, per subset, the share of same-story pairs whose articles share a lookup key at all (the
+candidate recall; ``emb. keys``: through an embedding key) and the pairwise precision, recall and F1,
+then the same without embeddings.  ``--cache DIR`` keeps the enrichments for a second run.
 """
 
 from __future__ import annotations
@@ -326,9 +338,40 @@ def main() -> int:
         )
         print(f"{name:<30} {t:>9.2f}  {row}")
 
+    grid_embedding(data[args.choose_on], base, fitted=(floor, ceiling), min_precision=args.min_precision)
     crosslingual(args.eval_dir, enricher, base, cache=cached("pairs_dev_x_en"))
     print(f"({time.perf_counter() - started:.1f} s)")
     return 0
+
+
+def grid_embedding(
+    data: tuple[dict[str, StorySignature], list[Pair]],
+    base: StoryRules,
+    *,
+    fitted: tuple[float, float],
+    min_precision: float,
+) -> None:
+    """How the embedding enters the score, chosen on one split: each floor, ceiling and share of the
+    embedding in the text part, with its threshold chosen by the usual rule; best F1 first."""
+    signatures, pairs = data
+    rows = []
+    for floor in sorted({0.0, fitted[0]}):
+        for ceiling in sorted({0.6, 1.0, fitted[1]}):
+            for share in (0.75, 1.0):
+                rules = replace(
+                    base, embedding_floor=floor, embedding_ceiling=ceiling, weight_embedding=share
+                )
+                swept = {
+                    t: pairwise(pairs, group(signatures, replace(rules, threshold=t))) for t in THRESHOLDS
+                }
+                reaching = [t for t in THRESHOLDS if swept[t][0] >= min_precision]
+                t = min(reaching) if reaching else max(THRESHOLDS)
+                rows.append((swept[t][2], floor, ceiling, share, t, swept[t]))
+    rows.sort(key=lambda r: (-r[0], r[1], r[2], r[3]))
+    print("\nthe embedding in the score, on the split the threshold is chosen on (best F1 first, top 8):")
+    print(f"{'floor':>6} {'ceiling':>7} {'share':>5} {'threshold':>9}  {'P':>6} {'R':>6} {'F1':>6}")
+    for _, floor, ceiling, share, t, scores in rows[:8]:
+        print(f"{floor:>6.3f} {ceiling:>7.3f} {share:>5.2f} {t:>9.2f}  {cells(scores)}")
 
 
 def crosslingual(eval_dir: Path, enricher: Enricher, rules: StoryRules, *, cache: Path | None) -> None:

@@ -29,14 +29,14 @@ from shared.stories.signature import StorySignature, Vector, centred
 
 @dataclass(frozen=True, slots=True)
 class StoryRules:
-    threshold: float = 0.35
+    threshold: float = 0.5
     weight_text: float = 0.5
     weight_entities: float = 0.35
     weight_time: float = 0.15
     window_hours: float = 72.0
     syndication: float = 0.8
-    weight_embedding: float = 0.0
-    embedding_floor: float = 0.0
+    weight_embedding: float = 1.0
+    embedding_floor: float = 0.146
     embedding_ceiling: float = 0.6
 
     @classmethod
