@@ -595,8 +595,8 @@ class Settings(BaseSettings):
         default=0.6,
         ge=-1,
         le=10,
-        description="Stories: embedding cosine mapped to text similarity 1 (above the floor; it may exceed 1, "
-        "which no cosine reaches: the line is then flatter).",
+        description="Stories: embedding cosine mapped to text similarity 1 (above the floor; it may exceed "
+        "1, which no cosine reaches: the line is then flatter).",
     )
 
 
