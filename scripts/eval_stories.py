@@ -183,7 +183,7 @@ def fit_embedding_scale(signatures: dict[str, StorySignature], pairs: list[Pair]
     terms, cosines = [], []
     for p in pairs:
         a, b = signatures[p.a], signatures[p.b]
-        cosine = embedding_similarity(a.embedding, b.embedding)
+        cosine = embedding_similarity(a.embedding, b.embedding, language_a=a.language, language_b=b.language)
         if cosine is not None and p.overall != 2.5:
             terms.append(text_similarity(a.terms, b.terms))
             cosines.append(cosine)
@@ -195,7 +195,11 @@ def fit_embedding_scale(signatures: dict[str, StorySignature], pairs: list[Pair]
 def without_embeddings(signatures: dict[str, StorySignature]) -> dict[str, StorySignature]:
     """The signatures as they were before #18: no embedding keys, no embedding."""
     return {
-        a: replace(s, embedding=None, keys=tuple(k for k in s.keys if k not in embedding_keys(s.embedding)))
+        a: replace(
+            s,
+            embedding=None,
+            keys=tuple(k for k in s.keys if k not in embedding_keys(s.embedding, s.language)),
+        )
         if s.embedding is not None
         else s
         for a, s in signatures.items()
@@ -225,7 +229,11 @@ def read_crosslingual(path: Path) -> tuple[dict[str, tuple[str, str]], list[tupl
 
 
 def share_key(a: StorySignature, b: StorySignature, *, embedding_only: bool = False) -> bool:
-    keys = set(embedding_keys(a.embedding)) if embedding_only and a.embedding is not None else set(a.keys)
+    keys = (
+        set(embedding_keys(a.embedding, a.language))
+        if embedding_only and a.embedding is not None
+        else set(a.keys)
+    )
     if embedding_only and a.embedding is None:
         return False
     return bool(keys & set(b.keys))

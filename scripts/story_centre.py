@@ -77,6 +77,8 @@ def main() -> int:
     centre = np.mean(means, axis=0).astype(np.float32)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.save(args.out, centre)
+    for language, mean in zip(corpora, means, strict=True):  # the centre of each language's articles
+        np.save(args.out.with_name(f"{args.out.stem}_{language}.npy"), mean.astype(np.float32))
     print(f"centre norm {np.linalg.norm(centre):.3f} -> {args.out} ({time.perf_counter() - started:.0f} s)")
     return 0
 

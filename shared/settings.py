@@ -545,7 +545,7 @@ class Settings(BaseSettings):
         "many hours of it; the time score falls from 1 to 0 across the window.",
     )
     story_threshold: float = Field(
-        default=0.5,
+        default=0.4,
         ge=0,
         le=1,
         description="Stories: an article joins the story of its best match when the match score reaches "
@@ -585,7 +585,7 @@ class Settings(BaseSettings):
         "use the embedding alone (their terms cannot overlap).  See `make eval`.",
     )
     story_embedding_floor: float = Field(
-        default=0.146,
+        default=0.102,
         ge=-1,
         le=1,
         description="Stories: embedding cosine (centred on the mean article embedding) mapped to text "

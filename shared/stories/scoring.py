@@ -29,14 +29,14 @@ from shared.stories.signature import StorySignature, Vector, centred
 
 @dataclass(frozen=True, slots=True)
 class StoryRules:
-    threshold: float = 0.5
+    threshold: float = 0.4
     weight_text: float = 0.5
     weight_entities: float = 0.35
     weight_time: float = 0.15
     window_hours: float = 72.0
     syndication: float = 0.8
     weight_embedding: float = 1.0
-    embedding_floor: float = 0.146
+    embedding_floor: float = 0.102
     embedding_ceiling: float = 0.6
 
     @classmethod
@@ -80,13 +80,15 @@ def entity_similarity(a: dict[int, float], b: dict[int, float]) -> float:
     return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
 
 
-def embedding_similarity(a: Vector | None, b: Vector | None) -> float | None:
-    """Cosine of two embeddings seen from the mean article embedding (:func:`centred`): about 0 for
-    unrelated articles, where the raw cosines of every pair crowd between 0.75 and 0.9.  None when
-    either is missing or their sizes differ."""
+def embedding_similarity(
+    a: Vector | None, b: Vector | None, *, language_a: str | None = None, language_b: str | None = None
+) -> float | None:
+    """Cosine of two embeddings, each seen from the mean article embedding of its language
+    (:func:`centred`): about 0 for unrelated articles, where the raw cosines of every pair crowd between
+    0.75 and 0.9.  None when either is missing or their sizes differ."""
     if a is None or b is None or a.shape != b.shape:
         return None
-    ca, cb = centred(a), centred(b)
+    ca, cb = centred(a, language_a), centred(b, language_b)
     if ca is None or cb is None:
         return None
     return float(np.dot(ca, cb))
@@ -117,7 +119,7 @@ def text_part(
 ) -> tuple[float, float, float | None]:
     """``(text part, term cosine, embedding cosine)`` of two signatures."""
     terms = text_similarity(a.terms, b.terms)
-    cosine = embedding_similarity(a.embedding, b.embedding)
+    cosine = embedding_similarity(a.embedding, b.embedding, language_a=a.language, language_b=b.language)
     if cosine is None:
         return terms, terms, None
     mapped = embedding_on_text_scale(cosine, floor=rules.embedding_floor, ceiling=rules.embedding_ceiling)

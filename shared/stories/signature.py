@@ -136,23 +136,28 @@ def unit(vector: Vector | None) -> Vector | None:
 
 
 @cache
-def embedding_centre(dimensions: int) -> Vector:
-    """The mean news-article embedding (``EMBEDDING_CENTRE``, made by ``scripts/story_centre.py``);
-    zeros for another embedding size."""
-    if EMBEDDING_CENTRE.is_file():
-        centre: Vector = np.asarray(np.load(EMBEDDING_CENTRE), dtype=np.float32)
-        if centre.shape == (dimensions,):
-            return centre
+def embedding_centre(dimensions: int, language: str | None = None) -> Vector:
+    """The mean news-article embedding of ``language`` (``EMBEDDING_CENTRE`` with the language code as a
+    suffix, made by ``scripts/story_centre.py``), else of all languages (``EMBEDDING_CENTRE``); zeros for
+    another embedding size.  A language's mean holds what its articles share by being in that language:
+    centring each article on its own language's mean leaves what it says."""
+    paths = [EMBEDDING_CENTRE.with_name(f"{EMBEDDING_CENTRE.stem}_{language}.npy")] if language else []
+    for path in [*paths, EMBEDDING_CENTRE]:
+        if path.is_file():
+            centre: Vector = np.asarray(np.load(path), dtype=np.float32)
+            if centre.shape == (dimensions,):
+                return centre
     return np.zeros(dimensions, dtype=np.float32)
 
 
-def centred(vector: Vector | None) -> Vector | None:
-    """The unit vector from ``EMBEDDING_CENTRE`` towards the article's (what both the embedding keys and
-    the embedding cosine of the match score read: it spreads articles out, 0 for unrelated ones)."""
+def centred(vector: Vector | None, language: str | None = None) -> Vector | None:
+    """The unit vector from the mean article embedding of the article's language (:func:`embedding_centre`)
+    towards the article's (what both the embedding keys and the embedding cosine of the match score read:
+    it spreads articles out, 0 for unrelated ones)."""
     if vector is None:
         return None
     v = np.asarray(vector, dtype=np.float32)
-    return unit(v - embedding_centre(v.size))
+    return unit(v - embedding_centre(v.size, language))
 
 
 @cache
@@ -161,10 +166,10 @@ def _hyperplanes(dimensions: int) -> Vector:
     return rng.standard_normal((dimensions, EMBEDDING_BANDS * EMBEDDING_BITS)).astype(np.float32)
 
 
-def embedding_keys(vector: Vector) -> list[int]:
+def embedding_keys(vector: Vector, language: str | None = None) -> list[int]:
     """One lookup key per band: the band number and its sign bits of the centred vector, hashed."""
     v = np.asarray(vector, dtype=np.float32)
-    bits = ((v - embedding_centre(v.size)) @ _hyperplanes(v.size)) > 0  # the sign does not need the length
+    bits = ((v - embedding_centre(v.size, language)) @ _hyperplanes(v.size)) > 0  # the sign needs no length
     keys = []
     for band in range(EMBEDDING_BANDS):
         chunk = bits[band * EMBEDDING_BITS : (band + 1) * EMBEDDING_BITS]
@@ -207,7 +212,7 @@ def build_signature(
     if vector is not None:
         vector = restore(quantise(vector))  # what a candidate read back from the table carries
     if vector is not None:
-        keys.update(embedding_keys(vector))
+        keys.update(embedding_keys(vector, language))
     return StorySignature(
         at=at,
         terms=frozenset(terms),

@@ -171,6 +171,9 @@ def _article_like(rng: np.random.Generator) -> np.ndarray:
 
 def test_embedding_keys_find_near_vectors_and_rarely_far_ones() -> None:
     assert np.linalg.norm(embedding_centre(384)) > 0.5  # the shipped centre is found
+    # each language with a shipped mean is centred on it; any other on the mean of all
+    assert not np.array_equal(embedding_centre(384, "de"), embedding_centre(384))
+    assert np.array_equal(embedding_centre(384, "xx"), embedding_centre(384))
     rng = np.random.default_rng(2)
     base = [_article_like(rng) for _ in range(40)]
     near = [_near(v, 0.005, i) for i, v in enumerate(base)]  # centred cosine about 0.97
