@@ -12,9 +12,10 @@ random-hyperplane locality-sensitive hashes of it (``EMBEDDING_BANDS`` bands of 
 bits each, hyperplanes from a fixed seed).  Two vectors at angle ``θ`` agree on one bit with probability
 ``1 - θ/π``, so they share a band's key with ``(1 - θ/π)^k`` and at least one of ``b`` bands with
 ``1 - (1 - (1 - θ/π)^k)^b``: near vectors (the same event in German and English) almost always find each
-other, unrelated ones rarely.  The vectors are first centred on ``EMBEDDING_CENTRE`` (the mean news-article
-embedding): sentence embeddings share a large common direction, and hyperplanes through the origin would
-cut that direction rather than the differences between articles."""
+other, unrelated ones rarely.  The vectors are first centred on the mean news-article
+embedding of their language (:func:`embedding_centre`): sentence embeddings share a large common direction
+(and one per language), and hyperplanes through the origin would cut that direction rather than the
+differences between articles."""
 
 from __future__ import annotations
 
