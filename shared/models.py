@@ -488,6 +488,8 @@ class StorySignature(Base):
     terms: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
     entity_keys: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
     entity_weights: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    # the multilingual embedding of the title and lead, int8-quantised (shared.stories.signature.quantise)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     match: Mapped[dict[str, Any] | None]
     syndicated: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
     assigned_at: Mapped[datetime] = mapped_column(server_default=func.now())

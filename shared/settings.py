@@ -545,14 +545,18 @@ class Settings(BaseSettings):
         "many hours of it; the time score falls from 1 to 0 across the window.",
     )
     story_threshold: float = Field(
-        default=0.35,
+        default=0.4,
         ge=0,
         le=1,
         description="Stories: an article joins the story of its best match when the match score reaches "
         "this (else it starts a story); see `make eval`.",
     )
     story_weight_text: float = Field(
-        default=0.5, ge=0, le=1, description="Stories: weight of the lead-term cosine in the match score."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Stories: weight of the text part in the match score (the lead-term cosine and the "
+        "multilingual embedding cosine, see NEWSWIRE_STORY_WEIGHT_EMBEDDING).",
     )
     story_weight_entities: float = Field(
         default=0.35,
@@ -570,6 +574,29 @@ class Settings(BaseSettings):
         le=1,
         description="Stories: a member whose lead-term cosine with the article it matched reaches this is "
         "a syndicated copy (its source is not counted as independent).",
+    )
+    story_weight_embedding: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Stories: share of the text part taken from the multilingual embedding cosine (mapped "
+        "onto the term scale) for two articles in one language, the rest from the lead-term cosine (1: the "
+        "embedding alone, chosen on the English training pairs); articles in different languages always "
+        "use the embedding alone (their terms cannot overlap).  See `make eval`.",
+    )
+    story_embedding_floor: float = Field(
+        default=0.102,
+        ge=-1,
+        le=1,
+        description="Stories: embedding cosine (centred on the mean article embedding) mapped to text "
+        "similarity 0 (fitted on English pairs against the lead-term cosine, `scripts/eval_stories.py`).",
+    )
+    story_embedding_ceiling: float = Field(
+        default=0.6,
+        ge=-1,
+        le=10,
+        description="Stories: embedding cosine mapped to text similarity 1 (above the floor; it may exceed "
+        "1, which no cosine reaches: the line is then flatter).",
     )
 
 

@@ -51,7 +51,7 @@ def set_story(session: Session, *, article_ids: Sequence[int], story_id: int | N
 
 _CANDIDATES = text(
     """
-    SELECT s.article_id, a.story_id, s.at, s.terms, s.entity_keys, s.entity_weights
+    SELECT s.article_id, a.story_id, s.at, s.terms, s.entity_keys, s.entity_weights, s.embedding, a.language
     FROM (
         SELECT DISTINCT hit.article_id
         FROM unnest(CAST(:keys AS bigint[])) AS q(key)
@@ -73,7 +73,8 @@ def candidates(
     session: Session, *, keys: Sequence[int], lo: datetime, hi: datetime, article_id: int, per_key: int
 ) -> list[Any]:
     """Articles in a story sharing a lookup key with the article, within ``[lo, hi]`` (the most recent
-    ``per_key`` per key): ``(article_id, story_id, at, terms, entity_keys, entity_weights)`` rows."""
+    ``per_key`` per key): ``(article_id, story_id, at, terms, entity_keys, entity_weights, embedding,
+    language)`` rows."""
     if not keys:
         return []
     rows = session.execute(
@@ -91,6 +92,7 @@ def save_signature(
     terms: Sequence[int],
     entity_keys: Sequence[int],
     entity_weights: Sequence[float],
+    embedding: bytes | None,
     keys: Sequence[int],
     match: dict[str, Any] | None,
     syndicated: bool,
@@ -101,6 +103,7 @@ def save_signature(
         "terms": list(terms),
         "entity_keys": list(entity_keys),
         "entity_weights": list(entity_weights),
+        "embedding": embedding,
         "match": match,
         "syndicated": syndicated,
         "assigned_at": func.clock_timestamp(),
@@ -213,7 +216,14 @@ def entities_of(session: Session, *, article_ids: Sequence[int]) -> dict[int, li
     return out
 
 
-def story_inputs(session: Session, *, article_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """``(title, text)`` of each article."""
-    rows = session.execute(select(Article.id, Article.title, Article.text).where(Article.id.in_(article_ids)))
-    return {r.id: (r.title, r.text) for r in rows}
+def story_inputs(
+    session: Session, *, article_ids: Sequence[int]
+) -> dict[int, tuple[str, str, str | None, bytes | None]]:
+    """``(title, text, language, stored embedding)`` of each article (the embedding its last signature
+    kept: the enrich worker computes embeddings, a reassignment reuses them)."""
+    rows = session.execute(
+        select(Article.id, Article.title, Article.text, Article.language, StorySignature.embedding)
+        .outerjoin(StorySignature, StorySignature.article_id == Article.id)
+        .where(Article.id.in_(article_ids))
+    )
+    return {r.id: (r.title, r.text, r.language, r.embedding) for r in rows}

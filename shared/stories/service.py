@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from shared.dates import EARLIEST, LATEST
 from shared.stories import repository
 from shared.stories.scoring import Candidate, Match, StoryRules, best_match
-from shared.stories.signature import StorySignature, build_signature
+from shared.stories.signature import StorySignature, Vector, build_signature, quantise, restore
 
 CANDIDATES_PER_KEY = 50  # most recent articles per lookup key a candidate search reads
 TOP_ENTITIES = 5  # entities a story lists
@@ -33,11 +33,19 @@ class Assignment:
 
 
 def lock_signature(
-    *, session: Session, title: str, text: str, entities: Iterable[tuple[str, str, float]]
+    *,
+    session: Session,
+    title: str,
+    text: str,
+    entities: Iterable[tuple[str, str, float]],
+    embedding: Vector | None = None,
+    language: str | None = None,
 ) -> StorySignature:
     """The article's signature (without its time), with its assignment locks taken.  Call it before
     locking the article row, so every assignment takes its locks in one order."""
-    signature = build_signature(title=title, text=text, entities=entities, at=None)
+    signature = build_signature(
+        title=title, text=text, entities=entities, at=None, embedding=embedding, language=language
+    )
     repository.lock_for_assignment(session, keys=signature.keys)
     return signature
 
@@ -91,6 +99,8 @@ def _candidates(
                 terms=frozenset(r.terms),
                 entities=dict(zip(r.entity_keys, r.entity_weights, strict=True)),
                 keys=(),
+                embedding=restore(r.embedding),
+                language=r.language,
             ),
         )
         for r in rows
@@ -124,6 +134,7 @@ def _place(
         terms=sorted(signature.terms),
         entity_keys=list(signature.entities),
         entity_weights=list(signature.entities.values()),
+        embedding=None if signature.embedding is None else quantise(signature.embedding),
         keys=signature.keys,
         match=None
         if match is None
@@ -133,6 +144,9 @@ def _place(
             "text": match.score.text,
             "entities": match.score.entities,
             "time": match.score.time,
+            "terms": match.score.terms,
+            "embedding": match.score.embedding,
+            "crosslingual": match.score.crosslingual,
         },
         syndicated=match is not None and match.syndicated(rules),
     )
@@ -171,9 +185,14 @@ def reassign(
         inputs = repository.story_inputs(session, article_ids=chunk)
         entities = repository.entities_of(session, article_ids=chunk)
         for article_id in chunk:
-            title, text = inputs[article_id]
+            title, text, language, embedding = inputs[article_id]
             signature = build_signature(
-                title=title, text=text, entities=entities[article_id], at=at[article_id]
+                title=title,
+                text=text,
+                entities=entities[article_id],
+                at=at[article_id],
+                embedding=restore(embedding),
+                language=language,
             )
             assignment = _place(
                 session=session,

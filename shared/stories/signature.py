@@ -4,21 +4,40 @@ A signature holds the article's time, the hashed set of content terms of its tit
 salient canonical entities (hashed ``type|name``, weighted by salience) and its lookup keys: the top
 entities plus a MinHash sample of the terms.  Two articles about one event share at least one key with a
 high probability (a term kept by the same hash function, ``1 - (1 - J)^k`` for term-set Jaccard ``J``), and
-the keys are what the candidate index holds, so a candidate search costs a few index range scans."""
+the keys are what the candidate index holds, so a candidate search costs a few index range scans.
+
+Reports of one event in two languages share no terms, so the signature also carries the article's
+multilingual embedding (computed by the enrich worker, passed in as data) and a few **embedding keys**:
+random-hyperplane locality-sensitive hashes of it (``EMBEDDING_BANDS`` bands of ``EMBEDDING_BITS`` sign
+bits each, hyperplanes from a fixed seed).  Two vectors at angle ``θ`` agree on one bit with probability
+``1 - θ/π``, so they share a band's key with ``(1 - θ/π)^k`` and at least one of ``b`` bands with
+``1 - (1 - (1 - θ/π)^k)^b``: near vectors (the same event in German and English) almost always find each
+other, unrelated ones rarely.  The vectors are first centred on the mean news-article
+embedding of their language (:func:`embedding_centre`): sentence embeddings share a large common direction
+(and one per language), and hyperplanes through the origin would cut that direction rather than the
+differences between articles."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 LEAD_WORDS = 100  # words of the body after the title that describe the event (the lead)
 ENTITY_KEYS = 5  # most salient entities that become lookup keys
 MAX_ENTITIES = 12  # most salient entities kept for scoring
 TERM_KEYS = 16  # MinHash functions whose minimum term becomes a lookup key
+EMBEDDING_BANDS = 24  # embedding-key bands (lookup keys from the embedding)
+EMBEDDING_BITS = 6  # sign bits per band
+EMBEDDING_SEED = 0x5354_4C53  # "STLS": the hyperplanes; changing it changes every key (reassign after)
+EMBEDDING_CENTRE = Path(__file__).with_name("data") / "embedding_centre.npy"
 _MASK = (1 << 64) - 1
 _WORD = re.compile(r"\w+", re.UNICODE)
 # seeds of the MinHash functions: fixed, so every process and every run picks the same keys
@@ -85,18 +104,103 @@ def term_key(term: str) -> int:
     return stable_hash(f"t|{term}")
 
 
+Vector = npt.NDArray[np.float32]
+
+
+def quantise(vector: Vector) -> bytes:
+    """The vector as signed bytes scaled so its largest component is ±127 (what the signature table
+    stores: 384 bytes for multilingual-e5-small; cosines of the restored vectors differ from the float
+    ones by about 1e-3).  Scale is dropped: only the direction matters for a cosine."""
+    v = np.asarray(vector, dtype=np.float32)
+    peak = float(np.max(np.abs(v))) if v.size else 0.0
+    if peak == 0.0:
+        return bytes(v.size)
+    return bytes(np.rint(v * (127.0 / peak)).astype(np.int8).tobytes())
+
+
+def restore(data: bytes | None) -> Vector | None:
+    """The unit vector of :func:`quantise`'s bytes (None for none or a zero vector)."""
+    if not data:
+        return None
+    v = np.frombuffer(data, dtype=np.int8).astype(np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else None
+
+
+def unit(vector: Vector | None) -> Vector | None:
+    """The vector scaled to length 1 (None for none, an empty or a zero vector)."""
+    if vector is None:
+        return None
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(v)) if v.size else 0.0
+    return v / norm if norm > 0 else None
+
+
+@cache
+def embedding_centre(dimensions: int, language: str | None = None) -> Vector:
+    """The mean news-article embedding of ``language`` (``EMBEDDING_CENTRE`` with the language code as a
+    suffix, made by ``scripts/story_centre.py``), else of all languages (``EMBEDDING_CENTRE``); zeros for
+    another embedding size.  A language's mean holds what its articles share by being in that language:
+    centring each article on its own language's mean leaves what it says."""
+    paths = [EMBEDDING_CENTRE.with_name(f"{EMBEDDING_CENTRE.stem}_{language}.npy")] if language else []
+    for path in [*paths, EMBEDDING_CENTRE]:
+        if path.is_file():
+            centre: Vector = np.asarray(np.load(path), dtype=np.float32)
+            if centre.shape == (dimensions,):
+                return centre
+    return np.zeros(dimensions, dtype=np.float32)
+
+
+def centred(vector: Vector | None, language: str | None = None) -> Vector | None:
+    """The unit vector from the mean article embedding of the article's language (:func:`embedding_centre`)
+    towards the article's (what both the embedding keys and the embedding cosine of the match score read:
+    it spreads articles out, 0 for unrelated ones)."""
+    if vector is None:
+        return None
+    v = np.asarray(vector, dtype=np.float32)
+    return unit(v - embedding_centre(v.size, language))
+
+
+@cache
+def _hyperplanes(dimensions: int) -> Vector:
+    rng = np.random.Generator(np.random.PCG64(EMBEDDING_SEED))
+    return rng.standard_normal((dimensions, EMBEDDING_BANDS * EMBEDDING_BITS)).astype(np.float32)
+
+
+def embedding_keys(vector: Vector, language: str | None = None) -> list[int]:
+    """One lookup key per band: the band number and its sign bits of the centred vector, hashed."""
+    v = np.asarray(vector, dtype=np.float32)
+    bits = ((v - embedding_centre(v.size, language)) @ _hyperplanes(v.size)) > 0  # the sign needs no length
+    keys = []
+    for band in range(EMBEDDING_BANDS):
+        chunk = bits[band * EMBEDDING_BITS : (band + 1) * EMBEDDING_BITS]
+        code = int("".join("1" if b else "0" for b in chunk), 2)
+        keys.append(stable_hash(f"v|{band}|{code}"))
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class StorySignature:
     at: datetime | None  # when the article was published (else received)
     terms: frozenset[int]  # hashed lead terms
     entities: dict[int, float]  # hashed entity -> salience (most salient MAX_ENTITIES)
     keys: tuple[int, ...]  # lookup keys, sorted and distinct
+    # the multilingual embedding of the title and lead, unit length, as stored (quantised); None: none
+    embedding: Vector | None = field(default=None, compare=False, repr=False)
+    language: str | None = None  # ISO 639-1 code of the article's language; None: unknown
 
 
 def build_signature(
-    *, title: str, text: str, entities: Iterable[tuple[str, str, float]], at: datetime | None
+    *,
+    title: str,
+    text: str,
+    entities: Iterable[tuple[str, str, float]],
+    at: datetime | None,
+    embedding: Vector | None = None,
+    language: str | None = None,
 ) -> StorySignature:
-    """The signature of an article from its title, body and ``(type, name, salience)`` entities."""
+    """The signature of an article from its title, body, ``(type, name, salience)`` entities and
+    multilingual embedding (any length; kept as :func:`quantise` stores it)."""
     terms = sorted({term_key(t) for t in lead_terms(title, text)})
     ranked = sorted(entities, key=lambda e: (-e[2], e[0], e[1]))[:MAX_ENTITIES]
     weights: dict[int, float] = {}
@@ -105,4 +209,16 @@ def build_signature(
     keys = set(list(weights)[:ENTITY_KEYS])
     if terms:
         keys.update(_min_term(terms, seed) for seed in _SEEDS)
-    return StorySignature(at=at, terms=frozenset(terms), entities=weights, keys=tuple(sorted(keys)))
+    vector = unit(embedding)
+    if vector is not None:
+        vector = restore(quantise(vector))  # what a candidate read back from the table carries
+    if vector is not None:
+        keys.update(embedding_keys(vector, language))
+    return StorySignature(
+        at=at,
+        terms=frozenset(terms),
+        entities=weights,
+        keys=tuple(sorted(keys)),
+        embedding=vector,
+        language=language,
+    )

@@ -21,6 +21,7 @@ from shared.stories import service as stories
 from shared.stories.scoring import StoryRules
 from tests.factories import queued_article
 from tests.integration.test_cli import _newswire as run_newswire
+from tests.support.bilingual import BUDGET_DE, FERRY_DE, FERRY_EN
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -122,6 +123,32 @@ def test_reassign_over_a_range_is_deterministic_and_idempotent(
     assert again == stories.ReassignResult(articles=3, stories=2, joined=1, removed=0)
     assert {i: _story(db_session, i) for i in (a, b, c)} == grouping  # same stories, same ids
     assert _story(db_session, outside) == story_outside  # out of range: untouched
+
+
+def test_reports_in_two_languages_share_a_story_and_reassignment_keeps_it(
+    db_session: Session, enricher: Enricher
+) -> None:
+    english = _article(db_session, *FERRY_EN, at=T0, source="wire-en")
+    german = _article(db_session, *FERRY_DE, at=T0 + timedelta(hours=2), source="zeitung-de")
+    other = _article(db_session, *BUDGET_DE, at=T0 + timedelta(hours=1), source="zeitung-de")
+    _enrich(db_session, enricher, english, other, german)
+    assert _story(db_session, english) == _story(db_session, german) != _story(db_session, other)
+    signature = db_session.get(StorySignature, german)
+    assert signature is not None
+    assert signature.embedding is not None
+    assert len(signature.embedding) == 384  # one signed byte a dimension
+    assert signature.match is not None
+    assert signature.match["article_id"] == english
+    assert signature.match["crosslingual"] is True
+    assert not signature.syndicated
+
+    # a reassignment reuses the stored embeddings (it runs no model) and decides the same
+    grouping = {i: _story(db_session, i) for i in (english, german, other)}
+    result = stories.reassign(
+        session=db_session, since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=3), rules=StoryRules()
+    )
+    assert (result.articles, result.stories, result.joined) == (3, 2, 1)
+    assert {i: _story(db_session, i) for i in (english, german, other)} == grouping
 
 
 def test_concurrent_workers_assigning_related_articles_make_one_story(

@@ -13,6 +13,7 @@ from services.enrich.articles import service
 from services.enrich.articles.service import EnrichInput
 from services.enrich.entities import ExtractedEntity, Mention, Salience
 from services.enrich.nlp import Enrichment, LanguageGuess
+from shared.settings import get_settings
 from tests.conftest import MakeKey, bearer
 from tests.factories import queued_article
 
@@ -133,7 +134,7 @@ def test_reassign_route(api_client: httpx.Client, articles: dict[str, int], make
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["articles"], result["stories"], result["joined"], result["removed"]) == (3, 1, 2, 0)
-    assert result["threshold"] == pytest.approx(0.35)
+    assert result["threshold"] == pytest.approx(get_settings().story_threshold)
     assert api_client.get(f"/v1/articles/{articles['summit_c']}").json()["story_id"] == before
     assert api_client.post("/v1/ops/stories/reassign", json=body).json() == result  # idempotent
 

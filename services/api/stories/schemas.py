@@ -31,9 +31,18 @@ class StorySummary(BaseModel):
 class StoryMatchOut(BaseModel):
     article_id: int = Field(description="The article this one matched when it joined the story.")
     score: float
-    text: float = Field(description="Cosine of the lead terms.")
+    text: float = Field(
+        description="The text part: cosine of the lead terms; for articles in different languages the "
+        "multilingual embedding cosine mapped onto the same 0..1 scale (see `embedding`)."
+    )
     entities: float | None = Field(description="Salience-weighted cosine of the entities (null: none).")
     time: float = Field(description="Time proximity: 1 same moment .. 0 a window apart.")
+    terms: float | None = Field(default=None, description="Cosine of the lead terms (null: older match).")
+    embedding: float | None = Field(
+        default=None,
+        description="Cosine of the multilingual embeddings of the two leads (null: an article has none).",
+    )
+    crosslingual: bool = Field(default=False, description="The two articles are in different languages.")
 
 
 class StoryArticleOut(BaseModel):
@@ -42,6 +51,7 @@ class StoryArticleOut(BaseModel):
     url: str
     source: str | None
     published_at: datetime | None
+    language: str | None = Field(description="Detected language (ISO 639-1): a story spans languages.")
     at: datetime = Field(description="The time the story uses: published, else received.")
     syndicated: bool = Field(description="A syndicated copy of the article it matched.")
     match: StoryMatchOut | None = Field(description="Why it joined the story (null: it started it).")

@@ -64,6 +64,7 @@ def get_story(*, session: Session, story_id: int, max_articles: int) -> StoryDet
             url=article.url,
             source=article.source,
             published_at=article.published_at,
+            language=article.language,
             at=signature.at,
             syndicated=signature.syndicated,
             match=StoryMatchOut(**signature.match) if signature.match else None,

@@ -83,6 +83,8 @@ def save_enrichment(
         title=item.title,
         text=item.text,
         entities=[(e.type, e.name, e.salience.score) for e in enrichment.entities],
+        embedding=enrichment.embedding,
+        language=enrichment.language.code,
     )
     article = repository.lock_article(session, article_id=item.article_id)
     if article is None:
