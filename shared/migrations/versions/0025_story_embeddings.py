@@ -1,7 +1,7 @@
 """story embeddings: the multilingual embedding of each article's lead beside its story signature
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 
 ``story_signatures.embedding`` (bytea, nullable) holds the article's multilingual-e5-small embedding as
 384 signed bytes (``shared.stories.signature.quantise``: scaled so the largest component is ±127): a
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
