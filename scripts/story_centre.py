@@ -3,17 +3,18 @@ which story embedding keys are centred on (``shared.stories.signature``).
 
     python scripts/story_centre.py [--eval-dir ../shared/eval] [--per-language 150]
 
-Reads news articles in three languages that are not story-evaluation data: English AllSides articles
-(``corpus/allsides.jsonl.gz``), German XGLUE news (``multilingual/topics/deu_xglue_dev.tsv``) and French
-MasakhaNEWS (``multilingual/topics/fra_dev.tsv``); the first ``--per-language`` of each (in file order),
-embedded as the worker embeds an article (title + lead).  The centre is the mean of the three languages'
-means, so no language pulls it towards itself.  Only the 384 numbers are shipped, no text.
+Reads text that is training data, never evaluation data: English AllSides articles
+(``corpus/allsides.jsonl.gz``) and the public NER *training* splits of ``multilingual/ner/`` (CoNLL-2002
+Spanish and Dutch news, WikiANN German Wikipedia sentences), whose consecutive sentences are joined into
+article-sized texts; the first ``--per-language`` of each (in file order), embedded as the worker embeds an
+article (title + lead).  French has no training text here: French articles are centred on the mean of all
+languages.  The centre is the mean of the languages' means, so no language pulls it towards itself.  Only
+the 384 numbers are shipped, no text.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import sys
@@ -40,11 +41,27 @@ def english(folder: Path, n: int) -> list[tuple[str, str]]:
     return out
 
 
-def tsv(path: Path, title: str, body: str, n: int) -> list[tuple[str, str]]:
-    csv.field_size_limit(1 << 30)
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [(r[title], r[body]) for r in csv.DictReader(fh, delimiter="\t") if r[body]]
-    return rows[:n]
+#: Characters of joined training sentences that make one article-sized text (the embedder reads a lead).
+TEXT_CHARS = 700
+
+
+def conll_texts(path: Path, n: int) -> list[tuple[str, str]]:
+    """Consecutive sentences of a CoNLL training file (``idx<TAB>token<TAB>tag``), tokens joined by spaces,
+    cut into texts of about :data:`TEXT_CHARS` characters (no title)."""
+    texts: list[tuple[str, str]] = []
+    words: list[str] = []
+    length = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[1] != "-DOCSTART-":
+            words.append(parts[1])
+            length += len(parts[1]) + 1
+        elif not line.strip() and length >= TEXT_CHARS:
+            texts.append(("", " ".join(words)))
+            words, length = [], 0
+            if len(texts) >= n:
+                break
+    return texts
 
 
 def main() -> int:
@@ -62,10 +79,12 @@ def main() -> int:
     from services.enrich.nlp.multilingual import MultilingualEmbedder
 
     n = args.per_language
+    ner = folder / "multilingual" / "ner"
     corpora = {
         "en": english(folder, n),
-        "de": tsv(folder / "multilingual" / "topics" / "deu_xglue_dev.tsv", "title", "body", n),
-        "fr": tsv(folder / "multilingual" / "topics" / "fra_dev.tsv", "headline", "text", n),
+        "de": conll_texts(ner / "deu_wikiann_train.conllu", n),
+        "es": conll_texts(ner / "esp_train.conllu", n),
+        "nl": conll_texts(ner / "ned_train.conllu", n),
     }
     embedder = MultilingualEmbedder()
     started = time.perf_counter()

@@ -209,8 +209,10 @@ def test_articles_in_two_languages_are_compared_by_their_embeddings() -> None:
     assert score.crosslingual
     assert score.terms == 0.0
     assert score.embedding is not None
-    assert score.embedding > 0.95
-    assert score.text == pytest.approx(embedding_on_text_scale(score.embedding, floor=0.8, ceiling=0.95))
+    assert score.embedding > 0.9  # near vectors, each centred on its own language's mean
+    assert score.text == pytest.approx(
+        embedding_on_text_scale(score.embedding, floor=0.8, ceiling=0.95), abs=1e-5
+    )
     assert score.total >= rules.threshold
     # one language: the term cosine, unless the rules blend the embedding in
     same = build_signature(title="Quake", text=QUAKE_2, entities=[], at=T0, embedding=w, language="en")
