@@ -387,7 +387,11 @@ def enrich(
     from services.enrich.nlp import Enricher
 
     settings = get_settings()
-    enricher = Enricher(settings.spacy_model, topic_threshold=settings.topic_threshold)
+    enricher = Enricher(
+        settings.spacy_model,
+        topic_threshold=settings.topic_threshold,
+        multilingual=settings.multilingual_embedding,
+    )
     for path in _expand(files):
         if raw:
             text = read_text(path)

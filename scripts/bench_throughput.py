@@ -402,7 +402,8 @@ def run_baseline(articles: list[dict[str, Any]]) -> dict[str, Any]:
     from services.enrich.nlp import Enricher
     from services.ingest.cleaning.service import clean_html, clean_text
 
-    enricher = Enricher(get_settings().spacy_model)
+    settings = get_settings()
+    enricher = Enricher(settings.spacy_model, multilingual=settings.multilingual_embedding)
     enricher.enrich(title="Warm up", text="The models are loaded once before the clock starts in London.")
     cpu0, t0 = time.process_time(), time.perf_counter()
     for article in articles:

@@ -272,6 +272,14 @@ class Settings(BaseSettings):
         description="Lowest calibrated probability of an IPTC topic kept for an article (the best one is "
         "always kept).",
     )
+    multilingual_embedding: bool = Field(
+        default=True,
+        description="Give every article a multilingual embedding of its title and lead "
+        "(multilingual-e5-small): what stories across languages and the topics of articles not in "
+        "English read. It is the largest part of an article's worker CPU (docs/performance.md); a "
+        "deployment whose feeds are all in English can turn it off: stories then match on terms and "
+        "entities only, and non-English articles get no topics.",
+    )
 
     # --- API --------------------------------------------------------------------------
     page_size_default: int = Field(default=20, ge=1, description="Default page size of list endpoints.")

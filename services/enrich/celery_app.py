@@ -40,8 +40,9 @@ def record_versions() -> dict[str, str]:
     """Record in the database the versions this worker enriches with (read by the API and the CLI)."""
     from services.enrich.nlp.versions import current_versions
 
-    model = get_settings().spacy_model
-    current = current_versions(model)
+    settings = get_settings()
+    model = settings.spacy_model
+    current = current_versions(model, multilingual=settings.multilingual_embedding)
     with session_scope() as session:
         versions.record(session, model=model, versions=current)
     return current

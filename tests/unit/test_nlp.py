@@ -16,6 +16,7 @@ from services.enrich.nlp import (
     detect_language,
 )
 from services.enrich.nlp.topics import MULTILINGUAL_TOPICS_VERSION, TOPIC_EMBEDDER_VERSION
+from services.enrich.nlp.versions import current_versions
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 NUMERIC = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
@@ -351,3 +352,29 @@ def test_fine_tuned_weights_are_part_of_the_version() -> None:
     assert ner_weights_suffix("en_core_web_sm").startswith("+conll-")
     assert current_versions("en_core_web_sm")["ner_model"].endswith(ner_weights_suffix("en_core_web_sm"))
     assert "+conll-" not in current_versions("en_core_web_md", model_version="3.8.0")["ner_model"]
+
+
+def test_without_the_multilingual_embedding_nothing_embeds_and_the_versions_say_off() -> None:
+    """NEWSWIRE_MULTILINGUAL_EMBEDDING=false (English-only deployments): no embedding, no topics for other
+    languages, English unchanged, and the recorded versions say so (reprocessing sees the switch)."""
+    plain = Enricher(multilingual=False)
+    assert plain.versions["multilingual_embedder"] == "off"
+    assert plain.versions["topics"].endswith("other off")
+    assert plain.versions == current_versions("en_core_web_sm", multilingual=False)
+    with pytest.raises(RuntimeError):
+        _ = plain.embedder
+    en_text = "A strong earthquake struck northern Japan on Monday, officials in Tokyo said."
+    de_text = (
+        "Ein starkes Erdbeben hat am Montag den Norden Japans erschüttert, teilte die Regierung in Tokio mit."
+    )
+    single = plain.enrich(title="Earthquake hits Japan", text=en_text)
+    en, de = plain.enrich_many([("Earthquake hits Japan", en_text), ("Erdbeben in Japan", de_text)])
+    assert single.embedding is None
+    assert en.embedding is None
+    assert de.embedding is None
+    assert de.language.code == "de"
+    assert de.topics == ()
+    assert de.entities  # NER does not need the embedding
+    full = Enricher().enrich(title="Earthquake hits Japan", text=en_text)
+    assert en.topics == single.topics == full.topics
+    assert en.entities == full.entities

@@ -61,7 +61,11 @@ def get_enricher() -> Enricher:
         model = settings.spacy_model
         start = time.perf_counter()
         try:
-            _enricher = Enricher(model, topic_threshold=settings.topic_threshold)
+            _enricher = Enricher(
+                model,
+                topic_threshold=settings.topic_threshold,
+                multilingual=settings.multilingual_embedding,
+            )
         except Exception:
             MODEL_LOAD_SECONDS.labels(model, "error").observe(time.perf_counter() - start)
             raise

@@ -83,6 +83,7 @@ class Enricher:
         topic_threshold: float = DEFAULT_THRESHOLD,
         fine_tuned_ner: bool = True,
         embedder: MultilingualEmbedder | None = None,
+        multilingual: bool = True,
         ner_languages: Sequence[str] | None = None,
     ) -> None:
         self._nlp = load_ner_model(model, fine_tuned=fine_tuned_ner)
@@ -90,9 +91,14 @@ class Enricher:
         self._topics = TopicClassifier(threshold=topic_threshold)  # English (MiniLM: better on English)
         # every other language: the classifier over the multilingual embedding every article gets
         self._multilingual_topics = EmbeddingTopicClassifier(threshold=topic_threshold)
-        self._embedder = embedder if embedder is not None else shared_embedder()
+        # None: NEWSWIRE_MULTILINGUAL_EMBEDDING is off (no embedding, no topics for other languages)
+        self._embedder: MultilingualEmbedder | None = (
+            (embedder if embedder is not None else shared_embedder()) if multilingual else None
+        )
         # the same dict `newswire reprocess` compares stored enrichments with
-        self.versions: dict[str, str] = current_versions(model, model_version=self._nlp.meta.get("version"))
+        self.versions: dict[str, str] = current_versions(
+            model, model_version=self._nlp.meta.get("version"), multilingual=multilingual
+        )
         if not fine_tuned_ner:
             self.versions["ner_model"] = self.versions["ner_model"].split("+conll-")[0]
         english = NerPipeline("en", self.versions["ner_model"], lambda: self._nlp)
@@ -126,6 +132,8 @@ class Enricher:
     @property
     def embedder(self) -> MultilingualEmbedder:
         """The multilingual embedder (read-only use, e.g. by evaluation scripts)."""
+        if self._embedder is None:
+            raise RuntimeError("this enricher runs without the multilingual embedding")
         return self._embedder
 
     @property
@@ -154,7 +162,7 @@ class Enricher:
         text_doc: Doc | None,
         ner: bool,
         topics: tuple[TopicScore, ...],
-        embedding: npt.NDArray[np.float32],
+        embedding: npt.NDArray[np.float32] | None,
     ) -> Enrichment:
         pipeline = self._ner.get(language.code)
         entities = (
@@ -181,8 +189,8 @@ class Enricher:
         text_doc = nlp(text) if nlp is not None else None
         ner = self._wants_ner(language, title, text)
         topics = self._topics.score(title, text) if language.code == "en" else ()
-        embedding = self._embedder.embed_articles([(title, text)])[0]
-        if language.code != "en":
+        embedding = self._embedder.embed_articles([(title, text)])[0] if self._embedder is not None else None
+        if language.code != "en" and embedding is not None:
             (topics,) = self._multilingual_topics.score_many(embedding)
         return self._finish(language, title, text, title_doc, text_doc, ner, topics, embedding)
 
@@ -213,8 +221,9 @@ class Enricher:
         # the topics of every English article in one ONNX run per ``batch_size`` articles
         english = [item for item, (language, _, _) in zip(items, plans, strict=True) if language.code == "en"]
         scored = iter(self._topics.score_many(english, batch_size=batch_size))
-        embeddings = self._embedder.embed_articles(items)
-        other = self._multilingual_topics.score_many(embeddings)  # a matrix product: cheap for every row
+        embeddings = self._embedder.embed_articles(items) if self._embedder is not None else None
+        # a matrix product: cheap for every row
+        other = self._multilingual_topics.score_many(embeddings) if embeddings is not None else None
         results: list[Enrichment] = []
         for index, ((title, text), (language, _, _), (title_slot, text_slot)) in enumerate(
             zip(items, plans, slots, strict=True)
@@ -228,8 +237,8 @@ class Enricher:
                     docs[title_slot] if title_slot is not None else None,
                     docs[text_slot] if text_slot is not None else None,
                     self._wants_ner(language, title, text),
-                    next(scored) if language.code == "en" else other[index],
-                    embeddings[index],
+                    next(scored) if language.code == "en" else other[index] if other is not None else (),
+                    embeddings[index] if embeddings is not None else None,
                 )
             )
         return results

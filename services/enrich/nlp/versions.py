@@ -52,26 +52,33 @@ def ner_version_name(language: str) -> str:
     return "ner_model" if language == "en" else f"ner_model_{language}"
 
 
-def topics_version() -> str:
+#: What the versions record for the multilingual parts when ``NEWSWIRE_MULTILINGUAL_EMBEDDING`` is off.
+OFF = "off"
+
+
+def topics_version(*, multilingual: bool = True) -> str:
     """English topics come from the MiniLM classifier, every other language's from the classifier over the
     multilingual embedding (docs/enrichment.md, "Topics in any language"): both weights files are named."""
-    return f"en {TOPICS_VERSION}, other {MULTILINGUAL_TOPICS_VERSION}"
+    return f"en {TOPICS_VERSION}, other {MULTILINGUAL_TOPICS_VERSION if multilingual else OFF}"
 
 
-def topic_embedder_version() -> str:
-    return f"en {TOPIC_EMBEDDER_VERSION}, other {multilingual_version()}"
+def topic_embedder_version(*, multilingual: bool = True) -> str:
+    return f"en {TOPIC_EMBEDDER_VERSION}, other {multilingual_version() if multilingual else OFF}"
 
 
-def current_versions(model: str, *, model_version: str | None = None) -> dict[str, str]:
+def current_versions(
+    model: str, *, model_version: str | None = None, multilingual: bool = True
+) -> dict[str, str]:
     """The versions of everything that shapes an enrichment with the spaCy pipeline `model` (English) and the
-    NER pipelines of the other languages."""
+    NER pipelines of the other languages; ``multilingual``: whether articles get the multilingual embedding
+    (``NEWSWIRE_MULTILINGUAL_EMBEDDING``)."""
     versions = {
         "spacy": _package_version("spacy") or "unknown",
         "ner_model": f"{model}-{model_version or model_package_version(model)}{ner_weights_suffix(model)}",
         "langid": LANGID_VERSION,
-        "topics": topics_version(),
-        "topic_embedder": topic_embedder_version(),
-        "multilingual_embedder": multilingual_version(),
+        "topics": topics_version(multilingual=multilingual),
+        "topic_embedder": topic_embedder_version(multilingual=multilingual),
+        "multilingual_embedder": multilingual_version() if multilingual else OFF,
         "code": ENRICH_CODE_VERSION,
     }
     for language, name in sorted(ner_versions_by_language().items()):
