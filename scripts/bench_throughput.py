@@ -309,7 +309,9 @@ def run_platform(
         ):
             time.sleep(0.5)
         groups = {name: [c.process.pid] for name, c in platform.children.items()}
-        groups["postgres"] = [psutil.Process(int(platform.scalar("select pg_backend_pid()"))).ppid()]
+        # the postmaster (first line of postmaster.pid): a backend's pid is gone once its query is answered
+        data_dir = Path(str(platform.scalar("select setting from pg_settings where name = 'data_directory'")))
+        groups["postgres"] = [int((data_dir / "postmaster.pid").read_text().split()[0])]
         import redis
 
         groups["redis"] = [int(redis.Redis.from_url(env["NEWSWIRE_REDIS_URL"]).info("server")["process_id"])]
