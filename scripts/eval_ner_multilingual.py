@@ -14,7 +14,8 @@ spaces; no title.  The language's pipeline (the one the enricher routes that lan
 
 * **model**: every ``doc.ents`` span, its CoNLL label as is;
 * **pipeline**: what the enricher serves: labels mapped onto the API's types, every mention span of the
-  canonical entities (``services.enrich.entities.canonicalise``), typed with the entity's type and mapped back
+  canonical entities (``services.enrich.entities.canonicalise`` with the language's rules, as the worker
+  runs it), typed with the entity's type and mapped back
   (PERSON -> PER, ORG -> ORG, GPE/LOC/FAC -> LOC, NORP/EVENT/... -> MISC).
 
 The headline figure is exact-span F1 over PER/ORG/LOC (MISC is not served: see the registry), with the
@@ -103,7 +104,7 @@ def evaluate(
             if tokens is not None:
                 model.add((index, "text", *tokens, ent.label_))
         spans: list[RawSpan] = raw_spans(doc, field="text", labels=pipeline.labels)
-        for entity in canonicalise(title=None, text=body.text, spans=spans):
+        for entity in canonicalise(title=None, text=body.text, spans=spans, language=pipeline.language):
             kind = SPACY_TO_CONLL.get(entity.type)
             if kind is None:
                 continue
