@@ -82,13 +82,14 @@ def gold_chunks(tags: list[str]) -> list[tuple[int, int, str]]:
     return chunks
 
 
-def make_doc(nlp: Language, sentences: list[Sentence]) -> tuple[Doc, list[str]]:
-    """The words of ``sentences`` joined by blank-line tokens, and their CoNLL tags."""
+def make_doc(nlp: Language, sentences: list[Sentence], *, blank_lines: bool = True) -> tuple[Doc, list[str]]:
+    """The words of ``sentences`` in one doc (a ``\\n\\n`` token between sentences when ``blank_lines``,
+    else a space) and their CoNLL tags."""
     words: list[str] = []
     spaces: list[bool] = []
     tags: list[str] = []
     for n, sentence in enumerate(sentences):
-        if n:
+        if n and blank_lines:
             spaces[-1] = False
             words.append("\n\n")
             spaces.append(False)

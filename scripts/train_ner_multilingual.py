@@ -33,7 +33,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import minibatch
 
-from scripts.train_ner import gold_chunks
+from scripts.train_ner import gold_chunks, make_doc
 from services.enrich.nlp.trained_pipelines import save_pipeline, trained_pipeline_path
 
 TRAIN_FILES = {
@@ -64,27 +64,6 @@ def read_conll(path: Path) -> list[Sentence]:
             continue
         current.append((token, parts[-1]))
     return sentences
-
-
-def build_doc(nlp: Language, sentences: list[Sentence], *, blank_lines: bool) -> tuple[Doc, list[str]]:
-    """The words of ``sentences`` in one doc (a ``\\n\\n`` token between sentences when ``blank_lines``, else
-    a space) and their tags."""
-    words: list[str] = []
-    spaces: list[bool] = []
-    tags: list[str] = []
-    for n, sentence in enumerate(sentences):
-        if n and blank_lines:
-            spaces[-1] = False
-            words.append("\n\n")
-            spaces.append(False)
-            tags.append("O")
-        for token, tag in sentence:
-            words.append(token)
-            spaces.append(True)
-            tags.append(tag)
-    if spaces:
-        spaces[-1] = False
-    return Doc(nlp.vocab, words=words, spaces=spaces), tags
 
 
 def biluo(tags: list[str], labels: set[str]) -> list[str]:
@@ -194,7 +173,7 @@ def main() -> int:
 
     def docs_of(rows: list[Sentence]) -> list[tuple[Doc, list[str]]]:
         return [
-            build_doc(nlp, rows[i : i + SENTENCES_PER_DOC], blank_lines=rng.random() < 0.5)
+            make_doc(nlp, rows[i : i + SENTENCES_PER_DOC], blank_lines=rng.random() < 0.5)
             for i in range(0, len(rows), SENTENCES_PER_DOC)
         ]
 

@@ -80,8 +80,11 @@ def lead(text: str) -> str:
     return flat[: cut + 1] if cut > 0 else flat
 
 
-def corpus_items(eval_dir: Path, cap: int) -> list[tuple[str, str]] | None:
-    """``(IPTC code, text)`` of the AllSides articles (see the module docstring), or None without them."""
+def allsides_mapping(
+    eval_dir: Path, *, leave_out: frozenset[str] = frozenset()
+) -> tuple[Path, dict[str, str]] | None:
+    """The AllSides corpus file and its topic -> IPTC code mapping (topics in ``leave_out`` and unmapped
+    ones dropped), or None without them."""
     corpus = eval_dir / "corpus" / "allsides.jsonl.gz"
     mapping_path = eval_dir / "corpus" / "allsides_to_iptc.tsv"
     if not corpus.is_file() or not mapping_path.is_file():
@@ -91,8 +94,17 @@ def corpus_items(eval_dir: Path, cap: int) -> list[tuple[str, str]] | None:
     mapping: dict[str, str] = {}
     for line in mapping_path.read_text(encoding="utf-8").splitlines()[1:]:
         topic, _, label = line.partition("\t")
-        if label.strip():
+        if label.strip() and topic not in leave_out:
             mapping[topic] = code_of_label[label.strip()]
+    return corpus, mapping
+
+
+def corpus_items(eval_dir: Path, cap: int) -> list[tuple[str, str]] | None:
+    """``(IPTC code, text)`` of the AllSides articles (see the module docstring), or None without them."""
+    found = allsides_mapping(eval_dir)
+    if found is None:
+        return None
+    corpus, mapping = found
     items: list[tuple[str, str]] = []
     per_code: dict[str, int] = {}
     with gzip.open(corpus, "rt", encoding="utf-8") as fh:
@@ -144,17 +156,10 @@ def _sample_key(article_id: str) -> str:
 def corpus_sample(eval_dir: Path, cap: int) -> list[tuple[str, str | None, str]] | None:
     """``(IPTC code, title, text)`` of a stratified sample of the AllSides corpus for the e5 model: at most
     ``cap`` articles per subject in a pseudo-random order, :data:`NOISY_TOPICS` left out."""
-    corpus = eval_dir / "corpus" / "allsides.jsonl.gz"
-    mapping_path = eval_dir / "corpus" / "allsides_to_iptc.tsv"
-    if not corpus.is_file() or not mapping_path.is_file():
-        print(f"AllSides corpus not found under {eval_dir / 'corpus'}", file=sys.stderr)
+    found = allsides_mapping(eval_dir, leave_out=NOISY_TOPICS)
+    if found is None:
         return None
-    code_of_label = {label: code for code, label in IPTC_TOPICS}
-    mapping: dict[str, str] = {}
-    for line in mapping_path.read_text(encoding="utf-8").splitlines()[1:]:
-        topic, _, label = line.partition("\t")
-        if label.strip() and topic not in NOISY_TOPICS:
-            mapping[topic] = code_of_label[label.strip()]
+    corpus, mapping = found
     rows: list[tuple[str, str, str | None, str]] = []
     with gzip.open(corpus, "rt", encoding="utf-8") as fh:
         for line in fh:

@@ -12,6 +12,7 @@ packaged pipeline and replaces its ``ner`` weights with these; they apply to ``e
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 
 NER_WEIGHTS_PATH = Path(__file__).with_name("data") / "ner_conll.bin.gz"
@@ -24,12 +25,19 @@ def fine_tuned_applies(model: str) -> bool:
     return model == BASE_MODEL and NER_WEIGHTS_PATH.is_file()
 
 
+@cache
+def _digest(path: Path) -> str:
+    """The first 8 hex digits of the file's SHA-256, read once per process (the shipped files are 6-7 MB and
+    every ``current_versions`` call names them)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+
+
 def ner_weights_suffix(model: str) -> str:
     """``+conll-<digest>`` when the fine-tuned weights apply to ``model``, else ``""`` (part of the NER
     model's version, so that retrained weights make stored enrichments stale)."""
     if not fine_tuned_applies(model):
         return ""
-    return "+conll-" + hashlib.sha256(NER_WEIGHTS_PATH.read_bytes()).hexdigest()[:8]
+    return "+conll-" + _digest(NER_WEIGHTS_PATH)
 
 
 #: Languages with a NER pipeline trained here and shipped in ``data/``.
@@ -46,4 +54,4 @@ def trained_pipeline_version(lang: str) -> str | None:
     path = trained_pipeline_path(lang)
     if not path.is_file():
         return None
-    return f"newswire_ner_{lang}-" + hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    return f"newswire_ner_{lang}-" + _digest(path)
